@@ -1,0 +1,366 @@
+"""A scalar reverse-mode autograd engine, compatible with karpathy/micrograd 0.1.0.
+
+Every Value holds a number (`data`), its gradient (`grad`), at most two children
+and the local derivative of itself with respect to each child, which an op
+computes right where it computes its result. `backward()` walks the graph in
+reverse topological order and applies the chain rule: child.grad += local * grad.
+
+Events (contract in docs/events.md): while a listener is attached with
+`micrograd.listen(...)`, every Value announces itself once built
+(`value_created`), and `backward()` announces `backward_begin` with the visit
+order, `before_chain_rule`/`after_chain_rule` around each node if a listener
+asked for them, and `backward_end`. With no listener attached each op pays one
+check of an int.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from . import events as _events
+
+
+class Value:
+    """A scalar that remembers how it was computed, so gradients can flow back."""
+
+    # micrograd kept each op's chain rule in a closure that refers back to `out`,
+    # so every node sat in a reference cycle that only the cyclic GC could free
+    # (~90% of its run time). We store plain fields instead: no cycles, no closures.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_tag")
+
+    def __init__(self, data, _children=(), _op="", label="", local_grads=()):
+        self.data = _real(data, "Value data")
+        self.grad = 0.0
+        self.label = _text(label)
+        self._op = _op
+        self._a = self._b = self._da = self._db = None
+        self._tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
+        if _children:
+            _attach_children(self, tuple(_children), tuple(local_grads))
+        if _events.active:
+            _events.created(self, _op, self._prev, self.local_grads)
+
+    @property
+    def _prev(self):
+        """The children, one entry per edge (`x*x` has `x` twice)."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def local_grads(self):
+        """d(self)/d(child) for each child in `_prev`, computed when self was built."""
+        if self._a is None:
+            return ()
+        return (self._da,) if self._b is None else (self._da, self._db)
+
+    @property
+    def is_leaf(self):
+        return self._a is None
+
+    # ------------------------------------------------------------------ primitive ops
+    # Each op: coerce the other operand, build `out`, set its local derivatives,
+    # announce it to listeners, return it.
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = _result(self.data + other.data, "+", self, other)
+        out._da, out._db = 1.0, 1.0  # d(a+b)/da = 1, d(a+b)/db = 1
+        if _events.active:
+            _events.created(out, "+", (self, other), (1.0, 1.0))
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = _result(self.data * other.data, "*", self, other)
+        out._da, out._db = other.data, self.data  # d(ab)/da = b, d(ab)/db = a
+        if _events.active:
+            _events.created(out, "*", (self, other), (other.data, self.data))
+        return out
+
+    def __pow__(self, other):
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        k = _real(other, "exponent")
+        x = self.data
+        _check_real_power(x, k)
+        if x == 0 and k < 0:
+            raise ZeroDivisionError(f"0 ** {other}: zero cannot be raised to a negative power")
+        op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
+        out = _result(_ieee_pow(x, k), op, self)
+        out._da = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
+        if _events.active:
+            _events.created(out, op, (self,), (out._da,))
+        return out
+
+    def _pow_value(self, other):
+        a, b = self.data, other.data
+        _check_real_power(a, b)
+        if a == 0 and b < 0:
+            raise ZeroDivisionError(f"0 ** {b}: zero cannot be raised to a negative power")
+        out = _result(_ieee_pow(a, b), "pow", self, other)
+        out._da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
+        out._db = _pow_exponent_derivative(a, b, out.data)  # d(a^b)/db = a^b ln a
+        if _events.active:
+            _events.created(out, "pow", (self, other), (out._da, out._db))
+        return out
+
+    def relu(self):
+        x = self.data
+        out = _result(0.0 if x < 0 else x, "ReLU", self)
+        out._da = 1.0 if out.data > 0 else 0.0  # d relu(x)/dx = [x > 0]
+        if _events.active:
+            _events.created(out, "ReLU", (self,), (out._da,))
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = _result(t, "tanh", self)
+        out._da = 1.0 - t * t  # d tanh(x)/dx = 1 - tanh(x)^2
+        if _events.active:
+            _events.created(out, "tanh", (self,), (out._da,))
+        return out
+
+    def exp(self):
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            e = math.inf  # IEEE overflow; the debugger's anomaly mode finds it
+        out = _result(e, "exp", self)
+        out._da = e  # d e^x/dx = e^x
+        if _events.active:
+            _events.created(out, "exp", (self,), (e,))
+        return out
+
+    def log(self):
+        x = self.data
+        if x <= 0:
+            raise ValueError(
+                f"log of {x!r}: log is only defined for positive values "
+                "(clamp the input, e.g. (x + 1e-12).log(), if it can reach 0)"
+            )
+        out = _result(math.log(x), "log", self)
+        out._da = 1.0 / x  # d ln(x)/dx = 1/x
+        if _events.active:
+            _events.created(out, "log", (self,), (out._da,))
+        return out
+
+    def sigmoid(self):
+        x = self.data
+        # two forms so that exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        out = _result(s, "sigmoid", self)
+        out._da = s * (1.0 - s)  # d sigmoid(x)/dx = s (1 - s)
+        if _events.active:
+            _events.created(out, "sigmoid", (self,), (out._da,))
+        return out
+
+    # ------------------------------------------------------------------ backward
+
+    def backward(self):
+        """Fill in d(self)/d(node) as `grad` of every node this Value depends on.
+
+        Leaves accumulate across calls, as in PyTorch; every interior node is reset
+        first, so its grad is exact for this call.
+        """
+        order = _topological_order(self)
+        for v in order:
+            if v._a is not None:
+                v.grad = 0.0
+        self.grad += 1.0
+        if not _events.active:
+            for v in order:
+                v._backward()
+            return
+        _events.backward_begin(self, order)
+        completed = False
+        try:
+            if _events.wants_chain_rule_events():
+                for v in order:
+                    _events.before_chain_rule(v)
+                    v._backward()
+                    _events.after_chain_rule(v, _contributions(v))
+            else:
+                for v in order:
+                    v._backward()
+            completed = True
+        finally:
+            _events.backward_end(self, completed)
+
+    def _backward(self):
+        # the chain rule at one node: each child gets local derivative * our grad
+        a = self._a
+        if a is not None:
+            g = self.grad
+            a.grad += self._da * g
+            b = self._b
+            if b is not None:
+                b.grad += self._db * g
+
+    # ------------------------------------------------------------------ derived ops
+
+    def __neg__(self):  # -self
+        return self * -1
+
+    def __radd__(self, other):  # other + self
+        return self + other
+
+    def __sub__(self, other):  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other):  # other - self
+        return other + (-self)
+
+    def __rmul__(self, other):  # other * self
+        return self * other
+
+    def __truediv__(self, other):  # self / other = self * other^-1
+        try:
+            return self * other**-1
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"division by zero in {self!r} / {other!r}") from None
+
+    def __rtruediv__(self, other):  # other / self = other * self^-1
+        try:
+            return other * self**-1
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"division by zero in {other!r} / {self!r}") from None
+
+    def __rpow__(self, other):  # other ** self, with a constant base
+        return Value(other) ** self
+
+    # numpy scalars (np.float64(2) * v) should hand over to our reflected ops
+    # rather than wrap the Value in an object array.
+    __array_ufunc__ = None
+
+    def __repr__(self):
+        if self.label:
+            return f"Value(data={self.data}, grad={self.grad}, label={self.label!r})"
+        return f"Value(data={self.data}, grad={self.grad})"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _result(data, op, a, b=None):
+    """A new interior node; the op sets its local derivatives right after."""
+    out = object.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = a
+    out._b = b
+    out._da = out._db = out._tag = None
+    return out
+
+
+def _topological_order(root):
+    """Every node `root` depends on, root first and each node before its children.
+
+    micrograd recursed here and hit Python's recursion limit at a depth of ~1000;
+    this is the same depth-first post-order with an explicit stack.
+    """
+    order, visited = [], set()
+    stack = [root]
+    pop, push = stack.pop, stack.append  # bound once: this loop runs once per node
+    while stack:
+        v = pop()
+        if v is None:  # 2. the marker: every child of the node below it is in `order`
+            order.append(pop())
+        elif v not in visited:  # 1. first visit: come back to v after its children
+            visited.add(v)
+            push(v)
+            push(None)
+            b, a = v._b, v._a
+            if b is not None and b not in visited:
+                push(b)
+            if a is not None and a not in visited:
+                push(a)  # pushed last, so explored first, as micrograd's recursion did
+    order.reverse()
+    return order
+
+
+def _contributions(v):
+    """What v's chain rule added to each child's grad (for listeners)."""
+    g = v.grad
+    if v._a is None:
+        return ()
+    if v._b is None:
+        return (v._da * g,)
+    return (v._da * g, v._db * g)
+
+
+def _real(x, what):
+    if type(x) is float:
+        return x
+    if isinstance(x, Value):
+        raise TypeError(
+            f"{what} must be a number, got a Value ({x!r}); "
+            "use the Value itself, or its .data to copy the number"
+        )
+    if isinstance(x, Real):  # int, bool, fractions, numpy integer and float scalars
+        return float(x)
+    raise TypeError(
+        f"{what} must be a real number (int, float, bool or a numpy scalar), "
+        f"got {type(x).__name__}: {x!r:.60}"
+    )
+
+
+def _text(label):
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r:.60}")
+    return label
+
+
+def _attach_children(out, children, local_grads):
+    if not all(isinstance(c, Value) for c in children):
+        names = ", ".join(type(c).__name__ for c in children)
+        raise TypeError(f"_children must be Values, got ({names})")
+    if len(children) > 2:
+        raise ValueError(
+            f"a Value has at most 2 children, got {len(children)}; "
+            "build the op from binary ones (a + b + c is (a + b) + c)"
+        )
+    if len(local_grads) != len(children):
+        raise ValueError(
+            f"a Value built from {len(children)} children needs local_grads with one "
+            f"derivative per child, e.g. Value(x.data**3, (x,), 'cube', "
+            f"local_grads=(3 * x.data**2,)); got {len(local_grads)}"
+        )
+    out._a = children[0]
+    out._da = _real(local_grads[0], "local_grads[0]")
+    if len(children) == 2:
+        out._b = children[1]
+        out._db = _real(local_grads[1], "local_grads[1]")
+
+
+def _check_real_power(x, k):
+    if x < 0 and not float(k).is_integer():
+        raise ValueError(
+            f"{x!r} ** {k!r} is not a real number (negative base, non-integer "
+            "exponent); take the power of abs(x) and restore the sign yourself"
+        )
+
+
+def _ieee_pow(x, k):
+    """x ** k, but overflow gives inf and 0 ** negative gives inf, as in IEEE and torch."""
+    try:
+        return x**k
+    except (OverflowError, ZeroDivisionError):
+        odd = float(k).is_integer() and k % 2 == 1
+        return math.copysign(math.inf, x) if odd else math.inf
+
+
+def _pow_exponent_derivative(a, b, out):
+    # torch: d(a^b)/db = a^b ln a, and 0 where a == 0 and b >= 0; ln of a < 0 is nan
+    if a > 0:
+        return out * math.log(a)
+    if a == 0 and b >= 0:
+        return 0.0
+    return math.nan
