@@ -46,8 +46,12 @@ _scope: ContextVar[str] = ContextVar("micrograd_scope", default="")
 
 
 @contextmanager
-def listen(listener: Any) -> Iterator[Any]:
-    """Send the engine's events to `listener` while the block runs (this context only)."""
+def listen(listener: Any, *, exclusive: bool = False) -> Iterator[Any]:
+    """Send the engine's events to `listener` while the block runs (this context only).
+
+    With `exclusive=True` the listeners attached further out hear nothing until
+    the block ends (a recorder nested in another uses this).
+    """
     global active
     names = (
         "value_created",
@@ -62,7 +66,8 @@ def listen(listener: Any) -> Iterator[Any]:
             f"got {type(listener).__name__}"
         )
     entry = _Attached(listener, *(getattr(listener, name, None) for name in names))
-    token = _attached.set(_attached.get() + (entry,))
+    outer = () if exclusive else _attached.get()
+    token = _attached.set(outer + (entry,))
     active += 1
     try:
         yield listener
