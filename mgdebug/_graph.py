@@ -91,11 +91,18 @@ class StepGraph:
             a = np.asarray(refs, dtype=np.int64)
             return np.where(a < 0, n_created + (-1 - a), a).astype("<i4")
 
+        n = n_created + len(s.imp_op)
         child_end = np.asarray(s.child_end + [len(s.child) + e for e in s.imp_child_end])
+        scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
+        for (start, sid), (stop, _) in zip(s.scope_runs, s.scope_runs[1:] + [(n_created, 0)]):
+            scope[start:stop] = sid
+        label = np.asarray([0] * n_created + s.imp_label, dtype="<u4")
+        for node, lid in s.labels:  # later entries win: a label set after building
+            label[node] = lid
         columns = {
             "op": np.asarray(s.op + s.imp_op, dtype="<u2"),
-            "scope": np.asarray(s.scope + [0] * len(s.imp_op), dtype="<u4"),
-            "label": np.asarray(s.label + s.imp_label, dtype="<u4"),
+            "scope": scope,
+            "label": label,
             "data": np.asarray(s.data + s.imp_data, dtype="<f8"),
             "child_ptr": np.concatenate([[0], child_end]).astype("<i4"),
             "child": remap(s.child + s.imp_child),

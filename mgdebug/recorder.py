@@ -44,14 +44,15 @@ class RecordingCapWarning(UserWarning):
 class _StepBuffer:
     """The columns of the step being recorded, as growing lists."""
 
-    def __init__(self, index: int, entity_base: int):
+    def __init__(self, index: int, entity_base: int, hot: tuple[list, ...]):
         self.index = index
         self.entity_base = entity_base  # entity of the step's node 0
         self.started_ns = time.perf_counter_ns()
         self.backward_ns = 0
-        # nodes built in this step (local ids 0..n-1)
-        self.op, self.scope, self.label, self.data = [], [], [], []
-        self.child_end, self.child, self.local = [], [], []
+        # nodes built in this step (local ids 0..n-1); the recorder's hot path appends
+        # to these same lists, which it empties once the step is closed
+        self.op, self.scope_runs, self.labels, self.data, self.child_end, self.child, self.local = hot
+        self.last_scope = None  # scope_runs: (first node, scope id); labels: (node, label id)
         self.src_file, self.src_line = [], []
         # nodes imported from before the step (referred to as -1-slot until closed)
         self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
@@ -86,34 +87,60 @@ class Recorder:
         self._next_imported = self._owner | _IMPORTED_BIT
         self._kept_nodes = 0
         self._warned = False
-        self._step = _StepBuffer(0, self._next_entity)
-        self._intern_op = trace.strings.ops.intern
-        self._intern_scope = trace.strings.scopes.intern
-        self._intern_label = trace.strings.labels.intern
+        self._hot = ([], [], [], [], [], [], [])
+        self._step = _StepBuffer(0, self._next_entity, self._hot)
+        strings = trace.strings
+        self._intern_op = strings.ops.intern
+        self._intern_scope = strings.scopes.intern
+        self._intern_label = strings.labels.intern
         self._code_is_ours: dict[object, bool] = {}
+        self.value_created = self._make_value_created()
 
     # ------------------------------------------------------------------ forward
 
-    def value_created(self, value, op, children, local_grads, scope):
-        s = self._step
-        local = len(s.op)
-        if s.overflowed or local >= self.max_nodes:
-            s.overflowed = True  # too big to keep even alone: only count from here on
-            s.uncounted += 1
-            return
-        value._tag = s.entity_base + local
-        s.op.append(self._intern_op(op))
-        s.scope.append(self._intern_scope(scope))
-        s.label.append(self._intern_label(value.label))
-        s.data.append(value.data)
-        base, end = s.entity_base, s.entity_base + local
-        for c, d in zip(children, local_grads):
-            t = c._tag
-            s.child.append(t - base if t is not None and base <= t < end else self._import(c))
-            s.local.append(d)
-        s.child_end.append(len(s.child))
-        if self.source:
-            self._record_source(s)
+    def _make_value_created(self):
+        """The listener method for `value_created`, as a closure over the step's lists.
+
+        This runs once per Value built, so everything it touches is a local or a
+        closure cell (a method reading a dozen attributes cost twice as much).
+        """
+        op_l, scope_l, label_l, data_l, end_l, child_l, local_l = self._hot
+        op_ids = self.trace.strings.ops._index
+        recorder = self
+
+        def value_created(value, op, children, local_grads, scope):
+            s = recorder._step
+            local = len(op_l)
+            if local >= recorder.max_nodes or s.overflowed:
+                s.overflowed = True  # too big to keep even alone: only count from here on
+                s.uncounted += 1
+                return
+            base = s.entity_base
+            value._tag = base + local
+            try:
+                op_l.append(op_ids[op])
+            except KeyError:
+                op_l.append(recorder._intern_op(op))
+            if scope is not s.last_scope:  # scopes change rarely: keep runs, not a column
+                s.last_scope = scope
+                scope_l.append((local, recorder._intern_scope(scope)))
+            if value.label:  # most nodes have none: keep the few that do
+                label_l.append((local, recorder._intern_label(value.label)))
+            data_l.append(value.data)
+            end = base + local
+            for c, d in zip(children, local_grads):
+                t = c._tag
+                if t is not None and base <= t < end:
+                    child_l.append(t - base)
+                else:
+                    slot = s.imp_slot.get(t)
+                    child_l.append(-1 - slot if slot is not None else recorder._import(c))
+                local_l.append(d)
+            end_l.append(len(child_l))
+            if recorder.source:
+                recorder._record_source(s)
+
+        return value_created
 
     def _import(self, value) -> int:
         """The import slot of a Value from before this step, copying it (and its graph) once."""
@@ -150,7 +177,7 @@ class Recorder:
         return -1 - s.imp_slot[value._tag]
 
     def _record_source(self, s: _StepBuffer) -> None:
-        frame = sys._getframe(3)  # value_created <- events.created <- the op <- user code
+        frame = sys._getframe(2)  # value_created <- events.created <- the op or Value()
         while frame is not None and self._is_ours(frame.f_code):
             frame = frame.f_back
         if frame is None:
@@ -186,8 +213,8 @@ class Recorder:
             if v._a is None and v.grad != 0:
                 s.start_ids.append(local)
                 s.start_grads.append(v.grad)
-            if v.label and (local >= 0 and s.label[local] == 0):
-                s.label[local] = self._intern_label(v.label)  # labelled after it was built
+            if v.label and local >= 0:  # perhaps labelled after it was built
+                s.labels.append((local, self._intern_label(v.label)))
         if root._a is not None:  # an interior root was reset to 0 and seeded with +1
             s.start_ids.append(visits[0])
             s.start_grads.append(root.grad)
@@ -206,7 +233,9 @@ class Recorder:
             summary = self._summarize(s)
             graph = None if s.overflowed else StepGraph.from_buffer(s)
             self.trace._append_step(summary, graph, permanent=self._keep(s, graph))
-        self._step = _StepBuffer(s.index + (1 if s.root is not None else 0), self._next_entity)
+        for column in self._hot:
+            column.clear()
+        self._step = _StepBuffer(s.index + (s.root is not None), self._next_entity, self._hot)
 
     def _summarize(self, s: _StepBuffer) -> StepSummary:
         entities = [e for e, _ in s.imp_leaves]

@@ -1,0 +1,130 @@
+"""Save and load traces: `MGTRACE\\0` then one binary bundle (`_bundle.py`). No pickle.
+
+Everything read is checked (types, lengths, every index against its table), so a
+truncated, corrupted or hostile file raises TraceFileError and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import numpy as np
+
+from . import _bundle
+from ._graph import StepGraph
+from .trace import StepSummary, StringTable, Trace
+
+MAGIC = b"MGTRACE\0"
+_PARAM_FIELDS = ("param_entity", "param_value", "param_grad")
+_SUMMARY_FIELDS = {
+    f.name for f in fields(StepSummary) if f.name not in _PARAM_FIELDS and f.name != "loss"
+}
+
+
+class TraceFileError(ValueError):
+    """A trace file that cannot be read: says which file and what is wrong."""
+
+
+def save(trace: Trace, path) -> None:
+    columns: dict[str, np.ndarray] = {}
+    counts = [len(s.param_entity) for s in trace.steps]
+    columns["param_ptr"] = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype("<i8")
+    columns["step_loss"] = np.asarray([s.loss for s in trace.steps], dtype="<f8")
+    for name, dtype in zip(_PARAM_FIELDS, ("<i8", "<f8", "<f8")):
+        columns[name] = np.asarray([x for s in trace.steps for x in getattr(s, name)], dtype=dtype)
+    graphs = []
+    for step in trace.kept_steps():
+        graph = trace.graph(step)
+        graphs.append({"step": step, "n_created": graph.n_created, "entity_base": graph.entity_base})
+        for name, column in graph.columns.items():
+            columns[f"g{step}.{name}"] = column
+    meta = {
+        "format": "mgtrace",
+        "strings": {k: getattr(trace.strings, k).items for k in ("ops", "scopes", "labels", "files")},
+        "steps": [_summary_meta(s) for s in trace.steps],
+        "graphs": graphs,
+        "notices": trace.notices,
+        "error": trace.error,
+        "entity_names": [[e, n] for e, n in trace._entity_names.items()],
+    }
+    Path(path).write_bytes(MAGIC + _bundle.encode(columns, meta))
+
+
+def load(path) -> Trace:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no trace file at {path}")
+    data = path.read_bytes()
+    if not data.startswith(MAGIC):
+        raise TraceFileError(f"{path} is not an mgdebug trace (it does not start with {MAGIC!r})")
+    try:
+        columns, meta = _bundle.decode(memoryview(data)[len(MAGIC) :])
+        return _build(columns, meta)
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        raise TraceFileError(f"{path} is damaged or not a trace this version can read: {e}") from None
+
+
+def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
+    if not isinstance(meta, dict) or meta.get("format") != "mgtrace":
+        raise ValueError("the header does not describe an mgtrace")
+    trace = Trace()
+    for name in ("ops", "scopes", "labels", "files"):
+        items = meta["strings"][name]
+        if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+            raise ValueError(f"string table {name!r} must be a list of strings")
+        setattr(trace.strings, name, StringTable(items))
+    ptr = columns["param_ptr"]
+    steps = meta["steps"]
+    if not isinstance(steps, list) or len(columns["step_loss"]) != len(steps):
+        raise ValueError("step_loss does not match the step list")
+    if len(ptr) != len(steps) + 1 or ptr[0] != 0:
+        raise ValueError("param_ptr does not match the step list")
+    if np.any(np.diff(ptr) < 0) or ptr[-1] != len(columns["param_entity"]):
+        raise ValueError("param_ptr is not a valid set of offsets")
+    if not len(columns["param_value"]) == len(columns["param_grad"]) == ptr[-1]:
+        raise ValueError("parameter columns differ in length")
+    limits = {name: len(getattr(trace.strings, name)) for name in ("ops", "scopes", "labels", "files")}
+    graphs = {}
+    for g in meta["graphs"]:
+        step, prefix = int(g["step"]), f"g{int(g['step'])}."
+        cols = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
+        graphs[step] = StepGraph.from_columns(cols, int(g["n_created"]), int(g["entity_base"]), limits)
+    for i, raw in enumerate(steps):
+        summary = _summary_from_meta(raw, i, float(columns["step_loss"][i]))
+        lo, hi = int(ptr[i]), int(ptr[i + 1])
+        summary.param_entity = columns["param_entity"][lo:hi].tolist()
+        summary.param_value = columns["param_value"][lo:hi].tolist()
+        summary.param_grad = columns["param_grad"][lo:hi].tolist()
+        graph = graphs.get(i)
+        if graph is not None and graph.num_nodes and summary.num_created != graph.n_created:
+            raise ValueError(f"step {i}: summary and graph disagree on node count")
+        trace._append_step(summary, graph, permanent=summary.kept)
+    trace.notices = [str(n) for n in meta.get("notices", [])]
+    error = meta.get("error")
+    trace.error = {"type": str(error["type"]), "message": str(error["message"])} if error else None
+    for entity, name in meta.get("entity_names", []):
+        trace._name_entity(int(entity), str(name))
+    return trace
+
+
+def _summary_meta(s: StepSummary) -> dict:
+    d = asdict(s)
+    for name in (*_PARAM_FIELDS, "loss"):  # these travel as columns (JSON has no NaN)
+        d.pop(name)
+    return d
+
+
+def _summary_from_meta(raw: dict, i: int, loss: float) -> StepSummary:
+    if not isinstance(raw, dict) or set(raw) != _SUMMARY_FIELDS:
+        raise ValueError(f"step {i} summary has the wrong fields")
+    values = dict(raw, loss=loss)
+    for name in ("index", "num_created", "num_visits", "started_ns", "backward_ns", "ended_ns"):
+        if not isinstance(raw[name], int) or raw[name] < 0:
+            raise ValueError(f"step {i}: {name} must be a non-negative int")
+    if raw["index"] != i:
+        raise ValueError(f"step {i} is stored out of order")
+    for name in ("has_backward", "backward_completed", "kept"):
+        if not isinstance(raw[name], bool):
+            raise ValueError(f"step {i}: {name} must be true or false")
+    return StepSummary(**values, param_entity=[], param_value=[], param_grad=[])
