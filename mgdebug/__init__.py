@@ -1,10 +1,21 @@
 """mgdebug: record micrograd computations into replayable traces and debug them in Jupyter."""
 
 from ._record import record
+from ._tracefile import TraceFileError
 from .recorder import RecordingCapWarning
 from .trace import State, Trace
 
-__all__ = ["RecordingCapWarning", "State", "Trace", "load", "load_ipython_extension", "record"]
+__all__ = [
+    "RecordingCapWarning",
+    "State",
+    "Trace",
+    "TraceFileError",
+    "TraceViewer",
+    "load",
+    "load_ipython_extension",
+    "record",
+    "show",
+]
 __version__ = "0.1.0"
 
 
@@ -20,3 +31,23 @@ def load_ipython_extension(ipython) -> None:
     from .magic import register
 
     register(ipython)
+
+
+def show(trace: Trace):
+    """Display the viewer for `trace` in the current notebook output; returns the widget."""
+    from IPython.display import display
+
+    from .widget import TraceViewer
+
+    viewer = TraceViewer(trace)
+    display(viewer)
+    return viewer
+
+
+def __getattr__(name):
+    # the widget pulls in anywidget/ipywidgets: only when asked, so scripts stay light
+    if name == "TraceViewer":
+        from .widget import TraceViewer
+
+        return TraceViewer
+    raise AttributeError(f"module 'mgdebug' has no attribute {name!r}")

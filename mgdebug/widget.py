@@ -1,0 +1,191 @@
+"""The trace viewer widget (anywidget): serves a Trace to the frontend in js/.
+
+Contract: docs/widget-protocol.md. Synced traits hold small UI state only; step
+graphs and parameter tables go as binary bundles in answers to the frontend's
+requests, so a 65k-node step is one message, never one per node.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from . import _bundle
+from .trace import Trace
+
+_STATIC = Path(__file__).parent / "static"
+_PROGRESS_INTERVAL_S = 0.1  # at most 10 progress messages a second
+
+
+class TraceViewer(anywidget.AnyWidget):
+    """An interactive, scrubbable view of a Trace: graph, timeline, steps, inspector."""
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    cursor = traitlets.Int(-1).tag(sync=True)
+    step = traitlets.Int(0).tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
+    status = traitlets.Dict().tag(sync=True)
+    paused = traitlets.Dict().tag(sync=True)
+    breakpoints = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    height_px = traitlets.Int(560).tag(sync=True)
+
+    def __init__(self, trace: Trace, **kwargs: Any):
+        if not isinstance(trace, Trace):
+            raise TypeError(f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}")
+        super().__init__(**kwargs)
+        self.trace = trace
+        self._last_progress = 0.0
+        self._losses_sent = 0
+        self.status = self._status()
+        if trace.steps:
+            self.step = len(trace.steps) - 1
+        self.on_msg(self._on_frontend_msg)
+
+    # ------------------------------------------------------------------ requests
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, buffers: list) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("kind")
+        request_id = content.get("id")
+        try:
+            if kind == "hello":
+                self.send_meta()
+            elif kind == "get_step":
+                self._send_step(_int_field(content, "step"), request_id)
+            elif kind == "get_params":
+                self._send_params(request_id)
+            elif kind == "command":
+                self._on_command(str(content.get("action")))
+            else:
+                raise ValueError(f"unknown message kind {kind!r}")
+        except (LookupError, ValueError, TypeError) as e:
+            self.send({"kind": "error", "id": request_id, "message": str(e)})
+
+    def _on_command(self, action: str) -> None:
+        handler = getattr(self, "on_command", None)
+        if handler is None:
+            raise ValueError(f"nothing is paused; command {action!r} ignored")
+        handler(action)
+
+    def send_meta(self) -> None:
+        """Tell the frontend the trace's shape: string tables, steps, event offsets."""
+        t = self.trace
+        steps = [
+            {
+                "index": s.index,
+                "loss": s.loss if math.isfinite(s.loss) else None,
+                "has_backward": s.has_backward,
+                "backward_completed": s.backward_completed,
+                "num_created": s.num_created,
+                "num_visits": s.num_visits,
+                "num_events": s.num_events,
+                "kept": s.index in t.kept_steps(),
+            }
+            for s in t.steps
+        ]
+        strings = {k: getattr(t.strings, k).items for k in ("ops", "scopes", "labels", "files")}
+        self.send(
+            {
+                "kind": "trace_meta",
+                "strings": strings,
+                "steps": steps,
+                "event_offsets": [int(x) for x in t._offsets],
+                "notices": list(t.notices),
+                "error": t.error,
+                "recording": t.recording,
+            }
+        )
+
+    def _send_step(self, step: int, request_id: Any) -> None:
+        graph = self.trace.graph(step)
+        summary = self.trace.steps[step]
+        meta = {"step": step, "n_created": graph.n_created}
+        payload = _bundle.encode(graph.columns, meta)
+        self.send(
+            {
+                "kind": "step_data",
+                "id": request_id,
+                "step": step,
+                "n_created": graph.n_created,
+                "event_offset": int(self.trace._offsets[step]),
+                "has_backward": summary.has_backward,
+            },
+            buffers=[payload],
+        )
+
+    def _send_params(self, request_id: Any) -> None:
+        names: list[str] = []
+        index: dict[int, int] = {}
+        cols: dict[str, list] = {"step": [], "param": [], "value": [], "grad": []}
+        for s in self.trace.steps:
+            for e, v, g in zip(s.param_entity, s.param_value, s.param_grad):
+                if e not in index:
+                    index[e] = len(names)
+                    names.append(self.trace._entity_names.get(e, f"#{len(names)}"))
+                cols["step"].append(s.index)
+                cols["param"].append(index[e])
+                cols["value"].append(v)
+                cols["grad"].append(g)
+        columns = {
+            "step": np.asarray(cols["step"], dtype="<i4"),
+            "param": np.asarray(cols["param"], dtype="<i4"),
+            "value": np.asarray(cols["value"], dtype="<f8"),
+            "grad": np.asarray(cols["grad"], dtype="<f8"),
+        }
+        self.send(
+            {"kind": "params", "id": request_id, "names": names},
+            buffers=[_bundle.encode(columns, {})],
+        )
+
+    # ------------------------------------------------------------------ live recording
+
+    def report_progress(self, *, force: bool = False) -> None:
+        """Send recording progress, at most 10 times a second unless `force`."""
+        now = time.monotonic()
+        if not force and now - self._last_progress < _PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        steps = self.trace.steps
+        new = [s.loss if math.isfinite(s.loss) else None for s in steps[self._losses_sent :]]
+        self._losses_sent = len(steps)
+        self.status = self._status()
+        self.send({"kind": "progress", "steps": len(steps), "nodes": self._nodes(), "losses": new})
+
+    def finish(self) -> None:
+        """Recording ended: show the last step and send the final shape of the trace."""
+        self.status = self._status()
+        if self.trace.steps:
+            self.step = len(self.trace.steps) - 1
+        self.cursor = -1
+        self.send_meta()
+
+    def _nodes(self) -> int:
+        return sum(s.num_created for s in self.trace.steps)
+
+    def _status(self) -> dict:
+        error = self.trace.error
+        return {
+            "recording": self.trace.recording,
+            "steps": len(self.trace.steps),
+            "nodes": self._nodes(),
+            "error": f"{error['type']}: {error['message']}" if error else None,
+        }
+
+    def __repr__(self) -> str:
+        return f"TraceViewer({self.trace!r})"
+
+
+def _int_field(content: dict, name: str) -> int:
+    value = content.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"message field {name!r} must be an int, got {value!r:.40}")
+    return value
