@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import micrograd
@@ -28,16 +28,32 @@ def record(
     error in `trace.error`, and the exception propagates unchanged. The innermost
     of nested `record()` blocks records; enclosing ones see nothing meanwhile.
     """
+    trace = Trace()
+    with recording(trace, max_nodes=max_nodes, keep_every=keep_every, source=source):
+        yield trace
+
+
+@contextmanager
+def recording(
+    trace: Trace,
+    *,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    keep_every: int = 1,
+    source: bool = False,
+    on_step: Callable[[], None] | None = None,
+) -> Iterator[Recorder]:
+    """Record into an existing `trace` (the magic makes the trace before the cell runs)."""
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     if not isinstance(keep_every, int) or keep_every < 1:
         raise ValueError(f"keep_every must be a positive int, got {keep_every!r}")
-    trace = Trace()
-    recorder = Recorder(trace, max_nodes=max_nodes, keep_every=keep_every, source=bool(source))
+    recorder = Recorder(
+        trace, max_nodes=max_nodes, keep_every=keep_every, source=bool(source), on_step=on_step
+    )
     trace.recording = True
     try:
         with micrograd.listen(recorder, exclusive=True):
-            yield trace
+            yield recorder
     except BaseException as e:
         trace.error = {"type": type(e).__name__, "message": str(e)}
         raise

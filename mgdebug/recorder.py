@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 import time
 import warnings
 
@@ -35,6 +36,10 @@ _OWN_DIRS = tuple(
     os.path.dirname(os.path.abspath(m.__file__)) + os.sep
     for m in (micrograd, sys.modules[__package__])
 )
+
+
+class TraceStopped(KeyboardInterrupt):
+    """The viewer's Stop (or a kernel interrupt) ended the traced code; the trace keeps what ran."""
 
 
 class RecordingCapWarning(UserWarning):
@@ -77,8 +82,12 @@ class _StepBuffer:
 class Recorder:
     """A micrograd listener that writes what it hears into `trace`."""
 
-    def __init__(self, trace: Trace, *, max_nodes: int, keep_every: int, source: bool):
+    def __init__(
+        self, trace: Trace, *, max_nodes: int, keep_every: int, source: bool, on_step=None
+    ):
         self.trace = trace
+        self.on_step = on_step  # called after each step closes (live progress)
+        self.stop_requested = threading.Event()  # set from another thread to stop the code
         self.max_nodes = max_nodes
         self.keep_every = keep_every
         self.source = source
@@ -115,6 +124,8 @@ class Recorder:
                 s.overflowed = True  # too big to keep even alone: only count from here on
                 s.uncounted += 1
                 return
+            if not local & 0x3FF and recorder.stop_requested.is_set():  # every 1024 nodes
+                raise TraceStopped("stopped from the viewer; the trace keeps what ran")
             base = s.entity_base
             value._tag = base + local
             try:
@@ -197,6 +208,8 @@ class Recorder:
     # ------------------------------------------------------------------ backward
 
     def backward_begin(self, root, order):
+        if self.stop_requested.is_set():
+            raise TraceStopped("stopped from the viewer; the trace keeps what ran")
         s = self._step
         s.backward_ns = time.perf_counter_ns()
         s.root = root
@@ -233,6 +246,8 @@ class Recorder:
             summary = self._summarize(s)
             graph = None if s.overflowed else StepGraph.from_buffer(s)
             self.trace._append_step(summary, graph, permanent=self._keep(s, graph))
+            if self.on_step is not None:
+                self.on_step()
         for column in self._hot:
             column.clear()
         self._step = _StepBuffer(s.index + (s.root is not None), self._next_entity, self._hot)

@@ -228,6 +228,17 @@ class Trace:
             f"{self.num_events:,} events{tail}{err}>"
         )
 
+    def _ipython_display_(self) -> None:
+        """In a notebook, a Trace shows itself as the viewer; elsewhere as its text form."""
+        from IPython import get_ipython
+
+        if getattr(get_ipython(), "kernel", None) is None:
+            print(repr(self))
+            return
+        from . import show
+
+        show(self)
+
     # ------------------------------------------------------------------ files
 
     def save(self, path) -> None:

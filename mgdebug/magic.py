@@ -1,0 +1,235 @@
+"""`%%mgtrace`: record a cell into a Trace, show the viewer live, keep the trace.
+
+How a cell runs (docs/magic.md): in a Jupyter kernel, an input transformer turns
+a `%%mgtrace` cell into a top-level `await` of `run_traced_cell`, which runs the
+body in a worker thread. The kernel's event loop stays free while it waits, so
+the viewer's messages (Stop, and Continue at a breakpoint) are heard while the
+cell is busy. Elsewhere (terminal IPython) the cell magic runs the body in
+place. Both paths share `TracedCell`.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextvars
+import threading
+from typing import Any
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+
+from ._record import DEFAULT_MAX_NODES, recording
+from .breakpoints import BreakpointSpecError, parse_specs
+from .recorder import TraceStopped
+from .trace import Trace
+
+DEFAULT_NAME = "last_trace"
+
+
+@magic_arguments.magic_arguments()
+@magic_arguments.argument(
+    "--name", default=DEFAULT_NAME, metavar="VAR",
+    help=f"store the Trace in this variable (default: {DEFAULT_NAME})",
+)
+@magic_arguments.argument(
+    "--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N",
+    help="nodes kept in full over all steps; later steps keep summaries (default: %(default)s)",
+)
+@magic_arguments.argument(
+    "--keep-every", type=int, default=1, metavar="K",
+    help="keep every K-th training step in full, the others as summaries (default: 1)",
+)
+@magic_arguments.argument(
+    "--break", dest="breaks", action="append", default=[], metavar="SPEC",
+    help="pause backward at matching nodes; repeatable. SPEC: nonfinite | op:NAME | "
+    "scope:PATH | LABEL or glob | grad>10, abs(grad)>=1e3, value<0",
+)
+@magic_arguments.argument("--no-widget", action="store_true", help="record without showing the viewer")
+@magic_arguments.argument("--save", metavar="PATH", help="also save the trace to PATH (mgdebug.load reads it)")
+@magic_arguments.argument("--source", action="store_true", help="record the source line that built each node")
+@magic_arguments.argument(
+    "--timeout", type=float, default=600.0, metavar="SECONDS",
+    help="how long a breakpoint pause waits for Continue before it gives up (default: 600)",
+)  # fmt: skip
+def mgtrace(line: str, cell: str) -> Any:
+    """Record the cell's micrograd computation and show it in the trace viewer.
+
+    The equivalent in plain Python:
+
+        import mgdebug
+        with mgdebug.record(max_nodes=..., keep_every=...) as last_trace:
+            <the cell>
+        mgdebug.show(last_trace)
+    """
+    from IPython import get_ipython
+
+    return TracedCell(get_ipython(), line, cell).run_here()
+
+
+class TracedCell:
+    """One `%%mgtrace` cell: options, the compiled body, the trace and its viewer."""
+
+    def __init__(self, ip: Any, line: str, body: str):
+        self.ip = ip
+        self.options = magic_arguments.parse_argstring(mgtrace, line)
+        if self.options.max_nodes < 1 or self.options.keep_every < 1:
+            raise UsageError("--max-nodes and --keep-every must be positive")
+        if not self.options.name.isidentifier():
+            raise UsageError(f"--name needs a Python identifier, got {self.options.name!r}")
+        try:
+            self.breakpoints = parse_specs(self.options.breaks)
+        except BreakpointSpecError as e:
+            raise UsageError(str(e)) from None
+        self.statements, self.last_expression = _compile_body(ip, body)
+        self.trace = Trace()
+        self.viewer = None
+        self.stop_requested = threading.Event()
+
+    # ------------------------------------------------------------------ both paths
+
+    def show_viewer(self) -> None:
+        if self.options.no_widget or not _in_kernel(self.ip):
+            return
+        from IPython.display import display
+
+        from .widget import TraceViewer
+
+        self.viewer = TraceViewer(self.trace)
+        self.viewer.on_command = self._on_command
+        display(self.viewer)
+
+    def execute(self) -> Any:
+        """Run the body under the recorder (in whichever thread calls this)."""
+        __tracebackhide__ = True
+        on_step = self.viewer.report_progress if self.viewer is not None else None
+        with recording(
+            self.trace,
+            max_nodes=self.options.max_nodes,
+            keep_every=self.options.keep_every,
+            source=self.options.source,
+            on_step=on_step,
+        ) as recorder:
+            recorder.stop_requested = self.stop_requested
+            exec(self.statements, self.ip.user_ns)
+            if self.last_expression is not None:
+                return eval(self.last_expression, self.ip.user_ns)
+        return None
+
+    def finish(self) -> None:
+        self.ip.user_ns[self.options.name] = self.trace
+        if self.options.save:
+            self.trace.save(self.options.save)
+        if self.viewer is not None:
+            self.viewer.finish()
+        elif not _in_kernel(self.ip):
+            print(self.trace)
+
+    def _on_command(self, action: str) -> None:
+        if action == "stop":
+            self.stop_requested.set()
+        else:
+            raise ValueError(f"nothing is paused; {action!r} has no effect")
+
+    # ------------------------------------------------------------------ the two ways to run
+
+    def run_here(self) -> Any:
+        """Run in the calling thread (terminal IPython, or the magic called directly)."""
+        __tracebackhide__ = True
+        self.show_viewer()
+        try:
+            return self.execute()
+        finally:
+            self.finish()
+
+    async def run_in_worker(self) -> Any:
+        """Run in a worker thread while the kernel's event loop stays free for widget messages."""
+        __tracebackhide__ = True
+        self.show_viewer()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        context = contextvars.copy_context()  # output routing and listeners follow the body
+
+        def work() -> None:
+            __tracebackhide__ = True
+            try:
+                result = context.run(self.execute)
+            except BaseException as e:  # handed to the awaiting cell, which re-raises it
+                loop.call_soon_threadsafe(_settle, done, None, e)
+            else:
+                loop.call_soon_threadsafe(_settle, done, result, None)
+
+        worker = threading.Thread(target=work, name="mgtrace-cell", daemon=True)
+        worker.start()
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op
+            self.stop_requested.set()
+            worker.join()
+            raise TraceStopped("traced cell interrupted; the trace keeps what ran") from None
+        finally:
+            self.finish()
+
+
+async def run_traced_cell(line: str, body: str) -> Any:
+    """What a transformed `%%mgtrace` cell awaits (see `transform_cell`)."""
+    __tracebackhide__ = True
+    from IPython import get_ipython
+
+    return await TracedCell(get_ipython(), line, body).run_in_worker()
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+# ---------------------------------------------------------------------- registration
+
+
+def transform_cell(lines: list[str]) -> list[str]:
+    """Input transformer: a `%%mgtrace` cell becomes one `await` of `run_traced_cell`.
+
+    It sees every cell, so it looks at the first line and returns at once for others.
+    """
+    if not lines or not lines[0].startswith("%%mgtrace"):
+        return lines
+    first = lines[0].rstrip("\n")
+    if first.rstrip().endswith("?") or not (first == "%%mgtrace" or first[9:10].isspace()):
+        return lines  # `%%mgtrace?` help, or another magic whose name starts the same
+    line, body = first[len("%%mgtrace") :].strip(), "".join(lines[1:])
+    call = f"await __import__('mgdebug.magic').magic.run_traced_cell({line!r}, {body!r})\n"
+    return [call]
+
+
+def register(ip: Any) -> None:
+    """Register `%%mgtrace`; in a kernel that can await cells, also the transformer."""
+    ip.register_magic_function(mgtrace, magic_kind="cell")
+    if _in_kernel(ip) and transform_cell not in ip.input_transformers_cleanup:
+        ip.input_transformers_cleanup.append(transform_cell)
+
+
+def _in_kernel(ip: Any) -> bool:
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def _compile_body(ip: Any, body: str):
+    """The body as (statements, last expression or None), with tracebacks showing cell lines."""
+    source = "\n" + body  # line 1 is the %%mgtrace line, so body lines keep their numbers
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as e:
+        raise UsageError(f"the %%mgtrace cell has a syntax error: {e}") from None
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not body.rstrip().endswith(";"):
+        last = ast.Expression(tree.body.pop().value)
+    number = getattr(ip, "execution_count", 0) if ip is not None else 0
+    filename = ip.compile.cache(source, number) if ip is not None else "<mgtrace>"
+    statements = compile(tree, filename, "exec")
+    expression = compile(last, filename, "eval") if last is not None else None
+    return statements, expression
