@@ -25,6 +25,7 @@ from .recorder import TraceStopped
 from .trace import Trace
 
 DEFAULT_NAME = "last_trace"
+_WAKE_INTERVAL_S = 0.1
 
 
 @magic_arguments.magic_arguments()
@@ -162,7 +163,12 @@ class TracedCell:
         worker = threading.Thread(target=work, name="mgtrace-cell", daemon=True)
         worker.start()
         try:
-            return await asyncio.shield(done)
+            while not done.done():
+                # Wake every 0.1 s: Kernel -> Interrupt's SIGINT may land on one of the
+                # kernel's other threads, and then Python runs ipykernel's handler (which
+                # cancels this cell) only when the main thread next runs any bytecode.
+                await asyncio.wait([done], timeout=_WAKE_INTERVAL_S)
+            return done.result()
         except asyncio.CancelledError:
             # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op
             self.stop_requested.set()

@@ -1,0 +1,231 @@
+"""`%%mgtrace` through a real IPython shell (parsing, plain path) and a real kernel (worker path)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import get_ipython
+from kernel_helpers import KernelSession, anywidget_comm_id
+
+import micrograd
+import mgdebug
+from mgdebug.magic import transform_cell
+
+# ---------------------------------------------------------------------- plain IPython shell
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "mgdebug")
+    shell.run_cell("from micrograd.engine import Value")
+    return shell
+
+
+def test_magic_is_registered_with_real_help(ip):
+    magic = ip.find_cell_magic("mgtrace")
+    assert magic is not None
+    doc = magic.__doc__
+    for option in ("--name", "--max-nodes", "--keep-every", "--break", "--no-widget", "--save", "--source"):
+        assert option in doc
+    assert "with mgdebug.record(" in doc  # the equivalent plain Python
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("--bogus", "unrecognized arguments"),
+        ("--max-nodes lots", "invalid int value"),
+        ("--max-nodes 0", "must be positive"),
+        ("--name 3x", "identifier"),
+        ("--break 'grad>>1'", "not a breakpoint spec"),
+        ("--break op:", "needs an op name"),
+    ],
+)
+def test_bad_options_give_a_usage_error_and_the_cell_does_not_run(ip, line, message):
+    ip.user_ns["ran"] = False
+    with pytest.raises(UsageError, match=message):
+        ip.run_cell_magic("mgtrace", line, "ran = True\n")
+    assert ip.user_ns["ran"] is False
+
+
+def test_plain_shell_runs_the_body_in_place_and_stores_the_trace(ip, capsys):
+    value = ip.run_cell_magic(
+        "mgtrace", "--name t1", "a = Value(3.0, label='a')\nb = a * a + a\nb.backward()\nb.data\n"
+    )
+    assert value == 12.0  # the last expression is returned (IPython displays it)
+    trace = ip.user_ns["t1"]
+    assert isinstance(trace, mgdebug.Trace)
+    assert trace.state_at(trace.num_events - 1).grad_of("a") == 7.0
+    assert "<Trace: 1 steps" in capsys.readouterr().out  # text form outside a kernel
+    assert micrograd.events.active == 0
+
+
+def test_plain_shell_failure_keeps_the_trace_and_the_error(ip):
+    with pytest.raises(ValueError, match="log of -1.0"):
+        ip.run_cell_magic("mgtrace", "--name t2", "x = Value(2.0) * 3\ny = Value(-1.0).log()\n")
+    trace = ip.user_ns["t2"]
+    assert trace.error["type"] == "ValueError"
+    assert trace.steps[0].num_created >= 2  # what ran before the failure is there
+    assert micrograd.events.active == 0
+
+
+def test_transformer_rewrites_only_mgtrace_cells():
+    assert transform_cell(["x = 1\n"]) == ["x = 1\n"]
+    assert transform_cell(["%%mgtrace?\n"]) == ["%%mgtrace?\n"]
+    assert transform_cell(["%%mgtracex\n", "1\n"]) == ["%%mgtracex\n", "1\n"]
+    (call,) = transform_cell(["%%mgtrace --name r\n", "a = 1\n", "a\n"])
+    assert call.startswith("await ") and "run_traced_cell('--name r', 'a = 1\\na\\n')" in call
+
+
+# ---------------------------------------------------------------------- a real kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    session = KernelSession()
+    session.run("from micrograd.engine import Value\nimport micrograd, mgdebug")
+    yield session
+    session.close()
+
+
+@pytest.mark.kernel
+def test_cell_behaves_like_a_normal_cell(kernel):
+    r = kernel.run(
+        "%%mgtrace --name run\n"
+        "print('hello from the body')\n"
+        "a = Value(2.0, label='a')\n"
+        "b = a * 3 + a\n"
+        "b.backward()\n"
+        "b\n"
+    )
+    assert r.status == "ok", r.traceback
+    assert "hello from the body" in r.streams  # prints from the worker land in this cell
+    assert r.widget_model_ids(), "the viewer is displayed"
+    assert any(d.get("text/plain") == "Value(data=8.0, grad=1.0)" for d in r.results)
+    after = kernel.run("print(type(run).__name__, a.grad, micrograd.events.active)")
+    assert after.streams.split() == ["Trace", "4.0", "0"]
+
+
+@pytest.mark.kernel
+def test_viewer_appears_before_the_body_finishes(kernel):
+    seen = {}
+
+    def on_message(msg):
+        if msg["msg_type"] == "display_data" and "display" not in seen:
+            seen["display"] = time.monotonic()
+        if msg["msg_type"] == "stream" and "done" in msg["content"]["text"]:
+            seen["done"] = time.monotonic()
+
+    code = "%%mgtrace --name slow\nimport time\ntime.sleep(1.0)\nprint('done')\n"
+    kernel.collect(kernel.execute(code), on_message=on_message)
+    assert seen["display"] < seen["done"] - 0.5
+
+
+@pytest.mark.kernel
+def test_exception_shows_traceback_at_user_line_and_keeps_trace(kernel):
+    r = kernel.run("%%mgtrace --name broken\nx = Value(2.0)\ny = x * 3\nz = (x - 2).log()\n")
+    assert r.status == "error"
+    assert r.error["ename"] == "ValueError"
+    assert "----> 4 z = (x - 2).log()" in r.traceback  # the user's line, numbered as in the cell
+    assert r.widget_model_ids(), "the viewer is still shown"
+    after = kernel.run("print(broken.error['type'], broken.steps[0].num_created, micrograd.events.active)")
+    assert after.streams.split() == ["ValueError", "5", "0"]
+    ok = kernel.run("print(Value(1.0) + 1)")
+    assert ok.streams.strip() == "Value(data=2.0, grad=0.0)"
+
+
+@pytest.mark.kernel
+def test_rich_display_of_a_trace_shows_the_viewer_again(kernel):
+    kernel.run("%%mgtrace --name again --no-widget\nv = Value(1.0) * 2\nv.backward()\n")
+    r = kernel.run("again")
+    assert r.widget_model_ids()
+    assert kernel.run("mgdebug.show(again)").widget_model_ids()
+
+
+@pytest.mark.kernel
+def test_no_widget_option_displays_nothing(kernel):
+    r = kernel.run("%%mgtrace --no-widget --name quiet\nv = Value(1.0) * 2\n")
+    assert r.status == "ok" and not r.widget_model_ids()
+
+
+@pytest.mark.kernel
+def test_progress_is_batched_during_a_long_loop(kernel):
+    code = (
+        "%%mgtrace --name loop\n"
+        "x = Value(1.0)\n"
+        "for i in range(400):\n"
+        "    y = x\n"
+        "    for _ in range(500):\n"
+        "        y = y * 1.0 + 0.0\n"
+        "    y.backward()\n"
+    )
+    start = time.monotonic()
+    r = kernel.run(code, timeout=120)
+    elapsed = time.monotonic() - start
+    progress = r.custom_messages("progress")
+    assert r.status == "ok"
+    assert progress, "progress messages arrive while the cell runs"
+    assert len(progress) <= 10 * elapsed + 2  # at most ~10 a second, never one per step
+    assert sum(len(p["losses"]) for p in progress) <= 400
+    assert kernel.run("print(len(loop.steps))").streams.strip() == "400"
+
+
+@pytest.mark.kernel
+def test_widget_stop_ends_a_busy_cell_and_keeps_the_trace(kernel):
+    code = "%%mgtrace --name stopped\nx = Value(1.0)\nwhile True:\n    x = x * 1.0 + 0.0\n    x.backward()\n    x = Value(x.data)\n"
+    sent = []
+
+    def on_message(msg):
+        if msg["msg_type"] == "comm_open" and not sent:
+            state = msg["content"]["data"].get("state", {})
+            if state.get("_model_name") == "AnyModel":
+                sent.append(msg["content"]["comm_id"])
+                time.sleep(0.5)
+                kernel.send_custom(sent[0], {"kind": "command", "action": "stop"})
+
+    r = kernel.collect(kernel.execute(code), timeout=60, on_message=on_message)
+    assert r.error["ename"] == "TraceStopped"
+    after = kernel.run("print(stopped.error['type'], len(stopped.steps) > 1, micrograd.events.active)")
+    assert after.streams.split() == ["TraceStopped", "True", "0"]
+
+
+@pytest.mark.kernel
+def test_kernel_interrupt_stops_a_traced_cell_quickly(kernel):
+    mid = kernel.execute(
+        "%%mgtrace --name interrupted\nx = Value(1.0)\nwhile True:\n    x = x * 1.0 + 0.0\n    x.backward()\n    x = Value(x.data)\n"
+    )
+    time.sleep(1.5)
+    start = time.monotonic()
+    kernel.km.interrupt_kernel()
+    r = kernel.collect(mid, timeout=30)
+    assert r.error["ename"] == "TraceStopped"
+    assert time.monotonic() - start < 10  # not "never"; typically well under a second
+    after = kernel.run("print(interrupted.error['type'], micrograd.events.active)")
+    assert after.streams.split() == ["TraceStopped", "0"]
+
+
+@pytest.mark.kernel
+def test_viewer_answers_requests_with_binary_step_data(kernel):
+    r = kernel.run("%%mgtrace --name served\na = Value(2.0)\nb = (a * a).tanh()\nb.backward()\n")
+    comm_id = anywidget_comm_id(r)
+    replies = []
+    kernel.send_custom(comm_id, {"kind": "hello"})
+    kernel.send_custom(comm_id, {"kind": "get_step", "id": 7, "step": 0})
+    kernel.send_custom(comm_id, {"kind": "get_step", "id": 8, "step": 99})
+    deadline = time.monotonic() + 10
+    while len(replies) < 3 and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=5)
+        if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == comm_id:
+            replies.append(msg)
+    kinds = [m["content"]["data"]["content"]["kind"] for m in replies]
+    assert kinds == ["trace_meta", "step_data", "error"]
+    step_msg = replies[1]
+    assert step_msg["content"]["data"]["content"]["id"] == 7
+    assert len(step_msg["buffers"]) == 1
+    columns, _ = mgdebug._bundle.decode(step_msg["buffers"][0])
+    assert columns["visits"].tolist() == [2, 1, 0]  # tanh, then a*a, then the leaf a
+    assert columns["child"].tolist() == [0, 0, 1]  # a*a keeps both edges to a
+    assert "outside this trace" in replies[2]["content"]["data"]["content"]["message"]
