@@ -83,9 +83,13 @@ class StepGraph:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def from_buffer(cls, s) -> StepGraph:
-        """Close a recorder `_StepBuffer`: imports go after built nodes, -1-slot refs remapped."""
+    def from_buffer(cls, s, num_visits: int | None = None) -> StepGraph:
+        """Close a recorder `_StepBuffer`: imports go after built nodes, -1-slot refs remapped.
+
+        `num_visits` keeps only the first visits (a snapshot taken mid-backward).
+        """
         n_created = len(s.op)
+        visits = s.visits if num_visits is None else s.visits[:num_visits]
 
         def remap(refs):
             a = np.asarray(refs, dtype=np.int64)
@@ -108,7 +112,7 @@ class StepGraph:
             "child": remap(s.child + s.imp_child),
             "local": np.asarray(s.local + s.imp_local, dtype="<f8"),
             "imported": np.asarray(s.imp_entity, dtype="<i8"),
-            "visits": remap(s.visits),
+            "visits": remap(visits),
             "start_id": remap(s.start_ids),
             "start_grad": np.asarray(s.start_grads, dtype="<f8"),
             "src_file": np.asarray(s.src_file, dtype="<u4"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import micrograd
 
+from ._pause import LiveBreakpoints, PdbPause
+from .breakpoints import Breakpoint, parse_specs
 from .recorder import Recorder
 from .trace import Trace
 
@@ -15,7 +18,12 @@ DEFAULT_MAX_NODES = 2_000_000  # ~100 MB of columns: 30 steps of micrograd's dem
 
 @contextmanager
 def record(
-    *, max_nodes: int = DEFAULT_MAX_NODES, keep_every: int = 1, source: bool = False
+    *,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    keep_every: int = 1,
+    source: bool = False,
+    break_on: Any = None,
+    on_break: str = "record",
 ) -> Iterator[Trace]:
     """Record every Value built and every backward run inside the block into a Trace.
 
@@ -23,13 +31,28 @@ def record(
         summaries (loss, parameters) and the latest step stays in full.
     keep_every: keep every k-th step in full (0, k, 2k, ...), others as summaries.
     source: remember the file and line that built each node (slower, ~1 us a node).
+    break_on: breakpoint specs (docs/breakpoints.md): a spec string, a Value, a
+        callable, or a list of them.
+    on_break: "record" notes each hit in `trace.hits` and goes on; "pdb" opens
+        pdb at the node (`node`, `children`, `grads` at hand; `c` goes on, `q` stops).
 
     If the block raises, the trace keeps everything up to the failure, notes the
     error in `trace.error`, and the exception propagates unchanged. The innermost
     of nested `record()` blocks records; enclosing ones see nothing meanwhile.
     """
+    if on_break not in ("record", "pdb"):
+        raise ValueError(f"on_break must be 'record' or 'pdb', got {on_break!r}")
+    breakpoints = parse_specs(break_on)
+    pause = PdbPause() if on_break == "pdb" and breakpoints else None
     trace = Trace()
-    with recording(trace, max_nodes=max_nodes, keep_every=keep_every, source=source):
+    with recording(
+        trace,
+        max_nodes=max_nodes,
+        keep_every=keep_every,
+        source=source,
+        breakpoints=breakpoints,
+        pause=pause,
+    ):
         yield trace
 
 
@@ -41,6 +64,8 @@ def recording(
     keep_every: int = 1,
     source: bool = False,
     on_step: Callable[[], None] | None = None,
+    breakpoints: list[Breakpoint] | None = None,
+    pause: Any = None,
 ) -> Iterator[Recorder]:
     """Record into an existing `trace` (the magic makes the trace before the cell runs)."""
     if not isinstance(max_nodes, int) or max_nodes < 1:
@@ -50,6 +75,8 @@ def recording(
     recorder = Recorder(
         trace, max_nodes=max_nodes, keep_every=keep_every, source=bool(source), on_step=on_step
     )
+    if breakpoints:
+        LiveBreakpoints(recorder, breakpoints, pause)
     trace.recording = True
     try:
         with micrograd.listen(recorder, exclusive=True):

@@ -20,6 +20,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
 from ._record import DEFAULT_MAX_NODES, recording
+from ._pause import WidgetPause
 from .breakpoints import BreakpointSpecError, parse_specs
 from .recorder import TraceStopped
 from .trace import Trace
@@ -79,12 +80,13 @@ class TracedCell:
         if not self.options.name.isidentifier():
             raise UsageError(f"--name needs a Python identifier, got {self.options.name!r}")
         try:
-            self.breakpoints = parse_specs(self.options.breaks)
+            self.breakpoints = parse_specs([_unquote(b) for b in self.options.breaks])
         except BreakpointSpecError as e:
             raise UsageError(str(e)) from None
         self.statements, self.last_expression = _compile_body(ip, body)
         self.trace = Trace()
         self.viewer = None
+        self.pause = None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
         self.stop_requested = threading.Event()
 
     # ------------------------------------------------------------------ both paths
@@ -98,6 +100,8 @@ class TracedCell:
 
         self.viewer = TraceViewer(self.trace)
         self.viewer.on_command = self._on_command
+        if self.breakpoints:
+            self.pause = WidgetPause(self.viewer, self.options.timeout)
         display(self.viewer)
 
     def execute(self) -> Any:
@@ -110,6 +114,8 @@ class TracedCell:
             keep_every=self.options.keep_every,
             source=self.options.source,
             on_step=on_step,
+            breakpoints=self.breakpoints,
+            pause=self.pause,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
             exec(self.statements, self.ip.user_ns)
@@ -127,9 +133,12 @@ class TracedCell:
             print(self.trace)
 
     def _on_command(self, action: str) -> None:
+        """A viewer button, heard on the kernel's thread while the body runs in the worker."""
         if action == "stop":
-            self.stop_requested.set()
-        else:
+            self.stop_requested.set()  # stops a running body at its next op
+        if self.pause is not None and self.trace.pending is not None:
+            self.pause.command(action)  # wakes a paused body
+        elif action != "stop":
             raise ValueError(f"nothing is paused; {action!r} has no effect")
 
     # ------------------------------------------------------------------ the two ways to run
@@ -218,6 +227,13 @@ def register(ip: Any) -> None:
     ip.register_magic_function(mgtrace, magic_kind="cell")
     if _in_kernel(ip) and transform_cell not in ip.input_transformers_cleanup:
         ip.input_transformers_cleanup.append(transform_cell)
+
+
+def _unquote(text: str) -> str:
+    """IPython's argument splitter keeps quotes around `--break "grad>10"`; drop them."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def _in_kernel(ip: Any) -> bool:

@@ -74,6 +74,7 @@ class _StepBuffer:
         self.overflowed = False
         self.uncounted = 0  # nodes built after the step overflowed
         self.num_visits = 0
+        self.visits_done = None  # counted only when live breakpoints watch each chain rule
 
     def size(self) -> int:
         return len(self.op) + len(self.imp_op)
@@ -233,7 +234,11 @@ class Recorder:
             s.start_grads.append(root.grad)
 
     def backward_end(self, root, completed):
-        self._step.backward_completed = completed
+        s = self._step
+        s.backward_completed = completed
+        if not completed and s.visits_done is not None:  # keep only the chain rules that ran
+            del s.visits[s.visits_done :]
+            s.num_visits = s.visits_done
         self.close_step()
 
     # ------------------------------------------------------------------ steps

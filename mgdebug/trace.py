@@ -90,6 +90,8 @@ class Trace:
         self.notices: list[str] = []
         self.error: dict[str, str] | None = None  # {'type', 'message'} if the region raised
         self.recording = False
+        self.hits: list[dict] = []  # live breakpoint hits: {'event', 'reason', 'step'}
+        self.pending: StepSummary | None = None  # a step shown while paused mid-way
         self._graphs: dict[int, StepGraph] = {}
         self._latest: tuple[int, StepGraph] | None = None
         self._replays: dict[int, BackwardReplay] = {}
@@ -106,6 +108,22 @@ class Trace:
             self._graphs[summary.index] = graph
         elif graph is not None:
             self._latest = (summary.index, graph)
+
+    def _set_pending(self, summary: StepSummary, graph: StepGraph) -> None:
+        """Show the unfinished current step as the last step (while paused at a breakpoint)."""
+        self._clear_pending()
+        self._append_step(summary, None, permanent=False)
+        self._replays.pop(summary.index, None)
+        self.pending = summary
+        self._pending_graph = graph
+
+    def _clear_pending(self) -> None:
+        if self.pending is not None:
+            self.steps.pop()
+            self._offsets.pop()
+            self._replays.pop(self.pending.index, None)
+            self.pending = None
+            self._pending_graph = None
 
     def _name_entity(self, entity: int, label: str) -> None:
         if label:
@@ -130,6 +148,8 @@ class Trace:
             raise IndexError(f"step {step} is outside this trace (0..{len(self.steps) - 1})")
         if step in self._graphs:
             return self._graphs[step]
+        if self.pending is not None and self.pending.index == step:
+            return self._pending_graph
         if self._latest and self._latest[0] == step:
             return self._latest[1]
         raise LookupError(
@@ -142,6 +162,8 @@ class Trace:
         kept = sorted(self._graphs)
         if self._latest and self._latest[0] not in self._graphs:
             kept.append(self._latest[0])
+        if self.pending is not None:
+            kept.append(self.pending.index)
         return kept
 
     def replay(self, step: int) -> BackwardReplay:

@@ -168,6 +168,16 @@ class TraceViewer(anywidget.AnyWidget):
         self.cursor = -1
         self.send_meta()
 
+    def show_pause(self, info: dict) -> None:
+        """Show a live breakpoint pause (`info` as in docs/widget-protocol.md), or clear it."""
+        if info:
+            self.send_meta()  # the paused step is the trace's provisional last step
+            self.step = info["step"]
+            self.cursor = info["event"]
+            if info.get("node", -1) >= 0:
+                self.selected = info["node"]
+        self.paused = info
+
     def _nodes(self) -> int:
         return sum(s.num_created for s in self.trace.steps)
 
