@@ -109,7 +109,7 @@ class Value:
     def relu(self):
         x = self.data
         out = _result(0.0 if x < 0 else x, "ReLU", self)
-        out._da = 1.0 if out.data > 0 else 0.0  # d relu(x)/dx = [x > 0]
+        out._da = 0.0 if out.data <= 0 else 1.0  # [x > 0]; nan passes, as in torch
         if _events.active:
             _events.created(out, "ReLU", (self,), (out._da,))
         return out
@@ -220,8 +220,10 @@ class Value:
         return self * other
 
     def __truediv__(self, other):  # self / other = self * other^-1
+        # coerce first: numpy ints refuse ** -1, and a str should fail as a divisor
+        k = other if isinstance(other, Value) else _real(other, "divisor")
         try:
-            return self * other**-1
+            return self * k**-1
         except ZeroDivisionError:
             raise ZeroDivisionError(f"division by zero in {self!r} / {other!r}") from None
 
@@ -306,6 +308,8 @@ def _real(x, what):
         )
     if isinstance(x, Real):  # int, bool, fractions, numpy integer and float scalars
         return float(x)
+    if type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_"):
+        return float(x)  # numpy bool (what `a > 0` gives) is not a numbers.Real
     raise TypeError(
         f"{what} must be a real number (int, float, bool or a numpy scalar), "
         f"got {type(x).__name__}: {x!r:.60}"
