@@ -48,6 +48,8 @@ class Breakpoint:
 
 def parse_spec(spec: Any) -> Breakpoint:
     """Turn a spec (string, Value or callable) into a Breakpoint, or explain what is wrong."""
+    if isinstance(spec, Breakpoint):
+        return spec
     if hasattr(spec, "_prev") and hasattr(spec, "grad"):
         return Breakpoint("value", f"node {getattr(spec, 'label', '') or hex(id(spec))}", spec)
     if callable(spec):

@@ -31,25 +31,43 @@ _WAKE_INTERVAL_S = 0.1
 
 @magic_arguments.magic_arguments()
 @magic_arguments.argument(
-    "--name", default=DEFAULT_NAME, metavar="VAR",
+    "--name",
+    default=DEFAULT_NAME,
+    metavar="VAR",
     help=f"store the Trace in this variable (default: {DEFAULT_NAME})",
 )
 @magic_arguments.argument(
-    "--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N",
+    "--max-nodes",
+    type=int,
+    default=DEFAULT_MAX_NODES,
+    metavar="N",
     help="nodes kept in full over all steps; later steps keep summaries (default: %(default)s)",
 )
 @magic_arguments.argument(
-    "--keep-every", type=int, default=1, metavar="K",
+    "--keep-every",
+    type=int,
+    default=1,
+    metavar="K",
     help="keep every K-th training step in full, the others as summaries (default: 1)",
 )
 @magic_arguments.argument(
-    "--break", dest="breaks", action="append", default=[], metavar="SPEC",
+    "--break",
+    dest="breaks",
+    action="append",
+    default=[],
+    metavar="SPEC",
     help="pause backward at matching nodes; repeatable. SPEC: nonfinite | op:NAME | "
     "scope:PATH | LABEL or glob | grad>10, abs(grad)>=1e3, value<0",
 )
-@magic_arguments.argument("--no-widget", action="store_true", help="record without showing the viewer")
-@magic_arguments.argument("--save", metavar="PATH", help="also save the trace to PATH (mgdebug.load reads it)")
-@magic_arguments.argument("--source", action="store_true", help="record the source line that built each node")
+@magic_arguments.argument(
+    "--no-widget", action="store_true", help="record without showing the viewer"
+)
+@magic_arguments.argument(
+    "--save", metavar="PATH", help="also save the trace to PATH (mgdebug.load reads it)"
+)
+@magic_arguments.argument(
+    "--source", action="store_true", help="record the source line that built each node"
+)
 @magic_arguments.argument(
     "--timeout", type=float, default=600.0, metavar="SECONDS",
     help="how long a breakpoint pause waits for Continue before it gives up (default: 600)",
@@ -78,7 +96,9 @@ class TracedCell:
         if self.options.max_nodes < 1 or self.options.keep_every < 1:
             raise UsageError("--max-nodes and --keep-every must be positive")
         if not self.options.name.isidentifier():
-            raise UsageError(f"--name needs a Python identifier, got {self.options.name!r}")
+            raise UsageError(
+                f"--name needs a Python identifier, got {self.options.name!r}"
+            )
         try:
             self.breakpoints = parse_specs([_unquote(b) for b in self.options.breaks])
         except BreakpointSpecError as e:
@@ -86,7 +106,9 @@ class TracedCell:
         self.statements, self.last_expression = _compile_body(ip, body)
         self.trace = Trace()
         self.viewer = None
-        self.pause = None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
+        self.pause = (
+            None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
+        )
         self.stop_requested = threading.Event()
 
     # ------------------------------------------------------------------ both paths
@@ -98,7 +120,12 @@ class TracedCell:
 
         from .widget import TraceViewer
 
-        self.viewer = TraceViewer(self.trace)
+        self.viewer = TraceViewer(
+            self.trace,
+            breakpoints=[
+                b.text for b in self.breakpoints if b.kind not in ("value", "callable")
+            ],
+        )
         self.viewer.on_command = self._on_command
         if self.breakpoints:
             self.pause = WidgetPause(self.viewer, self.options.timeout)
@@ -158,13 +185,17 @@ class TracedCell:
         self.show_viewer()
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        context = contextvars.copy_context()  # output routing and listeners follow the body
+        context = (
+            contextvars.copy_context()
+        )  # output routing and listeners follow the body
 
         def work() -> None:
             __tracebackhide__ = True
             try:
                 result = context.run(self.execute)
-            except BaseException as e:  # handed to the awaiting cell, which re-raises it
+            except (
+                BaseException
+            ) as e:  # handed to the awaiting cell, which re-raises it
                 loop.call_soon_threadsafe(_settle, done, None, e)
             else:
                 loop.call_soon_threadsafe(_settle, done, result, None)
@@ -182,7 +213,9 @@ class TracedCell:
             # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op
             self.stop_requested.set()
             worker.join()
-            raise TraceStopped("traced cell interrupted; the trace keeps what ran") from None
+            raise TraceStopped(
+                "traced cell interrupted; the trace keeps what ran"
+            ) from None
         finally:
             self.finish()
 
@@ -215,10 +248,14 @@ def transform_cell(lines: list[str]) -> list[str]:
     if not lines or not lines[0].startswith("%%mgtrace"):
         return lines
     first = lines[0].rstrip("\n")
-    if first.rstrip().endswith("?") or not (first == "%%mgtrace" or first[9:10].isspace()):
+    if first.rstrip().endswith("?") or not (
+        first == "%%mgtrace" or first[9:10].isspace()
+    ):
         return lines  # `%%mgtrace?` help, or another magic whose name starts the same
     line, body = first[len("%%mgtrace") :].strip(), "".join(lines[1:])
-    call = f"await __import__('mgdebug.magic').magic.run_traced_cell({line!r}, {body!r})\n"
+    call = (
+        f"await __import__('mgdebug.magic').magic.run_traced_cell({line!r}, {body!r})\n"
+    )
     return [call]
 
 
@@ -242,13 +279,19 @@ def _in_kernel(ip: Any) -> bool:
 
 def _compile_body(ip: Any, body: str):
     """The body as (statements, last expression or None), with tracebacks showing cell lines."""
-    source = "\n" + body  # line 1 is the %%mgtrace line, so body lines keep their numbers
+    source = (
+        "\n" + body
+    )  # line 1 is the %%mgtrace line, so body lines keep their numbers
     try:
         tree = ast.parse(source)
     except SyntaxError as e:
         raise UsageError(f"the %%mgtrace cell has a syntax error: {e}") from None
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not body.rstrip().endswith(";"):
+    if (
+        tree.body
+        and isinstance(tree.body[-1], ast.Expr)
+        and not body.rstrip().endswith(";")
+    ):
         last = ast.Expression(tree.body.pop().value)
     number = getattr(ip, "execution_count", 0) if ip is not None else 0
     filename = ip.compile.cache(source, number) if ip is not None else "<mgtrace>"

@@ -232,6 +232,19 @@ class Trace:
             f"got {type(spec).__name__}"
         )
 
+    def breakpoint_hits(self, specs: Any) -> list[dict]:
+        """Where breakpoints would pause, as timeline positions: [{'event', 'step', 'node', 'spec'}]."""
+        from ._hits import breakpoint_hits
+        from .breakpoints import parse_specs
+
+        return breakpoint_hits(self, parse_specs(specs))
+
+    def first_nonfinite(self) -> dict | None:
+        """Where the first NaN/inf was born (forward value or backward grad), or None."""
+        from ._hits import first_nonfinite
+
+        return first_nonfinite(self)
+
     def describe(self, step: int, node: int) -> str:
         graph = self.graph(step)
         label = self.strings.labels[int(graph.label[node])]

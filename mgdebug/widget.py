@@ -17,6 +17,7 @@ import numpy as np
 import traitlets
 
 from . import _bundle
+from .breakpoints import BreakpointSpecError, parse_specs
 from .trace import Trace
 
 _STATIC = Path(__file__).parent / "static"
@@ -40,8 +41,8 @@ class TraceViewer(anywidget.AnyWidget):
     def __init__(self, trace: Trace, **kwargs: Any):
         if not isinstance(trace, Trace):
             raise TypeError(f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}")
-        super().__init__(**kwargs)
         self.trace = trace
+        super().__init__(**kwargs)
         self._last_progress = 0.0
         self._losses_sent = 0
         self.status = self._status()
@@ -63,6 +64,10 @@ class TraceViewer(anywidget.AnyWidget):
                 self._send_step(_int_field(content, "step"), request_id)
             elif kind == "get_params":
                 self._send_params(request_id)
+            elif kind == "get_hits":
+                self._send_hits(request_id)
+            elif kind == "get_anomaly":
+                self._send_anomaly(request_id)
             elif kind == "command":
                 self._on_command(str(content.get("action")))
             else:
@@ -146,6 +151,25 @@ class TraceViewer(anywidget.AnyWidget):
             buffers=[_bundle.encode(columns, {})],
         )
 
+    @traitlets.observe("breakpoints")
+    def _on_breakpoints(self, change: dict) -> None:
+        if self.comm is not None and not self.trace.recording:
+            self._send_hits(None)
+
+    def _send_hits(self, request_id: Any) -> None:
+        """Replay hits of the `breakpoints` trait, plus the live hits of the recording."""
+        try:
+            specs = parse_specs(list(self.breakpoints))
+        except BreakpointSpecError as e:
+            self.send({"kind": "error", "id": request_id, "message": str(e)})
+            return
+        hits = self.trace.breakpoint_hits(specs) if specs else []
+        self.send({"kind": "hits", "id": request_id, "hits": hits, "live": list(self.trace.hits)})
+
+    def _send_anomaly(self, request_id: Any) -> None:
+        found = self.trace.first_nonfinite()
+        self.send({"kind": "anomaly", "id": request_id, "anomaly": _json_safe(found)})
+
     # ------------------------------------------------------------------ live recording
 
     def report_progress(self, *, force: bool = False) -> None:
@@ -192,6 +216,17 @@ class TraceViewer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"TraceViewer({self.trace!r})"
+
+
+def _json_safe(x: Any) -> Any:
+    """Non-finite floats become their text ('nan', 'inf'): JSON has no such numbers."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return repr(x)
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_json_safe(v) for v in x]
+    return x
 
 
 def _int_field(content: dict, name: str) -> int:
