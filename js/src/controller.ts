@@ -1,0 +1,316 @@
+// What the viewer does: the user's actions and the kernel's messages, turned into state
+// updates, layout requests and messages back to the kernel (docs/widget-protocol.md).
+
+import { decode, stepColumns } from "./decode";
+import { centerCamera, fitCamera } from "./graphView";
+import type { LayoutAnswer, LayoutClient } from "./layoutClient";
+import { parseKernelMsg, type ParamsMsg, type StepDataMsg, type TraceMeta } from "./protocol";
+import type { Actions, ParamTable, State, Store } from "./state";
+import { StepView } from "./stepview";
+import type { Model } from "./widget";
+
+const CURSOR_SYNC_MS = 100; // the cursor trait follows a scrub at most 10 times a second
+
+export interface Controller {
+  actions: Actions;
+  onCustomMsg(content: unknown, buffers?: DataView[]): void;
+  onLayout(a: LayoutAnswer): void;
+  onTrait(name: "cursor" | "step" | "selected"): void;
+  dispose(): void;
+}
+
+export function createController(model: Model, store: Store, layout: LayoutClient, viewSize: () => { widthPx: number; heightPx: number }): Controller {
+  const s = store.state;
+  const update = (p: Partial<State>) => store.update(p);
+  let nextId = 1;
+  let stepRequest = 0; // id of the get_step we wait for; other answers are stale
+  let paramsRequest = 0;
+  let pendingCursor: number | null = null; // where to go once the requested step arrives
+  let pendingSelect: string | null = null; // a label to select once it arrives
+  let anchor: { unit: number; sx: number; sy: number } | null = null; // keep a toggled box still
+  let syncTimer: ReturnType<typeof setTimeout> | null = null;
+  let playFrame = 0;
+  let playLast = 0;
+  let playCarry = 0;
+
+  const setTrait = <K extends "cursor" | "step" | "selected">(k: K, v: number) => {
+    if (model.get(k) === v) return;
+    model.set(k, v);
+    model.save_changes();
+  };
+  const syncCursor = () => {
+    if (syncTimer) return;
+    syncTimer = setTimeout(() => {
+      syncTimer = null;
+      setTrait("cursor", s.cursor);
+    }, CURSOR_SYNC_MS);
+  };
+  const requestLayout = () => {
+    if (!s.view) return;
+    layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded);
+  };
+  const stepOfEvent = (t: number): number => {
+    const off = s.meta?.event_offsets ?? [0];
+    let k = 0;
+    while (k + 1 < off.length - 1 && off[k + 1] <= t) k++;
+    return k;
+  };
+  const requestStep = (step: number) => {
+    stepRequest = nextId++;
+    model.send({ kind: "get_step", id: stepRequest, step });
+    update({ stepIndex: step, loading: `loading step ${step}…`, notice: "" });
+  };
+
+  // ------------------------------------------------------------------ actions
+
+  const actions: Actions = {
+    seek(t) {
+      const v = s.view;
+      if (!s.meta) return;
+      if (!v || t < v.eventOffset || t >= v.eventOffset + v.numEvents) {
+        const step = stepOfEvent(Math.max(0, t));
+        if (step !== s.stepIndex || !v) {
+          pendingCursor = t;
+          return actions.loadStep(step);
+        }
+      }
+      const vv = s.view!;
+      const clamped = Math.max(vv.eventOffset, Math.min(vv.eventOffset + vv.numEvents - 1, t));
+      if (clamped !== s.cursor) update({ cursor: clamped });
+      syncCursor();
+    },
+    stepBy(d) {
+      const v = s.view;
+      if (!v) return;
+      if (d === Infinity) return actions.seek(v.eventOffset + v.numEvents - 1);
+      if (d === -Infinity) return actions.seek(v.eventOffset);
+      actions.seek(Math.max(v.eventOffset, Math.min(v.eventOffset + v.numEvents - 1, s.cursor + d)));
+    },
+    jump(dir) {
+      const v = s.view;
+      if (!v) return;
+      const marks = s.selected >= 0 && s.selected < v.numNodes ? v.eventsOf(s.selected) : [0, v.nCreated, v.numEvents - 1];
+      const e = v.event;
+      const next = dir > 0 ? marks.find((m) => m > e) : [...marks].reverse().find((m) => m < e);
+      if (next !== undefined) actions.seek(v.eventOffset + next);
+    },
+    togglePlay() {
+      if (s.playing) return stopPlay();
+      const v = s.view;
+      if (!v) return;
+      if (v.event >= v.numEvents - 1) actions.seek(v.eventOffset);
+      update({ playing: true });
+      playLast = performance.now();
+      playCarry = 0;
+      playFrame = requestAnimationFrame(onPlayFrame);
+    },
+    loadStep(step, select) {
+      if (!s.meta || step < 0 || step >= s.meta.steps.length) return;
+      pendingSelect = select ?? null;
+      setTrait("step", step);
+      if (s.view && s.view.step === step && stepRequest === 0) return applyPendingSelect();
+      stopPlay();
+      requestStep(step);
+    },
+    select(node) {
+      const v = s.view;
+      const ok = v && node >= 0 && node < v.numNodes;
+      update({ selected: ok ? node : -1, selectedGroup: -1, path: ok ? v.pathToLoss(node) : null });
+      setTrait("selected", ok ? node : -1);
+    },
+    selectGroup(group) {
+      update({ selectedGroup: group, selected: -1, path: null });
+      setTrait("selected", -1);
+    },
+    toggleGroup(group) {
+      const t = s.tree;
+      const l = s.layout;
+      if (!t || !l || group <= 0) return;
+      const key = t.key[group];
+      const keys = new Set(s.expanded ?? []);
+      if (keys.has(key)) keys.delete(key);
+      else keys.add(key);
+      const i = l.unit.indexOf(t.numNodes + group);
+      if (i >= 0) anchor = { unit: t.numNodes + group, sx: (l.x[i] - s.camera.x) * s.camera.scale, sy: (l.y[i] - s.camera.y) * s.camera.scale };
+      update({ expanded: [...keys], loading: "laying out…" });
+      requestLayout();
+    },
+    setExpanded(keys) {
+      update({ expanded: keys });
+      requestLayout();
+    },
+    expandAll(open) {
+      const t = s.tree;
+      if (!t) return;
+      update({ expanded: open ? [...t.key] : null, fitPending: true, loading: "laying out…" });
+      requestLayout();
+    },
+    search(query, dir) {
+      const v = s.view;
+      if (!v || !s.meta) return;
+      let { matches, matchIndex } = s;
+      if (query !== s.search) {
+        const q = query.trim().toLowerCase();
+        const ids = new Set<number>();
+        if (q) s.meta.strings.labels.forEach((l, i) => i && l.toLowerCase().includes(q) && ids.add(i));
+        matches = [];
+        if (ids.size) for (let i = 0; i < v.numNodes; i++) if (ids.has(v.g.label[i])) matches.push(i);
+        matchIndex = -1;
+      }
+      if (matches.length) matchIndex = (matchIndex + dir + matches.length) % matches.length;
+      update({ search: query, matches, matchIndex });
+      if (matches.length) reveal(matches[matchIndex]);
+    },
+    fit() {
+      if (!s.layout) return;
+      const { widthPx, heightPx } = viewSize();
+      update({ camera: fitCamera(s.layout, widthPx, heightPx) });
+    },
+    setOptions(patch) {
+      const relayout = (patch.showOps !== undefined && patch.showOps !== s.showOps) || (patch.bySample !== undefined && patch.bySample !== s.bySample);
+      if (patch.bySample !== undefined && patch.bySample !== s.bySample) Object.assign(patch, { expanded: null, fitPending: true });
+      update(patch);
+      if (relayout) requestLayout();
+    },
+    command(action) {
+      model.send({ kind: "command", action });
+    },
+  };
+
+  /** Select `node` and make it visible: open the groups around it, then centre it. */
+  function reveal(node: number) {
+    actions.select(node);
+    const t = s.tree;
+    const l = s.layout;
+    if (!t || !l) return;
+    if (l.unit[l.slotOfNode[node]] === node) {
+      const { widthPx, heightPx } = viewSize();
+      return update({ camera: centerCamera(l, l.slotOfNode[node], s.camera, widthPx, heightPx) });
+    }
+    const keys = new Set(s.expanded ?? []);
+    for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
+    update({ expanded: [...keys], focusNode: node, loading: "laying out…" });
+    requestLayout();
+  }
+
+  function applyPendingSelect() {
+    const v = s.view;
+    const want = pendingSelect;
+    pendingSelect = null;
+    if (!v || !s.meta || want === null) return;
+    const id = s.meta.strings.labels.indexOf(want);
+    if (id <= 0) return update({ notice: `no node labelled ${want} in step ${v.step}` });
+    for (let i = v.numNodes - 1; i >= 0; i--) if (v.g.label[i] === id) return reveal(i);
+  }
+
+  function stopPlay() {
+    if (playFrame) cancelAnimationFrame(playFrame);
+    playFrame = 0;
+    if (s.playing) update({ playing: false });
+  }
+
+  function onPlayFrame(now: number) {
+    const v = s.view;
+    if (!v || !s.playing) return stopPlay();
+    playCarry += ((now - playLast) / 1000) * s.speed;
+    playLast = now;
+    const whole = Math.floor(playCarry);
+    playCarry -= whole;
+    if (whole) actions.seek(Math.min(v.eventOffset + v.numEvents - 1, s.cursor + whole));
+    if (s.cursor >= v.eventOffset + v.numEvents - 1) return stopPlay();
+    playFrame = requestAnimationFrame(onPlayFrame);
+  }
+
+  // ------------------------------------------------------------------ kernel messages
+
+  function onMeta(meta: TraceMeta) {
+    update({ meta, status: { ...s.status, recording: meta.recording } });
+    if (!meta.steps.length) return update({ loading: meta.recording ? "recording…" : "nothing was recorded", view: null, layout: null });
+    if (meta.recording) return update({ loading: "recording…" });
+    const step = Math.max(0, Math.min(meta.steps.length - 1, model.get("step")));
+    requestStep(step);
+    paramsRequest = nextId++;
+    model.send({ kind: "get_params", id: paramsRequest });
+  }
+
+  function onStepData(msg: StepDataMsg, buffers: DataView[] | undefined) {
+    if (msg.id !== stepRequest || !s.meta) return; // an answer we no longer wait for
+    stepRequest = 0;
+    const summary = s.meta.steps[msg.step];
+    if (!buffers?.length || !summary) return update({ loading: "", notice: "step data arrived without its bundle" });
+    let view: StepView;
+    try {
+      view = new StepView(stepColumns(decode(buffers[0]), msg.n_created), msg.step, msg.n_created, msg.event_offset, summary);
+    } catch (e) {
+      return update({ loading: "", notice: `could not read step ${msg.step}: ${(e as Error).message}` });
+    }
+    const trait = model.get("cursor");
+    const inStep = (t: number | null) => t !== null && t >= view.eventOffset && t < view.eventOffset + view.numEvents;
+    const cursor = inStep(pendingCursor) ? pendingCursor! : inStep(trait) ? trait : view.eventOffset + view.numEvents - 1;
+    pendingCursor = null;
+    const selected = s.selected < view.numNodes ? s.selected : -1;
+    view.seek(cursor - view.eventOffset);
+    update({ view, cursor, loading: s.layout ? "" : "laying out…", selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
+    setTrait("cursor", cursor);
+    layout.setGraph(view.graphInput(s.meta));
+    requestLayout();
+    applyPendingSelect();
+  }
+
+  function onParams(msg: ParamsMsg, buffers: DataView[] | undefined) {
+    if (msg.id !== paramsRequest || !buffers?.length) return;
+    try {
+      const c = decode(buffers[0]).columns;
+      const table: ParamTable = { names: msg.names, step: c.step as Int32Array, param: c.param as Int32Array, value: c.value as Float64Array, grad: c.grad as Float64Array };
+      update({ params: table });
+    } catch (e) {
+      update({ notice: `could not read the parameter table: ${(e as Error).message}` });
+    }
+  }
+
+  return {
+    actions,
+    onCustomMsg(content, buffers) {
+      const msg = parseKernelMsg(content);
+      if (!msg) return;
+      if (msg.kind === "trace_meta") onMeta(msg);
+      else if (msg.kind === "step_data") onStepData(msg, buffers);
+      else if (msg.kind === "params") onParams(msg, buffers);
+      else if (msg.kind === "progress") {
+        update({ liveLosses: [...s.liveLosses, ...msg.losses], status: { ...s.status, steps: msg.steps, nodes: msg.nodes } });
+      } else if (msg.kind === "error") {
+        if (msg.id === stepRequest) (stepRequest = 0), update({ view: null, layout: null, tree: null, loading: "", notice: msg.message });
+        else update({ notice: msg.message });
+      }
+    },
+    onLayout(ans) {
+      const l = ans.result.layout;
+      const { widthPx, heightPx } = viewSize();
+      let camera = s.camera;
+      const focus = s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
+      if (focus >= 0) camera = centerCamera(l, focus, camera, widthPx, heightPx);
+      else if (s.fitPending) camera = fitCamera(l, widthPx, heightPx);
+      else if (anchor) {
+        const i = l.unit.indexOf(anchor.unit);
+        if (i >= 0) camera = { scale: camera.scale, x: l.x[i] - anchor.sx / camera.scale, y: l.y[i] - anchor.sy / camera.scale };
+      }
+      anchor = null;
+      update({ tree: ans.tree, layout: l, expanded: ans.result.expanded, camera, fitPending: false, focusNode: focus >= 0 ? -1 : s.focusNode, loading: "", hover: -1 });
+    },
+    onTrait(name) {
+      if (name === "cursor") {
+        const t = model.get("cursor");
+        if (t === s.cursor) return;
+        if (t < 0 && s.view) return actions.seek(s.view.eventOffset + s.view.numEvents - 1);
+        actions.seek(t);
+      } else if (name === "step") {
+        const k = model.get("step");
+        if (k !== s.stepIndex || !s.view) actions.loadStep(k);
+      } else if (model.get("selected") !== s.selected) actions.select(model.get("selected"));
+    },
+    dispose() {
+      stopPlay();
+      if (syncTimer) clearTimeout(syncTimer);
+    },
+  };
+}

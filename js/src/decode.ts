@@ -1,0 +1,157 @@
+// Bundle bytes -> named typed arrays + meta: the reader of mgdebug/_bundle.py's layout
+// (docs/trace-format.md, "Binary bundle"). Pure, no DOM; field names mirror the encoder.
+//
+//   u32 version | u32 header_len | header (UTF-8 JSON) | pad to 8 | column bytes, each padded to 8
+
+export const VERSION = 1;
+const MAX_HEADER = 16 << 20;
+
+export type Column =
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | Int32Array
+  | BigInt64Array
+  | Float64Array;
+
+type Ctor = { new (b: ArrayBuffer, off: number, n: number): Column; BYTES_PER_ELEMENT: number };
+
+// the same dtype codes as _bundle.DTYPES, all little-endian
+export const DTYPES: Record<string, Ctor> = {
+  u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+  i4: Int32Array,
+  i8: BigInt64Array,
+  f8: Float64Array,
+};
+
+export interface Bundle {
+  meta: Record<string, unknown>;
+  columns: Record<string, Column>;
+}
+
+export class BundleError extends Error {
+  override name = "BundleError";
+}
+
+/** Read a bundle from `view` (a DataView that may sit anywhere in a larger buffer). */
+export function decode(view: DataView): Bundle {
+  const length = view.byteLength;
+  if (length < 8) throw new BundleError(`bundle too short (${length} bytes) to hold a header`);
+  const version = view.getUint32(0, true);
+  const header_len = view.getUint32(4, true);
+  if (version !== VERSION) {
+    throw new BundleError(`bundle version ${version} is not supported (expected ${VERSION})`);
+  }
+  if (header_len > MAX_HEADER || 8 + header_len > length) {
+    throw new BundleError(`header length ${header_len} runs past the end of the data`);
+  }
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, length);
+  let header: { meta?: unknown; columns?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + header_len)));
+  } catch (e) {
+    throw new BundleError(`header is not valid bundle JSON: ${(e as Error).message}`);
+  }
+  if (!header || typeof header !== "object" || !Array.isArray(header.columns) || !isRecord(header.meta)) {
+    throw new BundleError("header is not valid bundle JSON: needs 'meta' and 'columns'");
+  }
+  let offset = align8(8 + header_len);
+  const columns: Record<string, Column> = {};
+  for (const spec of header.columns as unknown[]) {
+    const { name, dtype, count } = checkSpec(spec);
+    const ctor = DTYPES[dtype];
+    const nbytes = count * ctor.BYTES_PER_ELEMENT;
+    if (offset + nbytes > length) {
+      throw new BundleError(`column '${name}' runs past the end of the data (truncated?)`);
+    }
+    columns[name] = view_(ctor, bytes, offset, count);
+    offset = align8(offset + nbytes);
+  }
+  return { meta: header.meta, columns };
+}
+
+// A typed array over the bytes without copying when aligned; widget buffers usually are,
+// but a DataView at an odd offset would make the typed-array constructor throw.
+function view_(ctor: Ctor, bytes: Uint8Array, offset: number, count: number): Column {
+  const at = bytes.byteOffset + offset;
+  if (at % ctor.BYTES_PER_ELEMENT === 0) return new ctor(bytes.buffer as ArrayBuffer, at, count);
+  const copy = new ArrayBuffer(count * ctor.BYTES_PER_ELEMENT);
+  new Uint8Array(copy).set(bytes.subarray(offset, offset + copy.byteLength));
+  return new ctor(copy, 0, count);
+}
+
+function checkSpec(spec: unknown): { name: string; dtype: string; count: number } {
+  if (!isRecord(spec) || !Array.isArray(spec.shape) || spec.shape.length !== 1) {
+    throw new BundleError(`malformed column description ${JSON.stringify(spec).slice(0, 100)}`);
+  }
+  const { name, dtype } = spec;
+  const count = spec.shape[0];
+  if (typeof name !== "string" || typeof dtype !== "string" || !(dtype in DTYPES)) {
+    throw new BundleError(`column ${JSON.stringify(name)} has unknown dtype ${JSON.stringify(dtype)}`);
+  }
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
+    throw new BundleError(`column '${name}' has invalid length ${JSON.stringify(count)}`);
+  }
+  return { name, dtype, count };
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function align8(n: number): number {
+  return n + ((8 - (n % 8)) % 8);
+}
+
+// ---------------------------------------------------------------- step graphs
+
+/** A step's graph columns (mgdebug/_graph.py, same names and dtypes). */
+export interface StepColumns {
+  op: Uint16Array;
+  scope: Uint32Array;
+  label: Uint32Array;
+  data: Float64Array;
+  child_ptr: Int32Array;
+  child: Int32Array;
+  local: Float64Array;
+  imported: BigInt64Array;
+  visits: Int32Array;
+  start_id: Int32Array;
+  start_grad: Float64Array;
+  src_file: Uint32Array;
+  src_line: Uint32Array;
+}
+
+const STEP_DTYPES: Record<keyof StepColumns, string> = {
+  op: "u2", scope: "u4", label: "u4", data: "f8", child_ptr: "i4", child: "i4", local: "f8",
+  imported: "i8", visits: "i4", start_id: "i4", start_grad: "f8", src_file: "u4", src_line: "u4",
+};
+
+/** Check a decoded bundle holds a consistent step graph; throws naming what is wrong. */
+export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
+  const c = bundle.columns;
+  for (const [name, code] of Object.entries(STEP_DTYPES)) {
+    const col = c[name];
+    if (!col) throw new BundleError(`step bundle lacks column '${name}'`);
+    if (!(col instanceof DTYPES[code])) throw new BundleError(`column '${name}' should be ${code}`);
+  }
+  const s = c as unknown as StepColumns;
+  const n = s.op.length;
+  const edges = s.child.length;
+  const expect = (ok: boolean, what: string) => {
+    if (!ok) throw new BundleError(`inconsistent step graph: ${what}`);
+  };
+  expect(s.scope.length === n && s.label.length === n && s.data.length === n, "node columns differ in length");
+  expect(nCreated >= 0 && nCreated <= n && s.imported.length === n - nCreated, "imported count");
+  expect(s.child_ptr.length === n + 1 && s.child_ptr[0] === 0 && s.child_ptr[n] === edges, "child_ptr bounds");
+  for (let i = 0; i < n; i++) expect(s.child_ptr[i] <= s.child_ptr[i + 1], "child_ptr must not decrease");
+  expect(s.local.length === edges, "local has one entry per edge");
+  for (const arr of [s.child, s.visits, s.start_id]) {
+    for (let i = 0; i < arr.length; i++) expect(arr[i] >= 0 && arr[i] < n, "node index out of range");
+  }
+  expect(s.start_grad.length === s.start_id.length, "start_grad length");
+  expect(s.src_file.length === s.src_line.length && (s.src_file.length === 0 || s.src_file.length === nCreated), "src length");
+  return s;
+}

@@ -1,0 +1,41 @@
+// Test helper: read the fixtures written by fixtures/make_fixtures.py (node only).
+import { readFileSync } from "node:fs";
+
+const DIR = new URL("../fixtures/", import.meta.url);
+
+export interface FixtureStep {
+  index: number;
+  bundle: string;
+  n_created: number;
+  num_nodes: number;
+  event_offset: number;
+  num_events: number;
+  grads: string[][];
+  current_node: (number | null)[];
+  data: string[];
+}
+
+export interface Fixture {
+  strings: { ops: string[]; scopes: string[]; labels: string[]; files: string[] };
+  steps: FixtureStep[];
+}
+
+export function readFixture(name: string): Fixture {
+  return JSON.parse(readFileSync(new URL(`${name}.json`, DIR), "utf8")) as Fixture;
+}
+
+/** The bundle bytes as a DataView, optionally placed at `offset` inside a larger buffer. */
+export function readBundle(file: string, offset = 0): DataView {
+  const bytes = readFileSync(new URL(file, DIR));
+  const buf = new ArrayBuffer(bytes.length + offset + 5);
+  new Uint8Array(buf).set(bytes, offset);
+  return new DataView(buf, offset, bytes.length);
+}
+
+/** Python's repr of a float back to the same double. */
+export function pyFloat(s: string): number {
+  if (s === "nan") return NaN;
+  if (s === "inf") return Infinity;
+  if (s === "-inf") return -Infinity;
+  return Number(s);
+}

@@ -1,0 +1,300 @@
+// The group tree of a step's graph: scopes cut into call instances, long runs of loose
+// nodes, bundles of repeated instances, and the imported nodes (parameters). Pure.
+//
+// Units: the layout places "units"; unit u < numNodes is node u, unit numNodes + g is
+// group g. Group 0 is the root. With `bySample`, a group is one *call instance*: a
+// maximal run of consecutive nodes under the same scope prefix (trace-format.md), so
+// every group holds an interval of creation ids and edges between sibling groups always
+// point forward in creation order: the layout needs no cycle breaking.
+
+import { PairMap } from "./pairmap";
+
+export interface GraphInput {
+  nCreated: number;
+  scope: Uint32Array; // per node, index into `scopes`
+  label: Uint32Array; // per node, index into `labels`
+  childPtr: Int32Array;
+  child: Int32Array;
+  scopes: string[];
+  labels: string[];
+}
+
+export interface GroupOptions {
+  bySample: boolean; // one group per call instance (else one per scope path)
+}
+
+// group kinds: the root, a scope (instance), a bundle of instances, a run of loose
+// nodes, the imported values, a dotted-label prefix among the imported values
+export const Kind = { Root: 0, Scope: 1, Bundle: 2, Run: 3, Imported: 4, Prefix: 5 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export interface GroupTree {
+  numNodes: number;
+  nCreated: number;
+  numGroups: number;
+  parent: Int32Array; // -1 for the root
+  depth: Int32Array;
+  kind: Uint8Array;
+  nodeCount: Int32Array; // nodes inside, at any depth
+  orderKey: Int32Array; // smallest order key inside (imported nodes first)
+  unitPtr: Int32Array; // group g's child units are units[unitPtr[g] .. unitPtr[g+1]]
+  units: Int32Array; // in order of creation
+  nodeGroup: Int32Array; // node -> the group directly holding it
+  name: string[]; // what the box says: "neurons.3", "MLP ×100", "MLP #7"
+  path: string[]; // scope path or a description, for the inspector
+  key: string[]; // stable identity across steps, to keep expansion when the step changes
+}
+
+const RUN_MIN = 16; // loose nodes beside groups are boxed when at least this many in a row
+const BUNDLE_MIN = 4; // this many consecutive instances of one scope share a box
+
+/** Order key of a node: creation order, with imported nodes (from before the step) first. */
+export function nodeOrder(node: number, nCreated: number, numNodes: number): number {
+  return node < nCreated ? node : node - numNodes;
+}
+
+export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
+  const n = g.scope.length;
+  const parent: number[] = [-1];
+  const kind: Kind[] = [Kind.Root];
+  const name: string[] = [""];
+  const path: string[] = [""];
+  const kids: number[][] = [[]];
+  const nodeGroup = new Int32Array(n);
+  const newGroup = (p: number, k: Kind, nm: string, pth: string): number => {
+    parent.push(p);
+    kind.push(k);
+    name.push(nm);
+    path.push(pth);
+    kids.push([]);
+    return parent.length - 1;
+  };
+
+  // 1. imported nodes under one box, nested by their dotted labels (layers.0 / neurons.3)
+  if (n > g.nCreated) {
+    const imp = newGroup(0, Kind.Imported, "imported", "values from before this step (parameters)");
+    kids[0].push(n + imp);
+    const prefixes = new Map<string, number>();
+    for (let i = g.nCreated; i < n; i++) {
+      const tokens = labelTokens(g.labels[g.label[i]] ?? "");
+      let at = imp;
+      let sofar = "";
+      for (let d = 0; d < tokens.length - 1; d++) {
+        sofar = sofar ? `${sofar}.${tokens[d]}` : tokens[d];
+        let gid = prefixes.get(sofar);
+        if (gid === undefined) {
+          gid = newGroup(at, Kind.Prefix, tokens[d], sofar);
+          prefixes.set(sofar, gid);
+          kids[at].push(n + gid);
+        }
+        at = gid;
+      }
+      nodeGroup[i] = at;
+      kids[at].push(i);
+    }
+  }
+
+  // 2. built nodes: walk in creation order with a stack of open scope groups
+  const prefixId = new Map<string, number>();
+  const scopePrefixes: Int32Array[] = g.scopes.map((s) => {
+    if (!s) return new Int32Array(0);
+    const parts = s.split("/");
+    return Int32Array.from(parts, (_, d) => {
+      const p = parts.slice(0, d + 1).join("/");
+      let id = prefixId.get(p);
+      if (id === undefined) prefixId.set(p, (id = prefixId.size));
+      return id;
+    });
+  });
+  const prefixNames = Array.from(prefixId.keys());
+  const merged = new Map<number, number>(); // prefix id -> group, when not by sample
+  const stack = [0];
+  const stackPrefix: number[] = [];
+  const stackSeen: Set<number>[] = [new Set()]; // child scopes each open group has had
+  for (let i = 0; i < g.nCreated; i++) {
+    const pre = scopePrefixes[g.scope[i]] ?? new Int32Array(0);
+    let d = 0;
+    while (d < stackPrefix.length && d < pre.length && stackPrefix[d] === pre[d]) d++;
+    // A scope calling the same child twice has started over: a new call of the model
+    // (the next sample), so a new instance of it; `MLP` after layers.0,1,2 meets layers.0.
+    if (opts.bySample && d > 0 && d < pre.length && stackSeen[d].has(pre[d])) d--;
+    stack.length = d + 1;
+    stackPrefix.length = d;
+    stackSeen.length = d + 1;
+    for (; d < pre.length; d++) {
+      const full = prefixNames[pre[d]];
+      const top = stack[stack.length - 1];
+      let gid = opts.bySample ? undefined : merged.get(pre[d]);
+      if (gid === undefined) {
+        gid = newGroup(top, Kind.Scope, full.slice(full.lastIndexOf("/") + 1), full);
+        kids[top].push(n + gid);
+        if (!opts.bySample) merged.set(pre[d], gid);
+      }
+      stackSeen[d].add(pre[d]);
+      stack.push(gid);
+      stackPrefix.push(pre[d]);
+      stackSeen.push(new Set());
+    }
+    const top = stack[stack.length - 1];
+    nodeGroup[i] = top;
+    kids[top].push(i);
+  }
+
+  // 3. box long runs of loose nodes that sit beside groups, then bundle repeated instances
+  const numScopeGroups = parent.length;
+  for (let gid = 0; gid < numScopeGroups; gid++) {
+    const list = kids[gid];
+    const mixed = gid === 0 || list.some((u) => u >= n);
+    if (!mixed || list.length < RUN_MIN) continue;
+    const out: number[] = [];
+    for (let a = 0; a < list.length; ) {
+      let b = a;
+      while (b < list.length && list[b] < n) b++;
+      if (b - a >= RUN_MIN && b - a < list.length) {
+        const run = newGroup(gid, Kind.Run, gid === 0 ? "top level" : "ops", path[gid] || "(top level)");
+        for (let k = a; k < b; k++) nodeGroup[list[k]] = run;
+        kids[run] = list.slice(a, b);
+        out.push(n + run);
+      } else for (let k = a; k < b; k++) out.push(list[k]);
+      if (b < list.length) out.push(list[b]);
+      a = b + 1;
+    }
+    kids[gid] = out;
+  }
+  if (opts.bySample) {
+    for (let gid = 0; gid < numScopeGroups; gid++) {
+      const list = kids[gid];
+      const out: number[] = [];
+      for (let a = 0; a < list.length; ) {
+        let b = a + 1;
+        const same = (u: number) => u >= n && kind[u - n] === Kind.Scope && path[u - n] === path[list[a] - n];
+        if (same(list[a])) while (b < list.length && same(list[b])) b++;
+        if (b - a >= BUNDLE_MIN) {
+          const first = list[a] - n;
+          const bundle = newGroup(gid, Kind.Bundle, `${name[first]} ×${b - a}`, path[first]);
+          for (let k = a; k < b; k++) {
+            parent[list[k] - n] = bundle;
+            name[list[k] - n] += ` #${k - a}`;
+          }
+          kids[bundle] = list.slice(a, b);
+          out.push(n + bundle);
+        } else for (let k = a; k < b; k++) out.push(list[k]);
+        a = b;
+      }
+      kids[gid] = out;
+    }
+  }
+  return finish(n, g.nCreated, parent, kind, name, path, kids, nodeGroup);
+}
+
+// Merge numeric tokens into the one before: "layers.0.neurons.3.w.1" -> layers.0 / neurons.3 / w.1
+function labelTokens(label: string): string[] {
+  const out: string[] = [];
+  for (const t of label.split(".")) {
+    if (out.length && /^\d+$/.test(t)) out[out.length - 1] += `.${t}`;
+    else out.push(t);
+  }
+  return label ? out : [];
+}
+
+function finish(
+  n: number, nCreated: number, parentList: number[], kindList: Kind[], name: string[],
+  path: string[], kids: number[][], nodeGroup: Int32Array,
+): GroupTree {
+  const G = parentList.length;
+  const parent = Int32Array.from(parentList);
+  const depth = new Int32Array(G);
+  const unitPtr = new Int32Array(G + 1);
+  const preorder: number[] = [];
+  const todo = [0];
+  while (todo.length) {
+    const gid = todo.pop()!;
+    preorder.push(gid);
+    const list = kids[gid];
+    for (let k = list.length - 1; k >= 0; k--) {
+      if (list[k] >= n) {
+        depth[list[k] - n] = depth[gid] + 1;
+        todo.push(list[k] - n);
+      }
+    }
+  }
+  for (let gid = 0; gid < G; gid++) unitPtr[gid + 1] = unitPtr[gid] + kids[gid].length;
+  const units = new Int32Array(unitPtr[G]);
+  for (let gid = 0; gid < G; gid++) units.set(kids[gid], unitPtr[gid]);
+  const nodeCount = new Int32Array(G);
+  const orderKey = new Int32Array(G).fill(2 ** 31 - 1);
+  for (let k = preorder.length - 1; k >= 0; k--) {
+    const gid = preorder[k];
+    for (const u of kids[gid]) {
+      const isGroup = u >= n;
+      nodeCount[gid] += isGroup ? nodeCount[u - n] : 1;
+      orderKey[gid] = Math.min(orderKey[gid], isGroup ? orderKey[u - n] : nodeOrder(u, nCreated, n));
+    }
+  }
+  const key = new Array<string>(G);
+  key[0] = "";
+  for (const gid of preorder) {
+    const seen = new Map<string, number>();
+    for (const u of kids[gid]) {
+      if (u < n) continue;
+      const nm = name[u - n];
+      const occ = seen.get(nm) ?? 0;
+      seen.set(nm, occ + 1);
+      key[u - n] = `${key[gid]}/${kindList[u - n]}:${nm.replace(/ ×\d+$/, "")}${occ ? `@${occ}` : ""}`;
+    }
+  }
+  return {
+    numNodes: n, nCreated, numGroups: G, parent, depth, kind: Uint8Array.from(kindList), nodeCount,
+    orderKey, unitPtr, units, nodeGroup, name, path, key,
+  };
+}
+
+// ---------------------------------------------------------------- edges per level
+
+/** Edges between sibling units, for every group: (src -> dst) = data flows child -> consumer. */
+export interface LevelEdges {
+  ptr: Int32Array; // group g's edges are ptr[g] .. ptr[g+1]
+  src: Int32Array; // units
+  dst: Int32Array;
+  count: Int32Array; // how many graph edges each stands for
+}
+
+/** Each graph edge belongs to the lowest group holding both ends; aggregate it there. */
+export function levelEdges(tree: GroupTree, g: GraphInput): LevelEdges {
+  const n = tree.numNodes;
+  const { parent, depth, nodeGroup } = tree;
+  const pairs = new PairMap(1024);
+  const E = g.child.length;
+  const lv = new Int32Array(E);
+  const src = new Int32Array(E);
+  const dst = new Int32Array(E);
+  const cnt = new Int32Array(E);
+  for (let p = 0; p < n; p++) {
+    for (let e = g.childPtr[p]; e < g.childPtr[p + 1]; e++) {
+      const c = g.child[e];
+      let a = nodeGroup[c];
+      let b = nodeGroup[p];
+      let ua = c;
+      let ub = p;
+      while (depth[a] > depth[b]) (ua = n + a), (a = parent[a]);
+      while (depth[b] > depth[a]) (ub = n + b), (b = parent[b]);
+      while (a !== b) (ua = n + a), (a = parent[a]), (ub = n + b), (b = parent[b]);
+      const at = pairs.index(ua, ub);
+      if (at === pairs.size - 1 && cnt[at] === 0) (lv[at] = a), (src[at] = ua), (dst[at] = ub);
+      cnt[at]++;
+    }
+  }
+  const numPairs = pairs.size;
+  const ptr = new Int32Array(tree.numGroups + 1);
+  for (let i = 0; i < numPairs; i++) ptr[lv[i] + 1]++;
+  for (let i = 0; i < tree.numGroups; i++) ptr[i + 1] += ptr[i];
+  const fill = ptr.slice(0, tree.numGroups);
+  const out = { ptr, src: new Int32Array(numPairs), dst: new Int32Array(numPairs), count: new Int32Array(numPairs) };
+  for (let i = 0; i < numPairs; i++) {
+    const at = fill[lv[i]]++;
+    out.src[at] = src[i];
+    out.dst[at] = dst[i];
+    out.count[at] = cnt[i];
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+// The main thread's side of layout: starts the worker from a Blob URL (anywidget loads
+// our bundle from a blob, so no relative path can name a worker file), numbers the
+// requests, drops stale answers, restarts a worker stuck on an outdated job, and lays
+// out on the main thread instead when no worker can be started.
+
+import workerSource from "inline-worker:layout";
+import type { GraphInput, GroupOptions, GroupTree } from "./groups";
+import type { ViewOptions } from "./layout";
+import { LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./layoutEngine";
+
+export interface LayoutAnswer {
+  id: number;
+  tree: GroupTree;
+  treeId: number;
+  result: LayoutResult;
+}
+
+const STUCK_MS = 250; // an older job running longer than this is killed for a newer one
+
+export class LayoutClient {
+  private worker: Worker | null = null;
+  private url: string | null = null;
+  private fallback: LayoutEngine | null = null;
+  private fallbackPending: LayoutRequest | null = null;
+  private graphMsg: GraphMessage | null = null;
+  private version = 0;
+  private nextId = 1;
+  private latest = 0;
+  private runningSince = 0; // when the worker began its current job (roughly)
+  private trees = new Map<number, GroupTree>();
+
+  constructor(
+    private onAnswer: (a: LayoutAnswer) => void,
+    private onError: (message: string) => void,
+  ) {
+    this.start();
+  }
+
+  get usesWorker(): boolean {
+    return this.worker !== null;
+  }
+
+  private start(): void {
+    if (!workerSource || typeof Worker === "undefined" || typeof Blob === "undefined") {
+      this.fallback = new LayoutEngine();
+      return;
+    }
+    try {
+      this.url ??= URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
+      const w = new Worker(this.url);
+      w.onmessage = (ev: MessageEvent<LayoutResult | LayoutFailure>) => this.onMessage(ev.data);
+      w.onerror = (ev) => {
+        ev.preventDefault();
+        this.toFallback(); // a page policy may refuse blob workers: lay out here instead
+      };
+      this.worker = w;
+      if (this.graphMsg) w.postMessage(this.graphMsg);
+      this.trees.clear();
+    } catch {
+      this.toFallback();
+    }
+  }
+
+  private toFallback(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.fallback = new LayoutEngine();
+    if (this.graphMsg) this.fallback.setGraph(this.graphMsg);
+    this.trees.clear();
+  }
+
+  /** A new step's graph; later requests refer to it. */
+  setGraph(graph: GraphInput): void {
+    this.graphMsg = { type: "graph", version: ++this.version, graph };
+    if (this.worker) this.worker.postMessage(this.graphMsg);
+    else this.fallback?.setGraph(this.graphMsg);
+  }
+
+  /** Ask for a layout; only the answer to the newest request is delivered. */
+  request(groups: GroupOptions, view: ViewOptions, expanded: string[] | null): number {
+    const req: LayoutRequest = { type: "layout", id: this.nextId++, version: this.version, groups, view, expanded };
+    const now = performance.now();
+    const busy = this.latest !== 0;
+    if (this.worker && busy && now - this.runningSince > STUCK_MS) {
+      this.worker.terminate(); // its job is for an outdated view and still running
+      this.worker = null;
+      this.start();
+    }
+    if (!busy || !this.worker) this.runningSince = now;
+    this.latest = req.id;
+    if (this.worker) this.worker.postMessage(req);
+    else {
+      if (!this.fallbackPending) setTimeout(() => this.runFallback(), 0);
+      this.fallbackPending = req;
+    }
+    return req.id;
+  }
+
+  private runFallback(): void {
+    const req = this.fallbackPending;
+    this.fallbackPending = null;
+    if (!req || !this.fallback) return;
+    try {
+      this.onMessage(this.fallback.layout(req));
+    } catch (e) {
+      this.onMessage({ type: "error", id: req.id, message: `layout failed: ${(e as Error).message}` });
+    }
+  }
+
+  private onMessage(msg: LayoutResult | LayoutFailure): void {
+    if (msg.type === "layout" && msg.tree) this.trees.set(msg.treeId, msg.tree);
+    if (msg.id !== this.latest) {
+      this.runningSince = performance.now(); // it moves on to the newest request now
+      return; // stale: a newer request is on its way
+    }
+    this.latest = 0;
+    if (msg.type === "error") return this.onError(msg.message);
+    const tree = this.trees.get(msg.treeId);
+    if (!tree) return this.onError("layout answer refers to an unknown group tree");
+    for (const id of this.trees.keys()) if (id !== msg.treeId) this.trees.delete(id);
+    this.onAnswer({ id: msg.id, tree, treeId: msg.treeId, result: msg });
+  }
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    if (this.url) URL.revokeObjectURL(this.url);
+    this.url = null;
+    this.fallbackPending = null;
+  }
+}

@@ -1,0 +1,116 @@
+// The layout service behind the worker (or the main thread when no worker can start):
+// keeps the current step's group tree and per-level layouts, answers layout requests.
+
+import { buildGroups, levelEdges, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
+import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./layout";
+
+export interface GraphMessage {
+  type: "graph";
+  version: number; // the client's counter: a layout request names the graph it is about
+  graph: GraphInput;
+}
+
+export interface LayoutRequest {
+  type: "layout";
+  id: number;
+  version: number;
+  groups: GroupOptions;
+  view: ViewOptions;
+  expanded: string[] | null; // keys of open groups; null = the default for this graph
+}
+
+export interface LayoutResult {
+  type: "layout";
+  id: number;
+  version: number;
+  treeId: number; // changes when the group tree was rebuilt
+  tree: GroupTree | null; // sent only when treeId changed since the last result
+  layout: ViewLayout;
+  expanded: string[]; // the keys in force
+  ms: number;
+}
+
+export interface LayoutFailure {
+  type: "error";
+  id: number;
+  message: string;
+}
+
+export class LayoutEngine {
+  private graph: GraphInput | null = null;
+  private version = -1;
+  private tree: GroupTree | null = null;
+  private treeId = 0;
+  private sentTreeId = -1;
+  private composer: Composer | null = null;
+  private groupsKey = "";
+
+  setGraph(msg: GraphMessage): void {
+    // training loops build the same graph every step: keep the tree and every cached
+    // level layout when the structure did not change, so switching steps costs no layout
+    if (!(this.graph && sameStructure(this.graph, msg.graph))) {
+      this.tree = null;
+      this.composer = null;
+    }
+    this.graph = msg.graph;
+    this.version = msg.version;
+  }
+
+  layout(req: LayoutRequest): LayoutResult | LayoutFailure {
+    const t0 = performance.now();
+    const g = this.graph;
+    if (!g || req.version !== this.version) {
+      return { type: "error", id: req.id, message: `layout asked for graph ${req.version}, have ${this.version}` };
+    }
+    const groupsKey = JSON.stringify(req.groups);
+    if (!this.tree || !this.composer || groupsKey !== this.groupsKey) {
+      this.tree = buildGroups(g, req.groups);
+      this.composer = new Composer(this.tree, levelEdges(this.tree, g), req.view);
+      this.groupsKey = groupsKey;
+      this.treeId++;
+    }
+    const tree = this.tree;
+    let open: Uint8Array;
+    if (req.expanded === null) open = defaultExpanded(tree);
+    else {
+      open = new Uint8Array(tree.numGroups);
+      const want = new Set(req.expanded);
+      for (let gid = 0; gid < tree.numGroups; gid++) open[gid] = want.has(tree.key[gid]) ? 1 : 0;
+      open[0] = 1;
+    }
+    this.composer.setView(open, req.view);
+    const layout = this.composer.compose(g.childPtr, g.child);
+    const expanded: string[] = [];
+    for (let gid = 0; gid < tree.numGroups; gid++) if (open[gid]) expanded.push(tree.key[gid]);
+    const fresh = this.sentTreeId !== this.treeId;
+    this.sentTreeId = this.treeId;
+    return {
+      type: "layout", id: req.id, version: req.version, treeId: this.treeId, tree: fresh ? tree : null,
+      layout, expanded, ms: performance.now() - t0,
+    };
+  }
+
+  /** The client lost track of what was sent (a restarted worker): send the tree again. */
+  forgetSent(): void {
+    this.sentTreeId = -1;
+  }
+}
+
+function sameStructure(a: GraphInput, b: GraphInput): boolean {
+  return (
+    a.nCreated === b.nCreated && a.scopes.length === b.scopes.length && a.labels.length === b.labels.length &&
+    sameInts(a.scope, b.scope) && sameInts(a.label, b.label) && sameInts(a.childPtr, b.childPtr) && sameInts(a.child, b.child)
+  );
+}
+
+function sameInts(a: Uint32Array | Int32Array, b: Uint32Array | Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Buffers worth transferring rather than copying back to the main thread. */
+export function transferables(r: LayoutResult): ArrayBuffer[] {
+  const l = r.layout;
+  return [l.unit, l.open, l.x, l.y, l.w, l.h, l.slotOfNode, l.edgeSrc, l.edgeDst, l.edgeCount].map((a) => a.buffer as ArrayBuffer);
+}

@@ -1,0 +1,290 @@
+// Canvas drawing of the graph: the layout's boxes and edges, coloured by the grads at the
+// cursor. It computes no layout and sends no messages; only what is on screen is drawn.
+
+import { fmt4, fmtCount } from "./format";
+import { Kind } from "./groups";
+import { SIZE } from "./layout";
+import type { State } from "./state";
+import { fillFor, fmtShort, legend, type Theme } from "./theme";
+
+const FIELD = [66, 74, 74]; // label | data | grad, adding up to SIZE.recordWPx
+
+/** Per-box summaries at the cursor: max |grad| and built count of what each box shows. */
+interface Summary {
+  maxGrad: Float64Array;
+  built: Int32Array;
+  bad: Uint8Array; // holds a non-finite grad
+  onPath: Uint8Array;
+}
+
+function summarize(s: State): Summary | null {
+  const { layout, view } = s;
+  if (!layout || !view) return null;
+  const S = layout.unit.length;
+  const out = { maxGrad: new Float64Array(S), built: new Int32Array(S), bad: new Uint8Array(S), onPath: new Uint8Array(S) };
+  const slot = layout.slotOfNode;
+  const grad = view.grad;
+  const lastBuilt = view.phase === "forward" ? view.event : view.nCreated;
+  for (let i = 0; i < view.numNodes; i++) {
+    const k = slot[i];
+    const a = Math.abs(grad[i]);
+    if (a > out.maxGrad[k]) out.maxGrad[k] = a;
+    else if (a !== a) out.bad[k] = 1;
+    if (i <= lastBuilt || i >= view.nCreated) out.built[k]++;
+  }
+  if (s.showPath && s.path) for (let i = 0; i < view.numNodes; i++) if (s.path[i]) out.onPath[slot[i]] = 1;
+  return out;
+}
+
+export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, heightPx: number, dpr: number, s: State, th: Theme): void {
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = th.bg;
+  ctx.fillRect(0, 0, widthPx, heightPx);
+  const { layout, tree, view, meta, camera: cam } = s;
+  if (!layout || !tree || !view || !meta) {
+    ctx.fillStyle = th.text2;
+    ctx.font = `13px ${th.font}`;
+    ctx.textAlign = "center";
+    ctx.fillText(s.loading || s.notice || "no graph to show", widthPx / 2, heightPx / 2);
+    ctx.textAlign = "left";
+    return;
+  }
+  const sum = summarize(s)!;
+  const k = cam.scale;
+  ctx.setTransform(dpr * k, 0, 0, dpr * k, -cam.x * dpr * k, -cam.y * dpr * k);
+  const x0 = cam.x;
+  const y0 = cam.y;
+  const x1 = x0 + widthPx / k;
+  const y1 = y0 + heightPx / k;
+  const { x, y, w, h, unit, open } = layout;
+  const S = unit.length;
+  const n = view.numNodes;
+  const seen = (i: number) => x[i] < x1 && x[i] + w[i] > x0 && y[i] < y1 && y[i] + h[i] > y0;
+  const text = k > 0.35;
+  const px = 1 / k; // one screen pixel in world units
+
+  // 1. open groups' frames, outermost first (layout order is pre-order)
+  for (let i = 0; i < S; i++) {
+    if (!open[i] || !seen(i)) continue;
+    const gid = unit[i] - n;
+    ctx.fillStyle = th.dark ? "rgba(255,255,255,0.035)" : "rgba(0,0,0,0.028)";
+    ctx.strokeStyle = th.border;
+    ctx.lineWidth = px;
+    roundRect(ctx, x[i], y[i], w[i], h[i], 6);
+    ctx.fill();
+    ctx.stroke();
+    if (text) {
+      ctx.fillStyle = th.text2;
+      ctx.font = `600 11px ${th.font}`;
+      ctx.fillText(clip(`▾ ${tree.name[gid]}`, w[i] - 90), x[i] + 8, y[i] + 14);
+      ctx.font = `10px ${th.font}`;
+      ctx.textAlign = "right";
+      ctx.fillText(`${fmtCount(tree.nodeCount[gid])} nodes`, x[i] + w[i] - 8, y[i] + 14);
+      ctx.textAlign = "left";
+    }
+  }
+
+  // 2. edges: plain ones in one path, the path to the loss and the current chain rule on top
+  const cur = view.currentNode;
+  const curSlot = cur >= 0 ? layout.slotOfNode[cur] : -1;
+  const feeds = new Set<number>();
+  if (cur >= 0) {
+    const { child_ptr, child } = view.g;
+    for (let e = child_ptr[cur]; e < child_ptr[cur + 1]; e++) feeds.add(layout.slotOfNode[child[e]]);
+  }
+  const plain = new Path2D();
+  const onPath = new Path2D();
+  const accent = new Path2D();
+  const { edgeSrc, edgeDst } = layout;
+  for (let e = 0; e < edgeSrc.length; e++) {
+    const a = edgeSrc[e];
+    const b = edgeDst[e];
+    const ax = x[a] + w[a];
+    const ay = y[a] + h[a] / 2;
+    const bx = x[b];
+    const by = y[b] + h[b] / 2;
+    if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue;
+    const path = b === curSlot && feeds.has(a) ? accent : sum.onPath[a] && sum.onPath[b] ? onPath : plain;
+    const dx = Math.max(24, Math.abs(bx - ax) / 2);
+    path.moveTo(ax, ay);
+    path.bezierCurveTo(ax + dx, ay, bx - dx, by, bx, by);
+  }
+  ctx.strokeStyle = th.text3;
+  ctx.lineWidth = px;
+  ctx.stroke(plain);
+  ctx.strokeStyle = th.select;
+  ctx.lineWidth = 2 * px;
+  ctx.stroke(onPath);
+  ctx.strokeStyle = th.accent;
+  ctx.lineWidth = 3 * px;
+  ctx.stroke(accent);
+
+  // 3. boxes: closed groups and nodes
+  for (let i = 0; i < S; i++) {
+    if (open[i] || !seen(i)) continue;
+    const u = unit[i];
+    if (u < n) drawNode(ctx, s, th, u, x[i], y[i], w[i], h[i], text);
+    else drawGroup(ctx, s, th, u - n, i, sum, x[i], y[i], w[i], h[i], text);
+  }
+
+  // 4. outlines: path, search hits, selection, the node at the cursor
+  const outline = (i: number, color: string, widthPx: number) => {
+    if (i < 0) return;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = widthPx * px;
+    const g = 2 * px + (widthPx * px) / 2;
+    roundRect(ctx, x[i] - g, y[i] - g, w[i] + 2 * g, h[i] + 2 * g, 5);
+    ctx.stroke();
+  };
+  for (const m of s.matches) outline(layout.slotOfNode[m], th.select, 1);
+  if (s.hover >= 0 && s.hover < S) outline(s.hover, th.text3, 1);
+  const sel = s.selected >= 0 && s.selected < n ? layout.slotOfNode[s.selected] : groupSlot(s);
+  outline(sel, th.select, 2.5);
+  outline(curSlot, th.accent, 2.5);
+
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  drawLegend(ctx, s, th, heightPx);
+}
+
+function groupSlot(s: State): number {
+  const { layout, tree } = s;
+  if (!layout || !tree || s.selectedGroup < 0) return -1;
+  const u = tree.numNodes + s.selectedGroup;
+  for (let i = 0; i < layout.unit.length; i++) if (layout.unit[i] === u) return i;
+  return -1;
+}
+
+function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, node: number, x: number, y: number, w: number, h: number, text: boolean): void {
+  const v = s.view!;
+  const meta = s.meta!;
+  const built = v.exists(node);
+  const isOp = v.g.child_ptr[node + 1] > v.g.child_ptr[node];
+  const rx = x + w - SIZE.recordWPx;
+  ctx.globalAlpha = built ? 1 : 0.3;
+  if (s.showOps && isOp) {
+    const r = SIZE.opPx / 2;
+    ctx.beginPath();
+    ctx.moveTo(x + SIZE.opPx, y + h / 2);
+    ctx.lineTo(rx, y + h / 2);
+    ctx.strokeStyle = th.text3;
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(x + r, y + h / 2, r, 0, 2 * Math.PI);
+    ctx.fillStyle = th.panel2;
+    ctx.fill();
+    ctx.strokeStyle = th.border;
+    ctx.stroke();
+    if (text) {
+      ctx.fillStyle = th.text;
+      ctx.font = `10px ${th.mono}`;
+      ctx.textAlign = "center";
+      ctx.fillText(clip(meta.strings.ops[v.g.op[node]] ?? "?", SIZE.opPx), x + r, y + h / 2 + 3.5);
+      ctx.textAlign = "left";
+    }
+  }
+  const fill = built ? fillFor(s.colorMode, v.grad[node], v.g.data[node], v.gradMax, v.valueMax, th) : "";
+  ctx.fillStyle = th.panel;
+  ctx.fillRect(rx, y, SIZE.recordWPx, h);
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fillRect(rx, y, SIZE.recordWPx, h);
+  }
+  ctx.strokeStyle = th.border;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(rx, y, SIZE.recordWPx, h);
+  if (text) {
+    ctx.beginPath();
+    ctx.moveTo(rx + FIELD[0], y);
+    ctx.lineTo(rx + FIELD[0], y + h);
+    ctx.moveTo(rx + FIELD[0] + FIELD[1], y);
+    ctx.lineTo(rx + FIELD[0] + FIELD[1], y + h);
+    ctx.stroke();
+    const label = meta.strings.labels[v.g.label[node]] ?? "";
+    ctx.fillStyle = label ? th.text : th.text3;
+    ctx.font = `10px ${th.font}`;
+    ctx.fillText(clip(label || `#${node}`, FIELD[0] - 8), rx + 4, y + h / 2 + 3.5);
+    ctx.font = `10px ${th.mono}`;
+    ctx.fillStyle = th.text;
+    ctx.fillText(`data ${fmt4(v.g.data[node])}`, rx + FIELD[0] + 4, y + h / 2 + 3.5, FIELD[1] - 6);
+    ctx.fillText(`grad ${built ? fmt4(v.grad[node]) : "–"}`, rx + FIELD[0] + FIELD[1] + 4, y + h / 2 + 3.5, FIELD[2] - 6);
+  }
+  ctx.globalAlpha = 1;
+}
+
+function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gid: number, slot: number, sum: Summary, x: number, y: number, w: number, h: number, text: boolean): void {
+  const v = s.view!;
+  const tree = s.tree!;
+  const count = tree.nodeCount[gid];
+  const built = sum.built[slot];
+  ctx.globalAlpha = built ? 1 : 0.35;
+  if (tree.kind[gid] === Kind.Bundle) {
+    for (const d of [6, 3]) {
+      ctx.fillStyle = th.panel2;
+      ctx.strokeStyle = th.border;
+      roundRect(ctx, x + d, y - d, w, h, 5);
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+  const fill = sum.bad[slot] ? th.error : s.colorMode === "value" ? "" : fillFor("grad", sum.maxGrad[slot], 0, v.gradMax, 1, th);
+  ctx.fillStyle = th.panel;
+  roundRect(ctx, x, y, w, h, 5);
+  ctx.fill();
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fill();
+  }
+  ctx.strokeStyle = th.text3;
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  if (text) {
+    ctx.fillStyle = th.text;
+    ctx.font = `600 11px ${th.font}`;
+    ctx.fillText(clip(`▸ ${tree.name[gid]}`, w - 12), x + 7, y + 16);
+    ctx.font = `10px ${th.font}`;
+    ctx.fillStyle = th.text2;
+    const what = built < count ? `built ${fmtCount(built)} / ${fmtCount(count)}` : `${fmtCount(count)} nodes`;
+    ctx.fillText(clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, w - 12), x + 7, y + 32);
+  }
+  ctx.globalAlpha = 1;
+}
+
+function drawLegend(ctx: CanvasRenderingContext2D, s: State, th: Theme, heightPx: number): void {
+  const v = s.view!;
+  const lg = legend(s.colorMode, v.gradMax, v.valueMax);
+  const x = 10;
+  const y = heightPx - 30;
+  ctx.fillStyle = th.dark ? "rgba(0,0,0,0.45)" : "rgba(255,255,255,0.8)";
+  ctx.fillRect(x - 6, y - 16, 188, 40);
+  ctx.font = `10px ${th.font}`;
+  ctx.fillStyle = th.text2;
+  ctx.fillText(lg.title, x, y - 4);
+  const grad = ctx.createLinearGradient(x, 0, x + 120, 0);
+  lg.stops.forEach((c, i) => grad.addColorStop(i / (lg.stops.length - 1), c));
+  ctx.fillStyle = grad;
+  ctx.fillRect(x, y, 120, 8);
+  ctx.strokeStyle = th.border;
+  ctx.strokeRect(x, y, 120, 8);
+  ctx.fillStyle = th.text2;
+  ctx.fillText(lg.left, x, y + 20);
+  ctx.textAlign = "right";
+  ctx.fillText(lg.right, x + 120, y + 20);
+  ctx.textAlign = "left";
+}
+
+function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number, r: number): void {
+  ctx.beginPath();
+  ctx.moveTo(x + r, y);
+  ctx.arcTo(x + w, y, x + w, y + h, r);
+  ctx.arcTo(x + w, y + h, x, y + h, r);
+  ctx.arcTo(x, y + h, x, y, r);
+  ctx.arcTo(x, y, x + w, y, r);
+  ctx.closePath();
+}
+
+/** Cut text to roughly `widthPx` (6 px a character at 10-11 px fonts), with an ellipsis. */
+function clip(t: string, widthPx: number): string {
+  const max = Math.max(1, Math.floor(widthPx / 6));
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}

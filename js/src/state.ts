@@ -1,0 +1,135 @@
+// The viewer's single state object. It changes only through `update(patch)`, which
+// schedules one redraw per animation frame however many updates came in between.
+
+import type { GroupTree } from "./groups";
+import type { ViewLayout } from "./layout";
+import type { Paused, Status, TraceMeta } from "./protocol";
+import type { StepView } from "./stepview";
+
+export type ColorMode = "grad" | "value" | "sign";
+
+export interface Camera {
+  x: number; // world coordinate at the canvas's left edge
+  y: number;
+  scale: number; // screen px per world px
+}
+
+export interface ParamTable {
+  names: string[];
+  step: Int32Array;
+  param: Int32Array;
+  value: Float64Array;
+  grad: Float64Array;
+}
+
+export interface State {
+  meta: TraceMeta | null;
+  status: Status;
+  paused: Paused;
+  stepIndex: number; // the step shown (the `step` trait)
+  view: StepView | null; // its data, once loaded
+  loading: string; // what we are waiting for, "" when idle
+  notice: string; // the latest error or note to show, "" for none
+  cursor: number; // event t over the whole trace (the `cursor` trait, -1 resolved)
+  selected: number; // node id in the shown step, -1 for none
+  selectedGroup: number; // group id when a group box is selected, -1 for none
+  tree: GroupTree | null;
+  layout: ViewLayout | null;
+  expanded: string[] | null; // keys of open groups; null = the default
+  camera: Camera;
+  fitPending: boolean; // fit the picture once the next layout arrives
+  focusNode: number; // centre this node once a layout shows it, -1 for none
+  colorMode: ColorMode;
+  showOps: boolean;
+  bySample: boolean;
+  showPath: boolean; // highlight the path from the selected node to the loss
+  path: Uint8Array | null; // nodes on that path
+  playing: boolean;
+  speed: number; // events per second while playing
+  search: string;
+  matches: number[]; // nodes whose label matches, in id order
+  matchIndex: number;
+  params: ParamTable | null;
+  heatmapMode: "value" | "grad";
+  liveLosses: (number | null)[]; // losses seen in progress messages while recording
+  breakpoints: string[];
+  hover: number; // box index under the pointer, -1 for none
+  focused: boolean; // the widget has keyboard focus
+}
+
+export function initialState(): State {
+  return {
+    meta: null, status: {}, paused: {}, stepIndex: 0, view: null, loading: "waiting for the kernel…",
+    notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
+    camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
+    bySample: true, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
+    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hover: -1,
+    focused: false,
+  };
+}
+
+export type Renderer = (s: State, changed: ReadonlySet<keyof State>) => void;
+
+export class Store {
+  readonly state: State;
+  private renderers: Renderer[] = [];
+  private changed = new Set<keyof State>();
+  private frame = 0;
+  private disposed = false;
+
+  constructor(
+    initial: State,
+    private schedule: (cb: () => void) => number = (cb) => requestAnimationFrame(cb),
+    private cancel: (id: number) => void = (id) => cancelAnimationFrame(id),
+  ) {
+    this.state = initial;
+  }
+
+  /** Renderers run in the order added, once per frame, with the keys changed since the last. */
+  subscribe(r: Renderer): void {
+    this.renderers.push(r);
+  }
+
+  update(patch: Partial<State>): void {
+    if (this.disposed) return;
+    for (const k of Object.keys(patch) as (keyof State)[]) this.changed.add(k);
+    Object.assign(this.state, patch);
+    if (!this.frame) this.frame = this.schedule(() => this.flush());
+  }
+
+  /** Ask for a redraw without changing anything (a resize, a theme switch). */
+  redraw(): void {
+    this.update({});
+  }
+
+  flush(): void {
+    this.frame = 0;
+    const changed = this.changed;
+    this.changed = new Set();
+    for (const r of this.renderers) r(this.state, changed);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.frame) this.cancel(this.frame);
+    this.frame = 0;
+  }
+}
+
+/** What the parts of the page may ask for; widget.ts implements them. */
+export interface Actions {
+  seek(t: number): void; // global event index
+  stepBy(events: number): void;
+  jump(direction: 1 | -1): void; // to the next / previous event that touches the selection
+  togglePlay(): void;
+  loadStep(step: number, select?: string): void; // `select`: a label to select once loaded
+  select(node: number): void;
+  selectGroup(group: number): void;
+  toggleGroup(group: number): void;
+  setExpanded(keys: string[] | null): void;
+  expandAll(open: boolean): void;
+  search(query: string, direction: 1 | -1): void;
+  fit(): void;
+  setOptions(patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>): void;
+  command(action: "continue" | "step" | "stop"): void;
+}
