@@ -2,6 +2,7 @@
 
 from ._record import record
 from ._tracefile import TraceFileError
+from .draw import draw_dot
 from .recorder import RecordingCapWarning
 from .trace import State, Trace
 
@@ -11,6 +12,7 @@ __all__ = [
     "Trace",
     "TraceFileError",
     "TraceViewer",
+    "draw_dot",
     "load",
     "load_ipython_extension",
     "record",

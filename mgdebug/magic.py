@@ -72,6 +72,12 @@ _WAKE_INTERVAL_S = 0.1
     "--timeout", type=float, default=600.0, metavar="SECONDS",
     help="how long a breakpoint pause waits for Continue before it gives up (default: 600)",
 )  # fmt: skip
+@magic_arguments.argument(
+    "--on-timeout",
+    choices=("stop", "continue"),
+    default="stop",
+    help="when a pause times out: stop the cell (default) or continue as if clicked",
+)
 def mgtrace(line: str, cell: str) -> Any:
     """Record the cell's micrograd computation and show it in the trace viewer.
 
@@ -128,7 +134,7 @@ class TracedCell:
         )
         self.viewer.on_command = self._on_command
         if self.breakpoints:
-            self.pause = WidgetPause(self.viewer, self.options.timeout)
+            self.pause = WidgetPause(self.viewer, self.options.timeout, self.options.on_timeout)
         display(self.viewer)
 
     def execute(self) -> Any:

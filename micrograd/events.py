@@ -65,7 +65,8 @@ def listen(listener: Any, *, exclusive: bool = False) -> Iterator[Any]:
             f"listen() needs an object with at least one of the methods {names}; "
             f"got {type(listener).__name__}"
         )
-    entry = _Attached(listener, *(getattr(listener, name, None) for name in names))
+    methods = [getattr(listener, name, None) for name in names]
+    entry = _Attached(listener, *(m if callable(m) else None for m in methods))
     outer = () if exclusive else _attached.get()
     token = _attached.set(outer + (entry,))
     active += 1
