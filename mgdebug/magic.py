@@ -66,6 +66,11 @@ _WAKE_INTERVAL_S = 0.1
     "--save", metavar="PATH", help="also save the trace to PATH (mgdebug.load reads it)"
 )
 @magic_arguments.argument(
+    "--html",
+    metavar="PATH",
+    help="also write a standalone HTML viewer of the trace (works offline)",
+)
+@magic_arguments.argument(
     "--source", action="store_true", help="record the source line that built each node"
 )
 @magic_arguments.argument(
@@ -160,6 +165,9 @@ class TracedCell:
         self.ip.user_ns[self.options.name] = self.trace
         if self.options.save:
             self.trace.save(self.options.save)
+        if self.options.html:
+            self.trace.to_html(self.options.html, breakpoints=self.options.breaks and [
+                b.text for b in self.breakpoints if b.kind not in ("value", "callable")])
         if self.viewer is not None:
             self.viewer.finish()
         elif not _in_kernel(self.ip):

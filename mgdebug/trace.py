@@ -282,6 +282,12 @@ class Trace:
 
         save(self, path)
 
+    def to_html(self, path, *, title: str = "mgdebug trace", breakpoints=()):
+        """Write one self-contained HTML file (viewer + data) that works offline from file://."""
+        from .export_html import trace_to_html
+
+        return trace_to_html(self, path, title=title, breakpoints=breakpoints)
+
     def to_perfetto(self, path) -> None:
         """Write Chrome/Perfetto trace JSON: steps as slices, forward/backward tracks, loss counter."""
         from ._perfetto import write_perfetto
