@@ -38,16 +38,16 @@ def _run(args: argparse.Namespace) -> int:
     html = args.html or script.with_suffix(".html")
     sys.argv = [str(script), *args.script_args]
     sys.path.insert(0, str(script.resolve().parent))
-    status = 0
-    with record(max_nodes=args.max_nodes, keep_every=args.keep_every, break_on=specs,
-                on_break="pdb" if args.pdb else "record") as trace:  # fmt: skip
-        try:
+    status, trace = 0, None
+    try:
+        with record(max_nodes=args.max_nodes, keep_every=args.keep_every, break_on=specs,
+                    on_break="pdb" if args.pdb else "record") as trace:  # fmt: skip
             runpy.run_path(str(script), run_name="__main__")
-        except SystemExit as e:  # the script's own exit code, after we write the viewer
-            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        except BaseException as e:
-            print(f"mgdebug: the script raised {type(e).__name__}: {e}", file=sys.stderr)
-            status = 1
+    except SystemExit as e:  # the script's own exit code, after we write the viewer
+        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException as e:  # the trace keeps what ran and notes the error
+        print(f"mgdebug: the script raised {type(e).__name__}: {e}", file=sys.stderr)
+        status = 130 if isinstance(e, KeyboardInterrupt) else 1
     _write_outputs(trace, html, args.save, [b.text for b in specs], args.open)
     return status
 
