@@ -16,6 +16,7 @@ export interface Controller {
   onCustomMsg(content: unknown, buffers?: DataView[]): void;
   onLayout(a: LayoutAnswer): void;
   onTrait(name: "cursor" | "step" | "selected"): void;
+  onPaused(): void;
   dispose(): void;
 }
 
@@ -27,6 +28,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   let paramsRequest = 0;
   let pendingCursor: number | null = null; // where to go once the requested step arrives
   let pendingSelect: string | null = null; // a label to select once it arrives
+  let pendingNode = -1; // a node to select once its step arrives
   let anchor: { unit: number; sx: number; sy: number } | null = null; // keep a toggled box still
   let syncTimer: ReturnType<typeof setTimeout> | null = null;
   let playFrame = 0;
@@ -89,6 +91,15 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     jump(dir) {
       const v = s.view;
       if (!v) return;
+      if (s.hits.length) {
+        const hit = dir > 0 ? s.hits.find((h) => h.event > s.cursor) : [...s.hits].reverse().find((h) => h.event < s.cursor);
+        if (hit) {
+          if (hit.step === v.step) actions.select(hit.node);
+          else pendingNode = hit.node;
+          actions.seek(hit.event);
+        }
+        return;
+      }
       const marks = s.selected >= 0 && s.selected < v.numNodes ? v.eventsOf(s.selected) : [0, v.nCreated, v.numEvents - 1];
       const e = v.event;
       const next = dir > 0 ? marks.find((m) => m > e) : [...marks].reverse().find((m) => m < e);
@@ -175,6 +186,11 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     command(action) {
       model.send({ kind: "command", action });
     },
+    setBreakpoints(specs) {
+      update({ breakpoints: specs });
+      model.set("breakpoints", specs);
+      model.save_changes(); // the kernel answers with `hits`
+    },
   };
 
   /** Select `node` and make it visible: open the groups around it, then centre it. */
@@ -226,11 +242,16 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   function onMeta(meta: TraceMeta) {
     update({ meta, status: { ...s.status, recording: meta.recording } });
     if (!meta.steps.length) return update({ loading: meta.recording ? "recording…" : "nothing was recorded", view: null, layout: null });
-    if (meta.recording) return update({ loading: "recording…" });
+    const live = Object.keys(s.paused).length > 0;
+    if (meta.recording && !live) return s.view ? undefined : update({ loading: "recording…" });
     const step = Math.max(0, Math.min(meta.steps.length - 1, model.get("step")));
-    requestStep(step);
+    // a paused step grows between pauses: reload it when its size changed
+    if (!meta.recording || !s.view || s.view.step !== step || s.view.numEvents !== meta.steps[step].num_events) requestStep(step);
+    if (meta.recording) return;
     paramsRequest = nextId++;
     model.send({ kind: "get_params", id: paramsRequest });
+    model.send({ kind: "get_hits", id: nextId++ });
+    model.send({ kind: "get_anomaly", id: nextId++ });
   }
 
   function onStepData(msg: StepDataMsg, buffers: DataView[] | undefined) {
@@ -251,6 +272,8 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     const selected = s.selected < view.numNodes ? s.selected : -1;
     view.seek(cursor - view.eventOffset);
     update({ view, cursor, loading: s.layout ? "" : "laying out…", selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
+    if (pendingNode >= 0) actions.select(pendingNode);
+    pendingNode = -1;
     setTrait("cursor", cursor);
     layout.setGraph(view.graphInput(s.meta));
     requestLayout();
@@ -276,6 +299,8 @@ export function createController(model: Model, store: Store, layout: LayoutClien
       if (msg.kind === "trace_meta") onMeta(msg);
       else if (msg.kind === "step_data") onStepData(msg, buffers);
       else if (msg.kind === "params") onParams(msg, buffers);
+      else if (msg.kind === "hits") update({ hits: msg.hits.filter((h) => typeof h.event === "number") });
+      else if (msg.kind === "anomaly") update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
       else if (msg.kind === "progress") {
         update({ liveLosses: [...s.liveLosses, ...msg.losses], status: { ...s.status, steps: msg.steps, nodes: msg.nodes } });
       } else if (msg.kind === "error") {
@@ -307,6 +332,16 @@ export function createController(model: Model, store: Store, layout: LayoutClien
         const k = model.get("step");
         if (k !== s.stepIndex || !s.view) actions.loadStep(k);
       } else if (model.get("selected") !== s.selected) actions.select(model.get("selected"));
+    },
+    onPaused() {
+      const p = s.paused;
+      const m = s.meta;
+      if (p.step === undefined || !m || p.step >= m.steps.length) return;
+      const stale = !s.view || s.view.step !== p.step || s.view.numEvents !== m.steps[p.step].num_events;
+      if (p.node !== undefined && p.node >= 0) pendingNode = p.node;
+      if (stale && p.event !== undefined) pendingCursor = p.event;
+      if (stale) requestStep(p.step);
+      else if (p.event !== undefined) actions.seek(p.event);
     },
     dispose() {
       stopPlay();

@@ -28,3 +28,9 @@ export function show(node: HTMLElement, visible: boolean): void {
   const d = visible ? "" : "none";
   if (node.style.display !== d) node.style.display = d;
 }
+
+export function option(text: string, value: string): HTMLOptionElement {
+  const o = el("option", "", text);
+  o.value = value;
+  return o;
+}

@@ -1,7 +1,10 @@
 // Test helper: read the fixtures written by fixtures/make_fixtures.py (node only).
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const DIR = new URL("../fixtures/", import.meta.url);
+// plain paths: under happy-dom the global URL is the DOM's, which node:fs refuses
+const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 
 export interface FixtureStep {
   index: number;
@@ -21,12 +24,12 @@ export interface Fixture {
 }
 
 export function readFixture(name: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`${name}.json`, DIR), "utf8")) as Fixture;
+  return JSON.parse(readFileSync(join(DIR, `${name}.json`), "utf8")) as Fixture;
 }
 
 /** The bundle bytes as a DataView, optionally placed at `offset` inside a larger buffer. */
 export function readBundle(file: string, offset = 0): DataView {
-  const bytes = readFileSync(new URL(file, DIR));
+  const bytes = readFileSync(join(DIR, file));
   const buf = new ArrayBuffer(bytes.length + offset + 5);
   new Uint8Array(buf).set(bytes, offset);
   return new DataView(buf, offset, bytes.length);

@@ -2,10 +2,11 @@
 // double-click to open or close a group, hover; camera fitting and centring.
 
 import { el } from "./dom";
+import { sizeOf } from "./measure";
 import type { ViewLayout } from "./layout";
 import { drawGraph } from "./render";
 import type { Actions, Camera, State } from "./state";
-import { readTheme } from "./theme";
+import { cachedTheme } from "./theme";
 
 const MIN_SCALE = 0.01;
 const MAX_SCALE = 3;
@@ -16,11 +17,17 @@ export interface GraphPart {
   size: () => { widthPx: number; heightPx: number };
 }
 
-/** The camera that shows the whole layout in a `widthPx` x `heightPx` view. */
+/**
+ * The camera that shows the whole layout in a `widthPx` x `heightPx` view. A small graph
+ * is never shrunk past reading size: then the loss end (right) stays in view.
+ */
 export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Camera {
   const margin = 24;
-  const scale = Math.max(MIN_SCALE, Math.min(1.2, (widthPx - 2 * margin) / Math.max(1, l.width), (heightPx - 2 * margin) / Math.max(1, l.height)));
-  return { scale, x: l.width / 2 - widthPx / 2 / scale, y: l.height / 2 - heightPx / 2 / scale };
+  const fit = Math.min(1.2, (widthPx - 2 * margin) / Math.max(1, l.width), (heightPx - 2 * margin) / Math.max(1, l.height));
+  const readable = l.unit.length < 300 ? 0.6 : MIN_SCALE;
+  const scale = Math.max(MIN_SCALE, readable, fit);
+  const x = scale > fit && l.width * scale > widthPx ? l.width + margin / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
+  return { scale, x, y: l.height / 2 - heightPx / 2 / scale };
 }
 
 /** Centre box `i`, zooming in to a readable scale if needed. */
@@ -44,7 +51,7 @@ export function createGraphView(a: Actions, getState: () => State, update: (p: P
   const root = el("div", "mgd-graph");
   const canvas = el("canvas");
   root.append(canvas);
-  const size = () => ({ widthPx: root.clientWidth, heightPx: root.clientHeight });
+  const size = () => sizeOf(root);
   const toWorld = (e: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
     const cam = getState().camera;
@@ -124,7 +131,7 @@ export function createGraphView(a: Actions, getState: () => State, update: (p: P
       canvas.style.height = `${heightPx}px`;
     }
     const ctx = canvas.getContext("2d");
-    if (ctx) drawGraph(ctx, widthPx, heightPx, dpr, s, readTheme(root));
+    if (ctx) drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
     canvas.style.cursor = s.hover >= 0 ? "pointer" : "grab";
   };
   return { root, draw, size };

@@ -166,19 +166,32 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
       const list = kids[gid];
       const out: number[] = [];
       for (let a = 0; a < list.length; ) {
-        let b = a + 1;
+        // a bundle runs over consecutive instances of one scope, taking in the few loose
+        // nodes between them (a sample's inputs or loss terms built between model calls)
         const same = (u: number) => u >= n && kind[u - n] === Kind.Scope && path[u - n] === path[list[a] - n];
-        if (same(list[a])) while (b < list.length && same(list[b])) b++;
-        if (b - a >= BUNDLE_MIN) {
+        let b = a + 1;
+        let count = 1;
+        if (same(list[a])) {
+          for (;;) {
+            let c = b;
+            while (c < list.length && list[c] < n && c - b < RUN_MIN) c++;
+            if (c >= list.length || !same(list[c])) break;
+            b = c + 1;
+            count++;
+          }
+        }
+        if (count >= BUNDLE_MIN) {
           const first = list[a] - n;
-          const bundle = newGroup(gid, Kind.Bundle, `${name[first]} ×${b - a}`, path[first]);
-          for (let k = a; k < b; k++) {
-            parent[list[k] - n] = bundle;
-            name[list[k] - n] += ` #${k - a}`;
+          const bundle = newGroup(gid, Kind.Bundle, `${name[first]} ×${count}`, path[first]);
+          let k = 0;
+          for (let i = a; i < b; i++) {
+            const u = list[i];
+            if (u < n) nodeGroup[u] = bundle;
+            else (parent[u - n] = bundle), (name[u - n] += ` #${k++}`);
           }
           kids[bundle] = list.slice(a, b);
           out.push(n + bundle);
-        } else for (let k = a; k < b; k++) out.push(list[k]);
+        } else for (let i = a; i < b; i++) out.push(list[i]);
         a = b;
       }
       kids[gid] = out;

@@ -12,13 +12,13 @@ export interface ViewOptions {
 
 export const SIZE = {
   opPx: 22, // op circle diameter
-  recordWPx: 214, // label | data | grad
+  recordWPx: 248, // label | data | grad
   nodeHPx: 24,
   groupWPx: 196,
   groupHPx: 42,
   headerPx: 20, // title bar of an open group
   padPx: 10,
-  layerGapPx: 56,
+  layerGapPx: 44,
   rowGapPx: 10,
 };
 

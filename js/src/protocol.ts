@@ -50,7 +50,37 @@ export interface ErrorMsg {
   message: string;
 }
 
-export type KernelMsg = TraceMeta | StepDataMsg | ParamsMsg | ProgressMsg | ErrorMsg;
+/** A replay breakpoint hit: the event right before `node`'s chain rule (global t). */
+export interface Hit {
+  event: number;
+  step: number;
+  node: number;
+  spec: string;
+}
+
+export interface HitsMsg {
+  kind: "hits";
+  id: number | null; // null when sent because the `breakpoints` trait changed
+  hits: Hit[];
+  live: { event: number; reason: string; step: number }[];
+}
+
+/** Where the first NaN/inf was born; non-finite numbers arrive as strings. */
+export interface Anomaly {
+  phase: "forward" | "backward";
+  step: number;
+  event: number;
+  node: number;
+  what?: string;
+}
+
+export interface AnomalyMsg {
+  kind: "anomaly";
+  id: number | null;
+  anomaly: Anomaly | null;
+}
+
+export type KernelMsg = TraceMeta | StepDataMsg | ParamsMsg | ProgressMsg | ErrorMsg | HitsMsg | AnomalyMsg;
 
 /** The `status` trait. */
 export interface Status {
@@ -87,6 +117,10 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
       return strs(m.names) ? (m as unknown as ParamsMsg) : null;
     case "progress":
       return typeof m.steps === "number" && Array.isArray(m.losses) ? (m as unknown as ProgressMsg) : null;
+    case "hits":
+      return Array.isArray(m.hits) ? ({ ...m, live: Array.isArray(m.live) ? m.live : [] } as unknown as HitsMsg) : null;
+    case "anomaly":
+      return "anomaly" in m ? (m as unknown as AnomalyMsg) : null;
     case "error":
       return typeof m.message === "string" ? (m as unknown as ErrorMsg) : null;
     default:

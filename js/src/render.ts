@@ -7,7 +7,7 @@ import { SIZE } from "./layout";
 import type { State } from "./state";
 import { fillFor, fmtShort, legend, type Theme } from "./theme";
 
-const FIELD = [66, 74, 74]; // label | data | grad, adding up to SIZE.recordWPx
+const FIELD = [92, 76, 80]; // label | data | grad, adding up to SIZE.recordWPx
 
 /** Per-box summaries at the cursor: max |grad| and built count of what each box shows. */
 interface Summary {
@@ -203,7 +203,7 @@ function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, node: numb
     const label = meta.strings.labels[v.g.label[node]] ?? "";
     ctx.fillStyle = label ? th.text : th.text3;
     ctx.font = `10px ${th.font}`;
-    ctx.fillText(clip(label || `#${node}`, FIELD[0] - 8), rx + 4, y + h / 2 + 3.5);
+    ctx.fillText(clipStart(label || `#${node}`, FIELD[0] - 8), rx + 4, y + h / 2 + 3.5);
     ctx.font = `10px ${th.mono}`;
     ctx.fillStyle = th.text;
     ctx.fillText(`data ${fmt4(v.g.data[node])}`, rx + FIELD[0] + 4, y + h / 2 + 3.5, FIELD[1] - 6);
@@ -281,6 +281,12 @@ function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: numbe
   ctx.arcTo(x, y + h, x, y, r);
   ctx.arcTo(x, y, x + w, y, r);
   ctx.closePath();
+}
+
+/** Keep the end of a label (`…neurons.3.w.1`): its last parts say the most. */
+function clipStart(t: string, widthPx: number): string {
+  const max = Math.max(1, Math.floor(widthPx / 5.6));
+  return t.length > max ? `…${t.slice(t.length - max + 1)}` : t;
 }
 
 /** Cut text to roughly `widthPx` (6 px a character at 10-11 px fonts), with an ellipsis. */

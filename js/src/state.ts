@@ -3,7 +3,7 @@
 
 import type { GroupTree } from "./groups";
 import type { ViewLayout } from "./layout";
-import type { Paused, Status, TraceMeta } from "./protocol";
+import type { Anomaly, Hit, Paused, Status, TraceMeta } from "./protocol";
 import type { StepView } from "./stepview";
 
 export type ColorMode = "grad" | "value" | "sign";
@@ -53,6 +53,8 @@ export interface State {
   heatmapMode: "value" | "grad";
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
   breakpoints: string[];
+  hits: Hit[]; // replay positions of the breakpoints, in time order
+  anomaly: Anomaly | null; // where the first NaN/inf was born
   hover: number; // box index under the pointer, -1 for none
   focused: boolean; // the widget has keyboard focus
 }
@@ -63,17 +65,18 @@ export function initialState(): State {
     notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
     camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
     bySample: true, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
-    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hover: -1,
+    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], anomaly: null, hover: -1,
     focused: false,
   };
 }
 
-export type Renderer = (s: State, changed: ReadonlySet<keyof State>) => void;
+/** A renderer gets the keys changed since the last frame; "*" = redraw everything (size, theme). */
+export type Renderer = (s: State, changed: ReadonlySet<keyof State | "*">) => void;
 
 export class Store {
   readonly state: State;
   private renderers: Renderer[] = [];
-  private changed = new Set<keyof State>();
+  private changed = new Set<keyof State | "*">();
   private frame = 0;
   private disposed = false;
 
@@ -97,8 +100,9 @@ export class Store {
     if (!this.frame) this.frame = this.schedule(() => this.flush());
   }
 
-  /** Ask for a redraw without changing anything (a resize, a theme switch). */
+  /** Redraw everything without changing anything (a resize, a theme switch). */
   redraw(): void {
+    this.changed.add("*");
     this.update({});
   }
 
@@ -132,4 +136,5 @@ export interface Actions {
   fit(): void;
   setOptions(patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>): void;
   command(action: "continue" | "step" | "stop"): void;
+  setBreakpoints(specs: string[]): void;
 }

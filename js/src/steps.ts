@@ -3,10 +3,14 @@
 // value or grad; click a cell to select that parameter in that step).
 
 import { button, el, setText } from "./dom";
-import { fmtShort, logLevel, readTheme } from "./theme";
+import { sizeOf } from "./measure";
+import { cachedTheme, fmtShort, logLevel } from "./theme";
 import type { Actions, State } from "./state";
 
-export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
+// what the strip shows; a cursor move is not among them
+const RELEVANT: (keyof State | "*")[] = ["*", "meta", "stepIndex", "params", "heatmapMode", "liveLosses", "status"];
+
+export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElement; boxes: HTMLElement[]; draw: (s: State, changed: ReadonlySet<keyof State | "*">) => void } {
   const root = el("div", "mgd-steps");
   const lossBox = el("div", "mgd-loss");
   const loss = el("canvas");
@@ -44,10 +48,11 @@ export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElemen
     if (col >= 0 && col < steps && rowI >= 0 && rowI < p.names.length) a.loadStep(col, p.names[rowI]);
   }, { signal });
 
-  const draw = (s: State) => {
+  const draw = (s: State, changed: ReadonlySet<keyof State | "*">) => {
     last = s;
+    if (!RELEVANT.some((k) => changed.has(k))) return;
     setText(heatMode, s.heatmapMode);
-    const th = readTheme(root);
+    const th = cachedTheme(root);
     const ys = losses(s);
     const ctx = fit(loss);
     if (ctx) {
@@ -97,13 +102,11 @@ export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElemen
     setText(lossNote, s.status.recording ? `recording… ${ys.length} steps` : st && !st.kept ? `step ${st.index}: summary only (loss ${st.loss ?? "n/a"})` : "");
     drawHeat(heat, s, th.panel, heatCache);
   };
-  return { root, draw };
+  return { root, boxes: [lossBox, heatBox], draw };
 }
 
 function fit(canvas: HTMLCanvasElement): { c: CanvasRenderingContext2D; w: number; h: number } | null {
-  const box = canvas.parentElement!;
-  const w = box.clientWidth;
-  const h = box.clientHeight;
+  const { widthPx: w, heightPx: h } = sizeOf(canvas.parentElement!);
   const c = canvas.getContext("2d");
   if (!c || w <= 0 || h <= 0) return null;
   const dpr = window.devicePixelRatio || 1;

@@ -45,6 +45,23 @@ export function readTheme(el: Element): Theme {
   return out;
 }
 
+// one read of the variables per theme, not per frame (getComputedStyle can force a restyle)
+let generation = 0;
+const cache = new WeakMap<Element, { generation: number; theme: Theme }>();
+
+export function cachedTheme(el: Element): Theme {
+  const hit = cache.get(el);
+  if (hit && hit.generation === generation) return hit.theme;
+  const theme = readTheme(el);
+  cache.set(el, { generation, theme });
+  return theme;
+}
+
+/** The page's theme changed: read the variables again on the next frame. */
+export function forgetThemes(): void {
+  generation++;
+}
+
 function luminance(color: string): number {
   const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color);
   let rgb = [255, 255, 255];

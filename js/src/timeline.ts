@@ -3,9 +3,10 @@
 // Drag anywhere on it to scrub.
 
 import { el } from "./dom";
+import { sizeOf } from "./measure";
 import { fmtInt } from "./format";
 import type { Actions, State } from "./state";
-import { readTheme } from "./theme";
+import { cachedTheme } from "./theme";
 
 const PAD_PX = 8;
 
@@ -41,8 +42,7 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
 
   const draw = (s: State) => {
     last = s;
-    const widthPx = root.clientWidth;
-    const heightPx = root.clientHeight;
+    const { widthPx, heightPx } = sizeOf(root);
     const ctx = canvas.getContext("2d");
     if (!ctx || widthPx <= 0 || heightPx <= 0) return;
     const dpr = window.devicePixelRatio || 1;
@@ -52,7 +52,7 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
       canvas.style.width = `${widthPx}px`;
       canvas.style.height = `${heightPx}px`;
     }
-    const th = readTheme(root);
+    const th = cachedTheme(root);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = th.panel;
     ctx.fillRect(0, 0, widthPx, heightPx);
@@ -77,10 +77,23 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     if (v.replay) {
       ctx.fillText(`backward · ${fmtInt(v.replay.numVisits)} chain rules`, split + 4, top - 3);
     } else ctx.fillText("no backward in this step", split + 4, top - 3);
-    // the selected node's events
+    // the selected node's events as ticks, breakpoint hits as diamonds, the first NaN/inf in red
     if (s.selected >= 0 && s.selected < v.numNodes) {
       ctx.fillStyle = th.select;
-      for (const t of v.eventsOf(s.selected)) diamond(ctx, xOf(t), top + laneH / 2, 4);
+      for (const t of v.eventsOf(s.selected)) ctx.fillRect(xOf(t) - 1, top + laneH - 6, 2, 6);
+    }
+    ctx.fillStyle = th.text;
+    let lastX = -1;
+    for (const hit of s.hits) {
+      if (hit.step !== v.step) continue;
+      const hx = Math.round(xOf(hit.event - v.eventOffset));
+      if (hx !== lastX) diamond(ctx, hx, top + laneH / 2 - 1, 4);
+      lastX = hx;
+    }
+    const bad = s.anomaly;
+    if (bad && bad.step === v.step) {
+      ctx.fillStyle = th.error;
+      ctx.fillRect(xOf(bad.event - v.eventOffset) - 1.5, top - 3, 3, laneH + 3);
     }
     ctx.strokeStyle = th.accent;
     ctx.lineWidth = 2;

@@ -1,7 +1,7 @@
 // The toolbar: play / pause with speed, stepping, the step selector, the cursor readout,
 // search by label, settings, the live Continue / Step / Stop and the recording status.
 
-import { button, el, setText, setTitle, show } from "./dom";
+import { button, el, option, setText, setTitle, show } from "./dom";
 import { fmtCount, fmtInt } from "./format";
 import type { Actions, ColorMode, State } from "./state";
 
@@ -17,7 +17,7 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   const play = button("mgd-btn mgd-play", "▶", "play / pause (space)", () => a.togglePlay(), signal);
   const speed = el("select", "mgd-select");
   speed.title = "playback speed (events per second)";
-  for (const v of SPEEDS) speed.append(new Option(`${fmtCount(v)}/s`, String(v)));
+  for (const v of SPEEDS) speed.append(option(`${fmtCount(v)}/s`, String(v)));
   on(speed, "change", () => a.setOptions({ speed: Number(speed.value) }));
   replay.append(
     play, speed,
@@ -62,7 +62,7 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   summary.title = "view settings";
   const panel = el("div", "mgd-panel");
   const color = el("select", "mgd-select");
-  for (const [v, t] of [["grad", "colour by |grad|"], ["value", "colour by value"], ["sign", "colour by sign of grad"]]) color.append(new Option(t, v));
+  for (const [v, t] of [["grad", "colour by |grad|"], ["value", "colour by value"], ["sign", "colour by sign of grad"]]) color.append(option(t, v));
   on(color, "change", () => a.setOptions({ colorMode: color.value as ColorMode }));
   const check = (label: string, key: "showOps" | "bySample" | "showPath") => {
     const row = el("label", "mgd-check");
@@ -75,8 +75,16 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   const ops = check("show op nodes", "showOps");
   const bySample = check("one group per sample (call)", "bySample");
   const path = check("highlight path to loss", "showPath");
+  const bp = el("input", "mgd-search mgd-bp");
+  bp.placeholder = "breakpoints: op:tanh, grad>10, w.*";
+  bp.title = "breakpoint specs, comma separated (docs/breakpoints.md); Enter applies. Shift+←/→ jumps between hits";
+  on(bp, "keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    a.setBreakpoints(bp.value.split(",").map((t) => t.trim()).filter(Boolean));
+  });
   panel.append(
-    color, ops.row, bySample.row, path.row,
+    color, ops.row, bySample.row, path.row, bp,
     button("mgd-btn", "expand all", "open every group (slow for huge steps)", () => a.expandAll(true), signal),
     button("mgd-btn", "collapse all", "back to the grouped view", () => a.expandAll(false), signal),
   );
@@ -97,12 +105,13 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
     ops.box.checked = s.showOps;
     bySample.box.checked = s.bySample;
     path.box.checked = s.showPath;
+    if (document.activeElement !== bp) bp.value = s.breakpoints.join(", ");
 
     const steps = s.meta?.steps ?? [];
     const key = steps.map((st) => (st.kept ? 1 : 0)).join("");
     if (key !== stepsKey) {
       stepsKey = key;
-      stepSel.replaceChildren(...steps.map((st) => new Option(`step ${st.index}/${steps.length}${st.kept ? "" : " (summary)"}`, String(st.index))));
+      stepSel.replaceChildren(...steps.map((st) => option(`step ${st.index}/${steps.length}${st.kept ? "" : " (summary)"}`, String(st.index))));
     }
     if (stepSel.value !== String(s.stepIndex)) stepSel.value = String(s.stepIndex);
     show(stepSel, steps.length > 0);

@@ -3,12 +3,14 @@
 // Contract with the kernel: docs/widget-protocol.md.
 
 import { createController } from "./controller";
-import { el } from "./dom";
+import { button, el } from "./dom";
 import { createGraphView, type GraphPart } from "./graphView";
 import { createInspector } from "./inspector";
 import { LayoutClient } from "./layoutClient";
+import { observeSizes } from "./measure";
 import type { Paused, Status } from "./protocol";
 import { initialState, Store } from "./state";
+import { forgetThemes } from "./theme";
 import { createSteps } from "./steps";
 import { createTimeline } from "./timeline";
 import { createToolbar } from "./toolbar";
@@ -59,9 +61,15 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   const timeline = createTimeline(a, signal);
   const steps = createSteps(a, signal);
   const notice = el("div", "mgd-notice");
+  const anomaly = el("div", "mgd-anomaly");
+  const anomalyText = el("span");
+  anomaly.append(button("mgd-btn mgd-mini", "go", "move the cursor where it was born", () => {
+    const bad = store.state.anomaly;
+    if (bad) (a.seek(bad.event), bad.node >= 0 && store.state.view?.step === bad.step && a.select(bad.node));
+  }, signal), anomalyText);
   const main = el("div", "mgd-main");
   main.append(graph.root, inspector.root);
-  root.append(toolbar.root, main, timeline.root, steps.root, notice);
+  root.append(toolbar.root, main, timeline.root, steps.root, anomaly, notice);
   host.append(root);
 
   const applyHeight = () => (root.style.height = `${model.get("height_px") || 560}px`);
@@ -71,12 +79,15 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
     if (v && st.cursor >= v.eventOffset) v.seek(st.cursor - v.eventOffset); // the replay hot path
     notice.textContent = st.notice || st.status.error || errorText(st);
     notice.style.display = notice.textContent ? "" : "none";
+    const bad = st.anomaly;
+    anomalyText.textContent = bad ? `first non-finite value: ${bad.what ?? `node #${bad.node}`} (step ${bad.step}, ${bad.phase})` : "";
+    anomaly.style.display = bad ? "" : "none";
   });
   store.subscribe(toolbar.draw);
   store.subscribe(graph.draw);
-  store.subscribe(inspector.draw);
   store.subscribe(timeline.draw);
   store.subscribe(steps.draw);
+  store.subscribe(inspector.draw); // DOM writes last
 
   // ---------------------------------------------------------------- model wiring
   const onCustom = (content: unknown, buffers?: DataView[]) => ctrl.onCustomMsg(content, buffers);
@@ -84,7 +95,7 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   const onStep = () => ctrl.onTrait("step");
   const onSelected = () => ctrl.onTrait("selected");
   const onStatus = () => store.update({ status: model.get("status") ?? {} });
-  const onPaused = () => store.update({ paused: model.get("paused") ?? {} });
+  const onPaused = () => (store.update({ paused: model.get("paused") ?? {} }), ctrl.onPaused());
   const onBreakpoints = () => store.update({ breakpoints: model.get("breakpoints") ?? [] });
   const onHeight = () => (applyHeight(), store.redraw());
   const handlers: [string, (...args: never[]) => void][] = [
@@ -101,10 +112,9 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   root.addEventListener("pointerdown", (e) => {
     if (!(e.target as HTMLElement).closest("input,select,button,summary")) root.focus({ preventScroll: true });
   }, { signal });
-  const resize = typeof ResizeObserver !== "undefined" ? new ResizeObserver(() => store.redraw()) : null;
-  resize?.observe(root);
+  const stopSizes = observeSizes([root, graph.root, timeline.root, ...steps.boxes], () => store.redraw());
   // a theme switch changes the CSS variables the canvases read
-  const themeWatch = typeof MutationObserver !== "undefined" ? new MutationObserver(() => store.redraw()) : null;
+  const themeWatch = typeof MutationObserver !== "undefined" ? new MutationObserver(() => (forgetThemes(), store.redraw())) : null;
   themeWatch?.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"] });
 
   model.send({ kind: "hello" }); // anything sent before we rendered was lost: ask now
@@ -116,7 +126,7 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
     ctrl.dispose();
     layout.dispose();
     store.dispose();
-    resize?.disconnect();
+    stopSizes();
     themeWatch?.disconnect();
     root.remove();
   };
