@@ -24,6 +24,7 @@ Nodes 0..n_created-1 were built during the step, in order; their entity id is
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,41 +85,49 @@ class StepGraph:
 
     @classmethod
     def from_buffer(cls, s, num_visits: int | None = None) -> StepGraph:
-        """Close a recorder `_StepBuffer`: imports go after built nodes, -1-slot refs remapped.
+        """Close a recorder `_StepBuffer`: imports go after built nodes, refs become node ids.
 
-        `num_visits` keeps only the first visits (a snapshot taken mid-backward).
+        A ref is the entity id of a node built in the step, or -1-slot for an imported
+        one. `num_visits` keeps only the first visits (a snapshot taken mid-backward).
         """
-        n_created = len(s.op)
+        n_created, base = len(s.op), s.entity_base
         visits = s.visits if num_visits is None else s.visits[:num_visits]
 
-        def remap(refs):
-            a = np.asarray(refs, dtype=np.int64)
-            return np.where(a < 0, n_created + (-1 - a), a).astype("<i4")
+        def column(lists, dtype):  # np.fromiter reads a list of numbers ~2x faster than asarray
+            count = sum(map(len, lists))
+            return np.fromiter(itertools.chain(*lists), dtype=dtype, count=count)
+
+        def node_ids(*lists):
+            ref = column(lists, np.int64)
+            return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
 
         n = n_created + len(s.imp_op)
-        child_end = np.asarray(s.child_end + [len(s.child) + e for e in s.imp_child_end])
+        imp_end = column([s.imp_child_end], np.int64) + len(s.child)
+        child_ptr = np.concatenate([[0], column([s.child_end], np.int64), imp_end]).astype("<i4")
         scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
-        for (start, sid), (stop, _) in zip(s.scope_runs, s.scope_runs[1:] + [(n_created, 0)]):
-            scope[start:stop] = sid
-        label = np.asarray([0] * n_created + s.imp_label, dtype="<u4")
+        if s.scope_runs:  # runs of (first node, scope id), the first at node 0
+            starts, ids = zip(*s.scope_runs)
+            scope[:n_created] = np.repeat(ids, np.diff([*starts, n_created]))
+        label = np.zeros(n, dtype="<u4")
+        label[n_created:] = s.imp_label
         for node, lid in s.labels:  # later entries win: a label set after building
             label[node] = lid
         columns = {
-            "op": np.asarray(s.op + s.imp_op, dtype="<u2"),
+            "op": column([s.op, s.imp_op], "<u2"),
             "scope": scope,
             "label": label,
-            "data": np.asarray(s.data + s.imp_data, dtype="<f8"),
-            "child_ptr": np.concatenate([[0], child_end]).astype("<i4"),
-            "child": remap(s.child + s.imp_child),
-            "local": np.asarray(s.local + s.imp_local, dtype="<f8"),
+            "data": column([s.data, s.imp_data], "<f8"),
+            "child_ptr": child_ptr,
+            "child": node_ids(s.child, s.imp_child),
+            "local": column([s.local, s.imp_local], "<f8"),
             "imported": np.asarray(s.imp_entity, dtype="<i8"),
-            "visits": remap(visits),
-            "start_id": remap(s.start_ids),
+            "visits": node_ids(visits),
+            "start_id": node_ids(s.start_ids),
             "start_grad": np.asarray(s.start_grads, dtype="<f8"),
             "src_file": np.asarray(s.src_file, dtype="<u4"),
             "src_line": np.asarray(s.src_line, dtype="<u4"),
         }
-        return cls(columns, n_created, s.entity_base)
+        return cls(columns, n_created, base)
 
     @classmethod
     def from_columns(cls, columns: dict[str, np.ndarray], n_created: int, entity_base: int,

@@ -6,11 +6,12 @@ the cheapest thing Python does); when it ends, they become one `StepGraph` of
 numpy columns, or just a summary when the caps say so (docs/trace-format.md).
 
 Node identity: every Value the recorder meets gets an entity id in its `_tag`
-slot (the one slot micrograd reserves for listeners). A step refers to Values
-built in earlier steps, or before recording began (a model's parameters), by
-*importing* them: a copy of the Value and of everything under it, made from the
-live object and keeping its entity id, so that a parameter is the same entity
-in every step.
+slot (the one slot micrograd reserves for listeners), once: a Value that already
+has one (from an earlier step, or from another recorder) keeps it, so that it
+stays findable in every trace that recorded it. A step refers to Values built in
+earlier steps, or before recording began (a model's parameters), by *importing*
+them: a copy of the Value and of everything under it, made from the live object
+and keeping its entity id, so that a parameter is the same entity in every step.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import micrograd
 
 from .trace import StepGraph, StepSummary, Trace
 
-# Entity ids: recorder r owns [r << 40, (r + 1) << 40). Nodes built during a step
-# take consecutive ids from the recorder's counter; imported Values that had no
-# tag yet take ids with bit 39 set, so they never fall inside a step's range.
+# Entity ids: recorder r owns [r << 40, (r + 1) << 40), so ids are unique across
+# recorders. Nodes built during a step take consecutive ids from the recorder's
+# counter; imported Values that had no tag yet take ids with bit 39 set, so they
+# never fall inside a step's range.
 _ENTITY_BITS = 40
 _IMPORTED_BIT = 1 << 39
 _recorder_serials = itertools.count(1)
@@ -59,13 +61,17 @@ class _StepBuffer:
         self.op, self.scope_runs, self.labels, self.data, self.child_end, self.child, self.local = hot
         self.last_scope = None  # scope_runs: (first node, scope id); labels: (node, label id)
         self.src_file, self.src_line = [], []
-        # nodes imported from before the step (referred to as -1-slot until closed)
+        # child, visits and start_ids hold refs, made local ids when the step closes:
+        # a node built in this step by its entity id (the int already in its _tag, so
+        # the hot path allocates nothing), an imported node by -1-slot
         self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
         self.imp_child_end, self.imp_child, self.imp_local = [], [], []
         self.imp_slot: dict[int, int] = {}
         self.imp_leaves: list[tuple[int, micrograd.Value]] = []  # for the summary
+        self.named_leaves: list[tuple[int, micrograd.Value]] = []  # built here, labelled
         # backward
         self.root = None
+        self.order: list | None = None  # the engine's visit order, until the step closes
         self.loss = float("nan")
         self.visits: list[int] = []
         self.start_ids: list[int] = []
@@ -96,6 +102,8 @@ class Recorder:
         self._next_entity = self._owner
         self._next_imported = self._owner | _IMPORTED_BIT
         self._kept_nodes = 0
+        self._full = False  # max_nodes reached: no later step is kept for good
+        self._noticed: set[str] = set()
         self._warned = False
         self._hot = ([], [], [], [], [], [], [])
         self._step = _StepBuffer(0, self._next_entity, self._hot)
@@ -112,23 +120,27 @@ class Recorder:
         """The listener method for `value_created`, as a closure over the step's lists.
 
         This runs once per Value built, so everything it touches is a local or a
-        closure cell (a method reading a dozen attributes cost twice as much).
+        closure cell (a method reading a dozen attributes cost twice as much), and
+        it stays plain: no zip, one extend for the local grads, no new ints for
+        children built in this step (their refs are their entity ids).
         """
         op_l, scope_l, label_l, data_l, end_l, child_l, local_l = self._hot
         op_ids = self.trace.strings.ops._index
+        add_local_grads = local_l.extend
+        max_nodes, source = self.max_nodes, self.source
         recorder = self
 
         def value_created(value, op, children, local_grads, scope):
             s = recorder._step
-            local = len(op_l)
-            if local >= recorder.max_nodes or s.overflowed:
-                s.overflowed = True  # too big to keep even alone: only count from here on
+            local = len(data_l)
+            if local >= max_nodes:  # too big to keep even alone: only count from here on
+                s.overflowed = True
                 s.uncounted += 1
                 return
             if not local & 0x3FF and recorder.stop_requested.is_set():  # every 1024 nodes
                 raise TraceStopped("stopped from the viewer; the trace keeps what ran")
             base = s.entity_base
-            value._tag = base + local
+            entity = value._tag = base + local
             try:
                 op_l.append(op_ids[op])
             except KeyError:
@@ -139,17 +151,17 @@ class Recorder:
             if value.label:  # most nodes have none: keep the few that do
                 label_l.append((local, recorder._intern_label(value.label)))
             data_l.append(value.data)
-            end = base + local
-            for c, d in zip(children, local_grads):
-                t = c._tag
-                if t is not None and base <= t < end:
-                    child_l.append(t - base)
-                else:
-                    slot = s.imp_slot.get(t)
-                    child_l.append(-1 - slot if slot is not None else recorder._import(c))
-                local_l.append(d)
+            if children:
+                for c in children:
+                    t = c._tag
+                    if t is not None and base <= t < entity:  # built earlier in this step
+                        child_l.append(t)
+                    else:
+                        slot = s.imp_slot.get(t)
+                        child_l.append(-1 - slot if slot is not None else recorder._import(c))
+                add_local_grads(local_grads)
             end_l.append(len(child_l))
-            if recorder.source:
+            if source:
                 recorder._record_source(s)
 
         return value_created
@@ -171,7 +183,7 @@ class Recorder:
                 stack.append((v, True))
                 stack.extend((c, False) for c in children if c._tag not in s.imp_slot)
                 continue
-            if v._tag is None or not (self._owner <= v._tag < self._owner + (1 << _ENTITY_BITS)):
+            if v._tag is None:  # from before recording (or another thread): name it once
                 v._tag = self._next_imported
                 self._next_imported += 1
             slot = len(s.imp_op)
@@ -216,30 +228,78 @@ class Recorder:
         s.root = root
         s.loss = float(root.data)
         s.num_visits = len(order)
+        s.order = order
         if s.overflowed:
             return
         base, end = s.entity_base, s.entity_base + len(s.op)
         visits = s.visits
         for v in order:
             t = v._tag
-            local = t - base if t is not None and base <= t < end else self._import(v)
-            visits.append(local)
+            if t is not None and base <= t < end:
+                ref = t
+                if v.label:  # perhaps labelled after it was built
+                    s.labels.append((t - base, self._intern_label(v.label)))
+                    if v._a is None:  # a named leaf built here: a parameter made in the region
+                        s.named_leaves.append((t, v))
+            else:
+                ref = self._import(v)
+            visits.append(ref)
             if v._a is None and v.grad != 0:
-                s.start_ids.append(local)
+                s.start_ids.append(ref)
                 s.start_grads.append(v.grad)
-            if v.label and local >= 0:  # perhaps labelled after it was built
-                s.labels.append((local, self._intern_label(v.label)))
         if root._a is not None:  # an interior root was reset to 0 and seeded with +1
             s.start_ids.append(visits[0])
             s.start_grads.append(root.grad)
 
     def backward_end(self, root, completed):
-        s = self._step
-        s.backward_completed = completed
-        if not completed and s.visits_done is not None:  # keep only the chain rules that ran
-            del s.visits[s.visits_done :]
-            s.num_visits = s.visits_done
+        self._step.backward_completed = completed
         self.close_step()
+
+    def _visits_that_ran(self, s: _StepBuffer) -> int:
+        """How many chain rules a backward that stopped early applied, read off the live grads.
+
+        Without per-node events (they would slow every backward) nobody counted, so
+        replay the recorded visits and take the first count after which every grad
+        equals the live one. Leaf visits change nothing, so ones right before the
+        failure are left out; if no count matches (stopped inside a chain rule),
+        the closest one is kept and a notice says so.
+        """
+
+        def same(a, b):
+            return a == b or (a != a and b != b)  # nan equals nan here
+
+        def edges(ref):
+            if ref >= 0:  # built in this step
+                i = ref - s.entity_base
+                lo = s.child_end[i - 1] if i else 0
+                return s.child[lo : s.child_end[i]], s.local[lo : s.child_end[i]]
+            i = -1 - ref
+            lo = s.imp_child_end[i - 1] if i else 0
+            return s.imp_child[lo : s.imp_child_end[i]], s.imp_local[lo : s.imp_child_end[i]]
+
+        live = {ref: v.grad for ref, v in zip(s.visits, s.order)}
+        grad = dict.fromkeys(s.visits, 0.0)
+        grad.update(zip(s.start_ids, s.start_grads))
+        wrong = {ref for ref, g in grad.items() if not same(g, live[ref])}
+        best, fewest = 0, len(wrong)
+        for j, ref in enumerate(s.visits):
+            if not wrong:
+                return j
+            g = grad[ref]
+            for c, d in zip(*edges(ref)):
+                grad[c] += d * g  # the engine's own float operations, in its order
+                if same(grad[c], live[c]):
+                    wrong.discard(c)
+                else:
+                    wrong.add(c)
+            if len(wrong) < fewest:
+                best, fewest = j + 1, len(wrong)
+        if wrong:
+            self.trace.notices.append(
+                f"step {s.index}: backward stopped inside a chain rule; the trace shows it "
+                f"up to the last whole one ({best} of {len(s.visits)} nodes)"
+            )
+        return len(s.visits) if not wrong else best
 
     # ------------------------------------------------------------------ steps
 
@@ -247,6 +307,11 @@ class Recorder:
         """Turn the current step's lists into the trace's columns and begin a new step."""
         s = self._step
         self._next_entity = s.entity_base + len(s.op)
+        if s.root is not None and not s.backward_completed and not s.overflowed:
+            # keep only the chain rules that ran (live breakpoints count them)
+            done = s.visits_done if s.visits_done is not None else self._visits_that_ran(s)
+            del s.visits[done:]
+            s.num_visits = done
         if s.size() or s.root is not None:
             summary = self._summarize(s)
             graph = None if s.overflowed else StepGraph.from_buffer(s)
@@ -258,8 +323,9 @@ class Recorder:
         self._step = _StepBuffer(s.index + (s.root is not None), self._next_entity, self._hot)
 
     def _summarize(self, s: _StepBuffer) -> StepSummary:
-        entities = [e for e, _ in s.imp_leaves]
-        for e, v in s.imp_leaves:
+        leaves = s.imp_leaves + s.named_leaves
+        entities = [e for e, _ in leaves]
+        for e, v in leaves:
             self.trace._name_entity(e, v.label)
         return StepSummary(
             index=s.index,
@@ -272,30 +338,38 @@ class Recorder:
             backward_ns=s.backward_ns,
             ended_ns=time.perf_counter_ns(),
             param_entity=entities,
-            param_value=[float(v.data) for _, v in s.imp_leaves],
-            param_grad=[float(v.grad) for _, v in s.imp_leaves],
+            param_value=[float(v.data) for _, v in leaves],
+            param_grad=[float(v.grad) for _, v in leaves],
         )
 
     def _keep(self, s: _StepBuffer, graph: StepGraph | None) -> bool:
         """Whether `graph` stays for good; if not, the trace holds it only as the latest step."""
         if graph is None:
             self._notice(
+                "step too big",
                 f"step {s.index} built more than max_nodes={self.max_nodes:,} nodes on "
-                "its own; it keeps only its summary (raise max_nodes to see it)"
+                "its own; it (and any later step that does) keeps only its summary "
+                "(raise max_nodes to see it)",
             )
             return False
         if s.index % self.keep_every != 0:
             return False
-        if self._kept_nodes + graph.num_nodes > self.max_nodes:
+        if self._full or self._kept_nodes + graph.num_nodes > self.max_nodes:
+            self._full = True
             self._notice(
+                "cap reached",
                 f"recording reached max_nodes={self.max_nodes:,} at step {s.index}; later "
-                "steps keep their summaries (loss, parameters) and the latest step in full"
+                "steps keep their summaries (loss, parameters) and the latest step in full",
             )
             return False
         self._kept_nodes += graph.num_nodes
         return True
 
-    def _notice(self, text: str) -> None:
+    def _notice(self, kind: str, text: str) -> None:
+        """Note a cap in the trace once per kind, and warn once per recording."""
+        if kind in self._noticed:
+            return
+        self._noticed.add(kind)
         self.trace.notices.append(text)
         if not self._warned:
             self._warned = True

@@ -1,0 +1,571 @@
+"""Recording: what `mgdebug.record()` writes for each Value and backward, steps, caps, failures.
+
+The trace is read through its columns (docs/trace-format.md); grads at a moment
+of the backward pass are tested in test_trace.py.
+"""
+
+import asyncio
+import inspect
+import math
+import random
+import threading
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+
+import mgdebug
+import micrograd
+from micrograd import Value
+from micrograd import events as engine_events
+from micrograd.nn import MLP
+
+BYTES_PER_NODE = 64  # issue #3: columns per recorded node, edges included
+
+
+def ops_of(trace, graph):
+    return [trace.strings.ops[i] for i in graph.op]
+
+
+def labels_of(trace, graph):
+    return [trace.strings.labels[i] for i in graph.label]
+
+
+def marked_lines(function) -> dict[str, int]:
+    """Line numbers of the `# built: NAME` comments in a function's source."""
+    source, first = inspect.getsourcelines(function)
+    return {
+        line.split("# built: ")[1].strip(): first + i
+        for i, line in enumerate(source)
+        if "# built: " in line
+    }
+
+
+# ---------------------------------------------------------------------- the demo
+
+
+def demo_setup():
+    """micrograd's demo: seeds, 100 moons as plain floats, labels in {-1, 1}, the model."""
+    np.random.seed(1337)
+    random.seed(1337)
+    X, y = make_moons(n_samples=100, noise=0.1)
+    model = MLP(2, [16, 16, 1])
+    return X.tolist(), [int(v) * 2 - 1 for v in y], model
+
+
+def demo_step(model, X, y, k):
+    """Step k of the demo: forward, SVM loss + L2, backward, SGD. Returns the loss Value."""
+    inputs = [list(map(Value, row)) for row in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    total = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+    model.zero_grad()
+    total.backward()
+    for p in model.parameters():
+        p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    return total
+
+
+@pytest.fixture(scope="module")
+def demo_trace():
+    """Two demo steps recorded with the default caps, and what they left live."""
+    X, y, model = demo_setup()
+    losses, grads = [], []
+    with mgdebug.record() as trace:
+        for k in range(2):
+            losses.append(demo_step(model, X, y, k).data)
+            grads.append([p.grad for p in model.parameters()])
+    return trace, model, losses, grads
+
+
+# ---------------------------------------------------------------------- small graphs, exactly
+
+
+def test_a_times_b_plus_a_records_four_nodes_their_edges_and_the_visit_order():
+    with mgdebug.record() as trace:
+        a = Value(2.0, label="a")
+        b = Value(3.0, label="b")
+        c = a * b + a
+        c.backward()
+    assert isinstance(trace, mgdebug.Trace)
+    assert len(trace.steps) == 1
+    s = trace.steps[0]
+    assert (s.index, s.loss, s.has_backward, s.backward_completed) == (
+        0,
+        8.0,
+        True,
+        True,
+    )
+    assert (s.num_created, s.num_visits, s.num_events) == (4, 4, 9)
+    assert trace.event_offsets.tolist() == [0, 9]
+    g = trace.graph(0)
+    assert (g.n_created, g.num_nodes, g.num_edges) == (4, 4, 4)
+    assert ops_of(trace, g) == ["", "", "*", "+"]
+    assert labels_of(trace, g) == ["a", "b", "", ""]
+    assert g.data.tolist() == [2.0, 3.0, 6.0, 8.0]
+    assert g.child_ptr.tolist() == [0, 0, 0, 2, 4]
+    assert g.child.tolist() == [0, 1, 2, 0]  # a*b has (a, b); the sum has (a*b, a)
+    assert g.local.tolist() == [3.0, 2.0, 1.0, 1.0]
+    assert g.visits.tolist() == [3, 2, 1, 0]  # micrograd's order: root, a*b, b, a
+    assert (g.start_id.tolist(), g.start_grad.tolist()) == ([3], [1.0])  # the seed
+    assert g.imported.tolist() == []
+    assert (
+        g.src_line.tolist() == [] and g.src_file.tolist() == []
+    )  # source is off by default
+    assert [g.entity_of(i) for i in range(4)] == [g.entity_base + i for i in range(4)]
+    assert not trace.recording and trace.error is None and trace.notices == []
+
+
+def test_x_times_x_keeps_two_edges_to_x():
+    with mgdebug.record() as trace:
+        x = Value(3.0)
+        y = x * x
+        y.backward()
+    g = trace.graph(0)
+    assert g.child.tolist() == [0, 0]
+    assert g.local.tolist() == [3.0, 3.0]
+    assert g.visits.tolist() == [1, 0]
+    assert trace.steps[0].num_events == 2 + 1 + 2
+    assert x.grad == 6.0
+
+
+def test_labels_set_after_building_are_in_the_trace():
+    with mgdebug.record() as trace:
+        x = Value(0.5)
+        h = x.tanh()
+        h.label = "h"
+        out = h * h
+        out.label = "out"
+        x.label = "x"  # a leaf named late too
+        out.backward()
+    assert labels_of(trace, trace.graph(0)) == ["x", "h", "out"]
+
+
+def test_a_leaf_as_root_is_a_step_of_one_node_seeded_with_one():
+    with mgdebug.record() as trace:
+        x = Value(5.0)
+        x.backward()
+    s = trace.steps[0]
+    assert (s.num_created, s.num_visits, s.num_events, s.loss) == (1, 1, 3, 5.0)
+    g = trace.graph(0)
+    assert g.visits.tolist() == [0]
+    assert (g.start_id.tolist(), g.start_grad.tolist()) == ([0], [1.0])
+
+
+def test_backward_twice_makes_two_steps_and_the_second_imports_the_graph_with_its_identity():
+    with mgdebug.record() as trace:
+        x = Value(3.0, label="x")
+        y = x * x + x
+        y.backward()
+        y.backward()
+    assert x.grad == 14.0  # leaves accumulate, as in torch
+    assert [s.num_created for s in trace.steps] == [3, 0]
+    assert [s.num_visits for s in trace.steps] == [3, 3]
+    assert trace.event_offsets.tolist() == [0, 7, 11]
+    g0, g1 = trace.graph(0), trace.graph(1)
+    assert g1.n_created == 0 and g1.num_nodes == 3
+    # imported children first: x, x*x, y, each with its entity id from step 0
+    assert g1.imported.tolist() == [g0.entity_of(0), g0.entity_of(1), g0.entity_of(2)]
+    assert ops_of(trace, g1) == ["", "*", "+"] and labels_of(trace, g1)[0] == "x"
+    # backward begins with x holding its grad from the first call, and the root seeded
+    start = dict(zip(g1.start_id.tolist(), g1.start_grad.tolist(), strict=True))
+    assert start == {0: 7.0, 2: 1.0}
+    # x, a named leaf, is in both summaries as one entity
+    assert [s.param_entity for s in trace.steps] == [[g0.entity_of(0)]] * 2
+    assert [s.param_grad for s in trace.steps] == [[7.0], [14.0]]
+    assert trace.parameter_history("x")["grad"].tolist() == [7.0, 14.0]
+
+
+def test_code_after_the_last_backward_is_a_trailing_forward_only_step():
+    with mgdebug.record() as trace:
+        a = Value(2.0)
+        c = a * a
+        c.backward()
+        d = c * 2.0
+    assert d.data == 8.0
+    assert len(trace.steps) == 2
+    tail = trace.steps[1]
+    assert (tail.index, tail.has_backward, tail.backward_completed) == (1, False, False)
+    assert math.isnan(tail.loss)
+    assert (tail.num_created, tail.num_visits, tail.num_events) == (2, 0, 2)
+    g = trace.graph(1)
+    assert ops_of(trace, g)[:2] == ["", "*"]  # the constant 2.0, then d
+    assert g.num_nodes == 4  # c and a imported (c's graph comes along)
+    assert trace.event_offsets.tolist() == [0, 5, 7]
+    assert trace.loss_curve().tolist() == [4.0]
+
+
+def test_an_empty_region_records_no_steps():
+    with mgdebug.record() as trace:
+        pass
+    assert trace.steps == [] and trace.num_events == 0
+    assert "0 steps" in repr(trace)
+
+
+def test_record_rejects_bad_caps():
+    with pytest.raises(ValueError, match="max_nodes"):
+        with mgdebug.record(max_nodes=0):
+            pass
+    with pytest.raises(ValueError, match="keep_every"):
+        with mgdebug.record(keep_every=0):
+            pass
+
+
+def test_record_works_inside_a_function_and_in_a_plain_thread():
+    def train():
+        with mgdebug.record() as trace:
+            w = Value(1.0)
+            (w * 2.0).backward()
+        return trace
+
+    assert train().steps[0].num_created == 3
+    box = []
+    worker = threading.Thread(target=lambda: box.append(train()))
+    worker.start()
+    worker.join()
+    assert box[0].steps[0].num_created == 3
+
+
+# ---------------------------------------------------------------------- scopes and source lines
+
+
+def test_nn_scopes_are_recorded_as_paths(demo_trace):
+    trace = demo_trace[0]
+    g = trace.graph(0)
+    scopes = {trace.strings.scopes[i] for i in np.unique(g.scope)}
+    assert "MLP/layers.0/neurons.0" in scopes and "MLP/layers.2/neurons.0" in scopes
+    assert "" in scopes  # the loss is built at top level
+    top = [i for i in range(g.n_created) if trace.strings.scopes[g.scope[i]] == ""]
+    assert trace.strings.ops[g.op[top[-1]]] == "+"  # the root: data_loss + reg_loss
+
+
+def test_source_lines_point_at_the_user_code_that_built_each_node():
+    model = MLP(2, [2, 1])
+    with mgdebug.record(source=True) as trace:
+        x = Value(1.0)  # built: x
+        y = x * 2.0  # built: y
+        out = model([x, y])  # built: model
+    lines = marked_lines(test_source_lines_point_at_the_user_code_that_built_each_node)
+    g = trace.graph(0)
+    assert len(g.src_line) == g.n_created
+    # x, then the constant 2.0 and y on the same line
+    assert g.src_line.tolist()[:3] == [lines["x"], lines["y"], lines["y"]]
+    assert set(g.src_line.tolist()[3:]) == {lines["model"]}  # nn's own frames skipped
+    assert {trace.strings.files[i] for i in g.src_file} == {__file__}
+    assert out.data == g.data[g.n_created - 1]
+
+
+# ---------------------------------------------------------------------- steps and summaries
+
+
+def test_each_backward_closes_a_step_whose_summary_holds_the_loss_and_persistent_leaves():
+    w = Value(0.5, label="w")  # built before recording: a persistent leaf in every step
+    seen = []
+    with mgdebug.record() as trace:
+        for k in range(3):
+            loss = (w * float(k + 1) - 1.0) ** 2
+            w.grad = 0.0
+            loss.backward()
+            seen.append((loss.data, w.data, w.grad))
+            w.data -= 0.1 * w.grad
+    assert [s.index for s in trace.steps] == [0, 1, 2]
+    assert all(s.has_backward and s.backward_completed for s in trace.steps)
+    assert trace.loss_curve().tolist() == [loss for loss, _, _ in seen]
+    entity = trace.steps[0].param_entity
+    assert len(entity) == 1
+    for s, (_, value, grad) in zip(trace.steps, seen, strict=True):
+        assert s.param_entity == entity  # one identity across steps
+        assert (s.param_value, s.param_grad) == ([value], [grad])  # when backward ended
+        assert s.started_ns <= s.backward_ns <= s.ended_ns
+    assert trace.parameter_names() == ["w"]
+
+
+def test_parameters_keep_one_entity_across_demo_steps(demo_trace):
+    trace, model, losses, grads = demo_trace
+    s0, s1 = trace.steps
+    assert trace.loss_curve().tolist() == losses
+    assert len(s0.param_entity) == len(model.parameters()) == 337
+    assert s0.param_entity == s1.param_entity
+    entity = [p._tag for p in model.parameters()]
+    for s, live in zip((s0, s1), grads, strict=True):
+        by_entity = dict(zip(s.param_entity, s.param_grad, strict=True))
+        assert by_entity == dict(zip(entity, live, strict=True))
+    names = [name for name, _ in model.named_parameters()]
+    assert sorted(names) == trace.parameter_names()
+    g0, g1 = trace.graph(0), trace.graph(1)
+    assert set(s0.param_entity) <= set(g0.imported.tolist())
+    assert set(s0.param_entity) <= set(g1.imported.tolist())
+    assert g1.entity_base == g0.entity_base + g0.n_created  # built nodes number on
+
+
+def test_parameters_of_a_model_built_inside_the_region_are_in_every_step():
+    with mgdebug.record() as trace:
+        random.seed(0)
+        model = MLP(2, [3, 1])
+        for _ in range(3):
+            loss = model([Value(1.0), Value(-1.0)]) ** 2
+            model.zero_grad()
+            loss.backward()
+    counts = [len(s.param_entity) for s in trace.steps]
+    assert counts == [len(model.parameters())] * 3
+    history = trace.parameter_history("layers.0.neurons.0.w.0")
+    assert history["step"].tolist() == [0, 1, 2]
+
+
+# ---------------------------------------------------------------------- caps
+
+
+def small_step(w, k):
+    """10 nodes built (3 inputs, 3 products, the sum's 0 and 3 additions), w imported."""
+    loss = sum(wi * Value(float(k + i)) for i, wi in enumerate(w))
+    for wi in w:
+        wi.grad = 0.0
+    loss.backward()
+    return loss
+
+
+def test_past_max_nodes_steps_keep_summaries_and_the_latest_step_in_full():
+    w = [Value(0.1 * i, label=f"w{i}") for i in range(3)]
+    with pytest.warns(mgdebug.RecordingCapWarning, match="max_nodes=30") as caught:
+        with mgdebug.record(max_nodes=30) as trace:
+            losses = [small_step(w, k).data for k in range(6)]
+    assert len([c for c in caught if c.category is mgdebug.RecordingCapWarning]) == 1
+    assert trace.graph(0).num_nodes == 13
+    assert [s.kept for s in trace.steps] == [True, True, False, False, False, False]
+    assert trace.kept_steps() == [0, 1, 5]
+    assert trace.graph(5).num_nodes == 13
+    with pytest.raises(LookupError, match="kept only its summary"):
+        trace.graph(3)
+    # summaries go on past the cap
+    assert trace.loss_curve().tolist() == losses
+    assert trace.parameter_history("w2")["step"].tolist() == list(range(6))
+    assert len(trace.notices) == 1 and "max_nodes=30" in trace.notices[0]
+
+
+def test_once_full_a_smaller_later_step_is_not_kept_either():
+    w = [Value(0.1 * i) for i in range(3)]
+    with pytest.warns(mgdebug.RecordingCapWarning):
+        with mgdebug.record(max_nodes=20) as trace:
+            small_step(w, 0)  # 13 nodes: kept
+            small_step(w, 1)  # 26 > 20: the cap is reached
+            (
+                w[0] * 2.0
+            ).backward()  # 3 nodes would fit, but the notice said "later steps"
+            small_step(w, 2)
+    assert [s.kept for s in trace.steps] == [True, False, False, False]
+    assert trace.kept_steps() == [0, 3]
+
+
+def test_keep_every_keeps_every_kth_step_and_the_latest():
+    w = [Value(0.1 * i) for i in range(3)]
+    with mgdebug.record(keep_every=3) as trace:
+        for k in range(8):
+            small_step(w, k)
+    assert [s.kept for s in trace.steps] == [k % 3 == 0 for k in range(8)]
+    assert trace.kept_steps() == [0, 3, 6, 7]
+    assert trace.notices == []  # skipping by keep_every is asked for: no notice
+    with pytest.raises(LookupError):
+        trace.state_at(int(trace.event_offsets[1]))
+
+
+def test_a_single_step_larger_than_max_nodes_keeps_its_summary_and_counts_every_node():
+    w = [Value(0.1 * i) for i in range(3)]
+    # 9 nodes: every w has been met (and is in the summary) when the step overflows
+    with pytest.warns(mgdebug.RecordingCapWarning, match="on its own"):
+        with mgdebug.record(max_nodes=9) as trace:
+            loss = small_step(w, 0)
+            loss2 = small_step(w, 1)
+    assert [s.num_created for s in trace.steps] == [10, 10]
+    assert [s.num_visits for s in trace.steps] == [13, 13]
+    assert trace.loss_curve().tolist() == [loss.data, loss2.data]
+    assert trace.kept_steps() == []
+    assert [s.param_grad for s in trace.steps][1] == [w_.grad for w_ in w]
+    assert len(trace.notices) == 1
+    with pytest.raises(LookupError):
+        trace.state_at(0)
+
+
+def test_the_demo_step_costs_at_most_64_bytes_per_node_with_its_edges(demo_trace):
+    trace = demo_trace[0]
+    g = trace.graph(0)
+    assert g.num_nodes > 65_000 and g.num_edges > 120_000
+    assert g.nbytes() / g.num_nodes <= BYTES_PER_NODE
+
+
+def test_memory_stays_bounded_past_the_cap():
+    w = [Value(0.1 * i) for i in range(3)]
+    max_nodes = 100
+    with pytest.warns(mgdebug.RecordingCapWarning):
+        with mgdebug.record(max_nodes=max_nodes) as trace:
+            for k in range(60):
+                small_step(w, k)
+    held = [trace.graph(k) for k in trace.kept_steps()]
+    assert len(held) == 100 // 13 + 1  # 7 steps within the cap, and the latest
+    kept_nodes = sum(g.num_nodes for g in held[:-1])
+    assert kept_nodes <= max_nodes
+    assert sum(g.nbytes() for g in held) <= (max_nodes + 13) * BYTES_PER_NODE
+    assert len(trace.steps) == 60 and len(trace.notices) == 1
+
+
+# ---------------------------------------------------------------------- failures
+
+
+def assert_detached():
+    assert micrograd.listeners() == ()
+    assert engine_events.active == 0
+
+
+def test_a_failing_forward_keeps_the_steps_before_and_the_nodes_built_so_far():
+    with pytest.raises(ValueError, match="log of -1.0") as raised:
+        with mgdebug.record() as trace:
+            a = Value(2.0)
+            (a * a).backward()
+            b = a - 3.0  # the constant -3.0, then the sum
+            b.log()
+    assert_detached()
+    assert trace.error == {"type": "ValueError", "message": str(raised.value)}
+    assert len(trace.steps) == 2
+    assert trace.steps[0].backward_completed
+    tail = trace.steps[1]
+    assert not tail.has_backward and tail.num_created == 2
+    assert trace.graph(1).data.tolist() == [-3.0, -1.0, 2.0]  # a imported
+    assert not trace.recording
+    assert "stopped by ValueError" in repr(trace)
+
+
+def test_an_exception_in_user_code_propagates_unchanged_and_is_noted():
+    err = RuntimeError("my own failure")
+    with pytest.raises(RuntimeError) as raised:
+        with mgdebug.record() as trace:
+            x = Value(1.0)
+            (x * 3.0).backward()
+            raise err
+    assert raised.value is err
+    assert trace.error == {"type": "RuntimeError", "message": "my own failure"}
+    assert len(trace.steps) == 1
+    assert_detached()
+
+
+def test_a_keyboard_interrupt_is_recorded_too():
+    with pytest.raises(KeyboardInterrupt):
+        with mgdebug.record() as trace:
+            Value(1.0) * 2.0
+            raise KeyboardInterrupt
+    assert trace.error["type"] == "KeyboardInterrupt"
+    assert trace.steps[0].num_created == 3
+    assert_detached()
+
+
+class FailAt:
+    """A listener that raises right before the chain rule of its n-th node."""
+
+    def __init__(self, n):
+        self.n = n
+        self.seen = 0
+
+    def before_chain_rule(self, node):
+        self.seen += 1
+        if self.seen == self.n:
+            raise RuntimeError(f"listener failed at node {self.n}")
+
+
+def test_a_failing_backward_keeps_only_the_chain_rules_that_ran():
+    with pytest.raises(RuntimeError, match="at node 3"):
+        with mgdebug.record() as trace:
+            x = Value(2.0, label="x")
+            w = Value(-3.0, label="w")
+            y = (x * w + x).tanh()  # visits: tanh, +, *, w, x
+            with micrograd.listen(FailAt(3)):
+                y.backward()
+    assert_detached()
+    s = trace.steps[0]
+    assert (s.has_backward, s.backward_completed) == (True, False)
+    assert s.num_visits == 2  # tanh and + ran; * never did
+    assert trace.error["type"] == "RuntimeError"
+    final = trace.state_at(trace.num_events - 1)
+    for v in (x, w, y):
+        assert final.grad_of(v) == v.grad
+    assert w.grad == 0.0 and x.grad != 0.0
+
+
+def test_a_backward_that_fails_at_the_first_node_keeps_none():
+    with pytest.raises(RuntimeError):
+        with mgdebug.record() as trace:
+            x = Value(2.0)
+            y = x * x
+            with micrograd.listen(FailAt(1)):
+                y.backward()
+    assert trace.steps[0].num_visits == 0
+    assert trace.state_at(trace.num_events - 1).grad.tolist() == [0.0, 1.0]
+
+
+# ---------------------------------------------------------------------- isolation
+
+
+def test_values_built_by_a_plain_thread_meanwhile_are_not_recorded():
+    built = []
+
+    def other():
+        v = Value(10.0) * Value(20.0)
+        built.append(v)
+
+    with mgdebug.record() as trace:
+        a = Value(1.0)
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join()
+        b = a + 1.0
+    assert trace.steps[0].num_created == 3
+    assert built[0]._tag is None
+    assert b._tag is not None
+
+
+def test_values_built_in_asyncio_to_thread_are_recorded():
+    def build():
+        return Value(10.0) * Value(20.0)
+
+    async def main():
+        return await asyncio.to_thread(build)
+
+    with mgdebug.record() as trace:
+        v = asyncio.run(main())
+        v.backward()
+    assert trace.steps[0].num_created == 3
+    assert ops_of(trace, trace.graph(0)) == ["", "", "*"]
+
+
+def test_nested_records_the_innermost_records_and_the_outer_hears_nothing_meanwhile():
+    with mgdebug.record() as outer:
+        a = Value(2.0, label="a")
+        b = a * 3.0
+        with mgdebug.record() as inner:
+            c = b + 1.0
+            c.backward()  # a.grad = 3, heard by inner only
+        d = b * 2.0
+        d.backward()  # a.grad = 3 + 6
+    # inner: the constant and c built, b's graph imported
+    assert [s.num_created for s in inner.steps] == [2]
+    assert inner.graph(0).num_nodes == 5
+    # outer: one step, c never appears, and b is the node outer built (no second copy)
+    assert len(outer.steps) == 1
+    go = outer.graph(0)
+    assert (go.n_created, go.num_nodes) == (5, 5)
+    assert ops_of(outer, go) == ["", "", "*", "", "*"]
+    assert outer.find(b, 0).tolist() == [2]
+    assert inner.find(b, 0).tolist() != []
+    final = outer.state_at(outer.num_events - 1)
+    assert final.grad_of(a) == a.grad == 9.0  # began at 3 (the inner backward), plus 6
+    assert final.grad_of(b) == b.grad == 2.0
+    assert inner.state_at(inner.num_events - 1).grad_of(a) == 3.0
+
+
+def test_a_value_stays_findable_in_every_trace_that_recorded_it():
+    p = Value(1.5, label="p")
+    with mgdebug.record() as first:
+        (p * p).backward()
+    with mgdebug.record() as second:
+        (p * 3.0).backward()
+    assert first.find(p, 0).size == 1 and second.find(p, 0).size == 1
+    assert first.state_at(first.num_events - 1).grad_of(p) == 3.0
+    assert second.state_at(second.num_events - 1).grad_of(p) == 6.0
