@@ -20,7 +20,7 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
   const draw = (s: State) => {
     // rebuild only when what is shown changed: the node, the cursor, the step
     const v = s.view;
-    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${s.tree ? 1 : 0}|${v ? 1 : 0}`;
+    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}`;
     if (key === lastKey) return;
     lastKey = key;
     if (!v || !s.meta) return root.replaceChildren(el("div", "mgd-muted", s.loading || "no step loaded"));
@@ -65,7 +65,8 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
   if (v.phase === "forward") gradNote = " (backward not started)";
   else if (r) {
     const visit = r.visitOf[node];
-    gradNote = visit < 0 ? " (not reached by backward)" : visit < v.visitsDone ? " (final)" : " (so far)";
+    const unreached = v.summary.backward_completed ? " (not reached by backward)" : " (so far)";
+    gradNote = visit < 0 ? unreached : visit < v.visitsDone ? " (final)" : " (so far)";
   }
   out.push(row("grad", fmt4(grad) + gradNote, fmtFull(grad)));
   if (g.src_line.length && !imported && g.src_line[node]) {

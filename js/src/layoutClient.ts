@@ -23,6 +23,7 @@ export class LayoutClient {
   private fallback: LayoutEngine | null = null;
   private fallbackPending: LayoutRequest | null = null;
   private graphMsg: GraphMessage | null = null;
+  private lastRequest: LayoutRequest | null = null;
   private version = 0;
   private nextId = 1;
   private latest = 0;
@@ -67,6 +68,12 @@ export class LayoutClient {
     this.fallback = new LayoutEngine();
     if (this.graphMsg) this.fallback.setGraph(this.graphMsg);
     this.trees.clear();
+    // the request the worker never answered: run it here
+    const req = this.lastRequest;
+    if (req && this.latest === req.id) {
+      if (!this.fallbackPending) setTimeout(() => this.runFallback(), 0);
+      this.fallbackPending = req;
+    }
   }
 
   /** A new step's graph; later requests refer to it. */
@@ -88,6 +95,7 @@ export class LayoutClient {
     }
     if (!busy || !this.worker) this.runningSince = now;
     this.latest = req.id;
+    this.lastRequest = req;
     if (this.worker) this.worker.postMessage(req);
     else {
       if (!this.fallbackPending) setTimeout(() => this.runFallback(), 0);

@@ -121,7 +121,7 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
       const phase = v.phase === "forward" ? "forward" : v.visitsDone ? "backward" : "backward begins";
       setText(readout, `t = ${fmtInt(v.event)} / ${fmtInt(v.numEvents)}  ${phase}  step ${v.step}/${steps.length}`);
       setTitle(readout, `event ${fmtInt(v.eventOffset + v.event)} of the whole trace; step ${v.step} has ${fmtInt(v.nCreated)} nodes built, ${fmtInt(v.replay?.numVisits ?? 0)} chain rules`);
-    } else setText(readout, s.loading);
+    } else setText(readout, s.status.recording ? "" : s.loading);
     const rec = s.status.recording;
     setText(recording, rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "");
     show(recording, !!rec);
