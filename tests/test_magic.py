@@ -6,7 +6,8 @@ import time
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import get_ipython
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
 from kernel_helpers import KernelSession, anywidget_comm_id
 
 import micrograd
@@ -18,7 +19,8 @@ from mgdebug.magic import transform_cell
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = get_ipython()
+    start_ipython()  # once per process; returns None if another test module started it
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "mgdebug")
     shell.run_cell("from micrograd.engine import Value")
     return shell
