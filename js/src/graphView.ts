@@ -8,7 +8,7 @@ import { drawGraph } from "./render";
 import type { Actions, Camera, State } from "./state";
 import { cachedTheme } from "./theme";
 
-const MIN_SCALE = 0.01;
+const MIN_SCALE = 0.0005;
 const MAX_SCALE = 3;
 
 export interface GraphPart {
@@ -71,7 +71,11 @@ export function createGraphView(a: Actions, getState: () => State, update: (p: P
   on("pointerdown", (e) => {
     if (e.button !== 0) return;
     drag = { x: e.clientX, y: e.clientY, cam: { ...getState().camera }, moved: false };
-    canvas.setPointerCapture?.(e.pointerId);
+    try {
+      canvas.setPointerCapture?.(e.pointerId);
+    } catch {
+      // a synthetic or already released pointer: dragging still works inside the canvas
+    }
   });
   on("pointermove", (e) => {
     if (!drag) {

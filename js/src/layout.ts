@@ -133,6 +133,35 @@ export function layoutLevel(w: Float64Array, h: Float64Array, a: Int32Array, b: 
   return { x, y, width: Math.max(0, colX - SIZE.layerGapPx), height: m ? bottom - top : 0 };
 }
 
+/** Boxes in reading order on a grid about as wide as it is tall; columns as wide as their widest box. */
+export function layoutGrid(w: Float64Array, h: Float64Array): { x: Float64Array; y: Float64Array; width: number; height: number } {
+  const m = w.length;
+  let sw = 0;
+  let sh = 0;
+  for (let i = 0; i < m; i++) (sw += w[i]), (sh += h[i]);
+  const cols = Math.max(1, Math.min(m, Math.round(Math.sqrt((m * sh) / Math.max(1, sw)))));
+  const colW = new Float64Array(cols);
+  for (let i = 0; i < m; i++) colW[i % cols] = Math.max(colW[i % cols], w[i]);
+  const x = new Float64Array(m);
+  const y = new Float64Array(m);
+  let top = 0;
+  for (let r = 0; r * cols < m; r++) {
+    let rowH = 0;
+    let left = 0;
+    for (let c = 0; c < cols && r * cols + c < m; c++) {
+      const i = r * cols + c;
+      x[i] = left;
+      y[i] = top;
+      left += colW[c] + SIZE.rowGapPx * 2;
+      rowH = Math.max(rowH, h[i]);
+    }
+    top += rowH + SIZE.rowGapPx * 2;
+  }
+  let width = -SIZE.rowGapPx * 2;
+  for (const cw of colW) width += cw + SIZE.rowGapPx * 2;
+  return { x, y, width: Math.max(0, width), height: Math.max(0, top - SIZE.rowGapPx * 2) };
+}
+
 // Centres as close as possible (least squares) to `want`, keeping the row's order and
 // spacing: shift each wanted centre by the room the boxes above it need, fit a
 // non-decreasing sequence by pooling adjacent violators, shift back.
@@ -227,7 +256,8 @@ export class Composer {
     const a = new Int32Array(e.ptr[gid + 1] - e.ptr[gid]);
     const b = new Int32Array(a.length);
     for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++) (a[k - e.ptr[gid]] = index.get(e.src[k])!), (b[k - e.ptr[gid]] = index.get(e.dst[k])!);
-    const out = layoutLevel(w, h, a, b);
+    // the calls in a bundle are alike and side by side: a grid reads better than one tall column
+    const out = t.kind[gid] === Kind.Bundle ? layoutGrid(w, h) : layoutLevel(w, h, a, b);
     const lv = { units: Int32Array.from(order), x: out.x, y: out.y, w, h, width: out.width, height: out.height };
     this.cache.set(gid, lv);
     return lv;

@@ -5,8 +5,9 @@ import { fmt4, fmtCount } from "./format";
 import { Kind } from "./groups";
 import { SIZE } from "./layout";
 import type { State } from "./state";
-import { fillFor, fmtShort, legend, type Theme } from "./theme";
+import { bucketFill, bucketOf, fillFor, fmtShort, legend, type Theme } from "./theme";
 
+const MAX_FAR_EDGES = 20000; // zoomed far out, more plain edges than this are only a grey haze
 const FIELD = [92, 76, 80]; // label | data | grad, adding up to SIZE.recordWPx
 
 /** Per-box summaries at the cursor: max |grad| and built count of what each box shows. */
@@ -61,11 +62,13 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
   const n = view.numNodes;
   const seen = (i: number) => x[i] < x1 && x[i] + w[i] > x0 && y[i] < y1 && y[i] + h[i] > y0;
   const text = k > 0.35;
+  const tiny = k * SIZE.nodeHPx < 4; // a node is a few pixels: a coloured dot says it all
   const px = 1 / k; // one screen pixel in world units
 
   // 1. open groups' frames, outermost first (layout order is pre-order)
   for (let i = 0; i < S; i++) {
-    if (!open[i] || !seen(i)) continue;
+    // frames smaller than a thumbnail would only grid the picture with borders
+    if (!open[i] || !seen(i) || w[i] * k < 48 || h[i] * k < 24) continue;
     const gid = unit[i] - n;
     ctx.fillStyle = th.dark ? "rgba(255,255,255,0.035)" : "rgba(0,0,0,0.028)";
     ctx.strokeStyle = th.border;
@@ -96,6 +99,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
   const onPath = new Path2D();
   const accent = new Path2D();
   const { edgeSrc, edgeDst } = layout;
+  let drawn = 0;
   for (let e = 0; e < edgeSrc.length; e++) {
     const a = edgeSrc[e];
     const b = edgeDst[e];
@@ -105,13 +109,20 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
     const by = y[b] + h[b] / 2;
     if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue;
     const path = b === curSlot && feeds.has(a) ? accent : sum.onPath[a] && sum.onPath[b] ? onPath : plain;
-    const dx = Math.max(24, Math.abs(bx - ax) / 2);
+    if (path === plain && tiny && drawn > MAX_FAR_EDGES) continue;
+    drawn++;
     path.moveTo(ax, ay);
-    path.bezierCurveTo(ax + dx, ay, bx - dx, by, bx, by);
+    if (tiny) path.lineTo(bx, by);
+    else {
+      const dx = Math.max(24, Math.abs(bx - ax) / 2);
+      path.bezierCurveTo(ax + dx, ay, bx - dx, by, bx, by);
+    }
   }
   ctx.strokeStyle = th.text3;
   ctx.lineWidth = px;
+  ctx.globalAlpha = Math.max(0.06, Math.min(1, 3000 / Math.max(1, drawn))); // thousands of edges: a haze, not a wall
   ctx.stroke(plain);
+  ctx.globalAlpha = 1;
   ctx.strokeStyle = th.select;
   ctx.lineWidth = 2 * px;
   ctx.stroke(onPath);
@@ -119,12 +130,23 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
   ctx.lineWidth = 3 * px;
   ctx.stroke(accent);
 
-  // 3. boxes: closed groups and nodes
+  // 3. boxes: closed groups and nodes; far away, nodes are dots filled a few colours at a time
+  const dots = new Map<number, Path2D>();
   for (let i = 0; i < S; i++) {
     if (open[i] || !seen(i)) continue;
     const u = unit[i];
-    if (u < n) drawNode(ctx, s, th, u, x[i], y[i], w[i], h[i], text);
+    if (tiny && u < n) {
+      const b = view.exists(u) ? bucketOf(s.colorMode, view.grad[u], view.g.data[u], view.gradMax, view.valueMax) : 0;
+      let path = dots.get(b);
+      if (!path) dots.set(b, (path = new Path2D()));
+      path.rect(x[i] + w[i] - SIZE.recordWPx, y[i], SIZE.recordWPx, h[i]);
+    } else if (u < n) drawNode(ctx, s, th, u, x[i], y[i], w[i], h[i], text);
     else drawGroup(ctx, s, th, u - n, i, sum, x[i], y[i], w[i], h[i], text);
+  }
+
+  for (const [b, path] of dots) {
+    ctx.fillStyle = bucketFill(s.colorMode, b, th) || th.panel2;
+    ctx.fill(path);
   }
 
   // 4. outlines: path, search hits, selection, the node at the cursor
@@ -265,6 +287,7 @@ function drawLegend(ctx: CanvasRenderingContext2D, s: State, th: Theme, heightPx
   ctx.fillStyle = grad;
   ctx.fillRect(x, y, 120, 8);
   ctx.strokeStyle = th.border;
+  ctx.lineWidth = 1; // the graph left a width in world units, huge when zoomed out
   ctx.strokeRect(x, y, 120, 8);
   ctx.fillStyle = th.text2;
   ctx.fillText(lg.left, x, y + 20);

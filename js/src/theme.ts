@@ -132,3 +132,26 @@ export function fmtShort(x: number): string {
   const a = Math.abs(x);
   return a >= 1e-2 && a < 1e4 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
+
+// ---------------------------------------------------------------- bucketed fills
+
+const BUCKETS = 8;
+
+/** A small integer standing for the fill of a box (for drawing thousands of dots in few calls). */
+export function bucketOf(mode: ColorMode, grad: number, value: number, gradMax: number, valueMax: number): number {
+  const x = mode === "value" ? value : grad;
+  if (!Number.isFinite(x)) return 100;
+  if (mode === "sign") return Math.sign(x);
+  const t = Math.round(logLevel(x, mode === "value" ? valueMax : gradMax) * BUCKETS);
+  return mode === "value" && x < 0 ? -t : t;
+}
+
+/** The fill `bucketOf` stands for ("" = the plain panel colour). */
+export function bucketFill(mode: ColorMode, bucket: number, theme: Theme): string {
+  if (bucket === 100) return theme.error;
+  if (mode === "sign") return bucket > 0 ? rgba(POS, 0.6) : bucket < 0 ? rgba(NEG, 0.6) : "";
+  const t = Math.abs(bucket) / BUCKETS;
+  if (t === 0) return "";
+  if (mode === "grad") return rgba(heat(t), 0.25 + 0.7 * t);
+  return rgba(bucket > 0 ? POS : NEG, 0.15 + 0.75 * t);
+}

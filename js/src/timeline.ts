@@ -29,7 +29,11 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     const t = eventAt(e.clientX);
     if (t === null) return;
     dragging = true;
-    canvas.setPointerCapture?.(e.pointerId);
+    try {
+      canvas.setPointerCapture?.(e.pointerId);
+    } catch {
+      // a synthetic or already released pointer
+    }
     a.seek(t);
   }, { signal });
   canvas.addEventListener("pointermove", (e) => {

@@ -79,6 +79,11 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
     if (v && st.cursor >= v.eventOffset) v.seek(st.cursor - v.eventOffset); // the replay hot path
     notice.textContent = st.notice || st.status.error || errorText(st);
     notice.style.display = notice.textContent ? "" : "none";
+    // for tests and benchmarks driving a real browser: what is on screen, without reading canvases
+    const units = String(st.layout?.unit.length ?? 0);
+    if (root.dataset.units !== units) root.dataset.units = units;
+    const busy = st.loading ? "1" : "0";
+    if (root.dataset.busy !== busy) root.dataset.busy = busy;
     const bad = st.anomaly;
     anomalyText.textContent = bad ? `first non-finite value: ${bad.what ?? `node #${bad.node}`} (step ${bad.step}, ${bad.phase})` : "";
     anomaly.style.display = bad ? "" : "none";
