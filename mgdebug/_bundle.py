@@ -55,6 +55,10 @@ def decode(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, A
         specs, meta = header["columns"], header["meta"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
         raise BundleError(f"header is not valid bundle JSON: {e}") from None
+    except RecursionError:  # a header of deeply nested brackets
+        raise BundleError("header JSON is nested too deeply") from None
+    if not isinstance(specs, list):
+        raise BundleError("header 'columns' must be a list")
     offset = _align8(8 + header_len)
     columns: dict[str, np.ndarray] = {}
     for spec in specs:
@@ -64,6 +68,8 @@ def decode(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, A
             raise BundleError(f"column {name!r} runs past the end of the data (truncated?)")
         columns[name] = np.frombuffer(view, dtype=DTYPES[code], count=count, offset=offset)
         offset = _align8(offset + nbytes)
+    if offset != len(view):  # a bundle ends with its last column's padding
+        raise BundleError(f"{len(view) - offset} bytes after the last column (truncated padding?)")
     return columns, meta
 
 
@@ -81,7 +87,9 @@ def _check_spec(spec: Any) -> tuple[str, str, int]:
         name, code, (count,) = spec["name"], spec["dtype"], spec["shape"]
     except (KeyError, TypeError, ValueError):
         raise BundleError(f"malformed column description {spec!r:.100}") from None
-    if not isinstance(name, str) or code not in DTYPES:
+    if not isinstance(name, str):
+        raise BundleError(f"column name {name!r:.60} is not a string")
+    if code not in DTYPES:
         raise BundleError(f"column {name!r:.60} has unknown dtype {code!r:.20}")
     if not isinstance(count, int) or count < 0:
         raise BundleError(f"column {name!r} has invalid length {count!r:.20}")

@@ -1,11 +1,14 @@
-"""Save and load traces: `MGTRACE\\0` then one binary bundle (`_bundle.py`). No pickle.
+"""Save and load traces: `MGTRACE\\0`, one binary bundle (`_bundle.py`), a CRC-32. No pickle.
 
-Everything read is checked (types, lengths, every index against its table), so a
-truncated, corrupted or hostile file raises TraceFileError and nothing else.
+Everything read is checked: the checksum first (a truncated or bit-flipped file),
+then types, lengths and every index against its table (a file crafted to pass
+the checksum), so a bad file raises TraceFileError and nothing else.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -48,7 +51,8 @@ def save(trace: Trace, path) -> None:
         "error": trace.error,
         "entity_names": [[e, n] for e, n in trace._entity_names.items()],
     }
-    Path(path).write_bytes(MAGIC + _bundle.encode(columns, meta))
+    data = MAGIC + _bundle.encode(columns, meta)
+    Path(path).write_bytes(data + struct.pack("<I", zlib.crc32(data)))
 
 
 def load(path) -> Trace:
@@ -58,10 +62,18 @@ def load(path) -> Trace:
     data = path.read_bytes()
     if not data.startswith(MAGIC):
         raise TraceFileError(f"{path} is not an mgdebug trace (it does not start with {MAGIC!r})")
+    body = memoryview(data)[: len(data) - 4]
+    if len(data) < len(MAGIC) + 4 or zlib.crc32(body) != struct.unpack("<I", data[-4:])[0]:
+        raise TraceFileError(
+            f"{path} is truncated or corrupted: its CRC-32 does not match ({len(data):,} bytes)"
+        )
     try:
-        columns, meta = _bundle.decode(memoryview(data)[len(MAGIC) :])
+        columns, meta = _bundle.decode(body[len(MAGIC) :])
         return _build(columns, meta)
-    except (ValueError, KeyError, TypeError, IndexError) as e:
+    except KeyError as e:
+        raise TraceFileError(f"{path} is damaged or not a trace: it lacks {e}") from None
+    # OverflowError: int() of an Infinity in the header; RecursionError: nesting
+    except (ValueError, TypeError, IndexError, OverflowError, RecursionError) as e:
         raise TraceFileError(f"{path} is damaged or not a trace this version can read: {e}") from None
 
 
@@ -97,8 +109,10 @@ def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
         summary.param_value = columns["param_value"][lo:hi].tolist()
         summary.param_grad = columns["param_grad"][lo:hi].tolist()
         graph = graphs.get(i)
-        if graph is not None and graph.num_nodes and summary.num_created != graph.n_created:
+        if graph is not None and summary.num_created != graph.n_created:
             raise ValueError(f"step {i}: summary and graph disagree on node count")
+        if graph is not None and summary.has_backward and summary.num_visits != len(graph.visits):
+            raise ValueError(f"step {i}: summary and graph disagree on the visit count")
         trace._append_step(summary, graph, permanent=summary.kept)
     trace.notices = [str(n) for n in meta.get("notices", [])]
     error = meta.get("error")

@@ -1,0 +1,821 @@
+"""The trace as data: state at any event against a live witness, lookups, files, Perfetto.
+
+The witness is an independent listener that reads every grad live around each
+chain rule; the trace must replay exactly what it saw, bit for bit.
+"""
+
+import json
+import pickle
+import random
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+
+import mgdebug
+import micrograd
+from mgdebug import _bundle
+from micrograd import Value
+from micrograd.nn import MLP
+
+MAGIC = b"MGTRACE\0"  # docs/trace-format.md, "Trace files"
+
+
+class LiveWitness:
+    """Reads grads live: at backward begin, after each chain rule, and at the end."""
+
+    def __init__(self, snapshots=None, seed=0):
+        self.snapshots = (
+            snapshots  # full snapshots per backward (None: after every visit)
+        )
+        self.rng = random.Random(seed)
+        self.runs = []
+
+    def backward_begin(self, root, order):
+        n = len(order)
+        picked = (
+            range(n)
+            if self.snapshots is None
+            else self.rng.sample(range(n), self.snapshots)
+        )
+        self.run = {
+            "order": list(order),
+            "begin": [v.grad for v in order],
+            "children": [],  # per visit: (node, its children's grads right after its rule)
+            "full": {j: None for j in picked},  # visit -> every grad right after it
+        }
+        self.runs.append(self.run)
+
+    def after_chain_rule(self, node, contributions):
+        run = self.run
+        j = len(run["children"])
+        run["children"].append((node, [c.grad for c in node._prev]))
+        if j in run["full"]:
+            run["full"][j] = [v.grad for v in run["order"]]
+
+    def backward_end(self, root, completed):
+        self.run["end"] = [v.grad for v in self.run["order"]]
+        self.run["data"] = [v.data for v in self.run["order"]]
+
+
+def node_ids(trace, step, values):
+    """Each live Value's node id in `step`, found by the trace's own lookup."""
+    state = trace.state_at(int(trace.event_offsets[step]))
+    return np.array([state.node(v) for v in values])
+
+
+def ids_of(trace, step, run):
+    """node_ids of a witnessed backward's nodes, computed once."""
+    if "ids" not in run:
+        run["ids"] = node_ids(trace, step, run["order"])
+    return run["ids"]
+
+
+def assert_trace_saw_what_the_witness_saw(trace, step, run, every_visit=True):
+    """Grads at backward begin, after the witnessed visits and at the end, exactly."""
+    begin = int(trace.event_offsets[step]) + trace.steps[step].num_created
+    ids = ids_of(trace, step, run)
+    state = trace.state_at(begin)
+    assert state.phase == "backward" and state.current_node is None
+    np.testing.assert_array_equal(state.grad[ids], run["begin"])
+    np.testing.assert_array_equal(state.value[ids], run["data"])
+    for j, live in run["full"].items():
+        np.testing.assert_array_equal(trace.state_at(begin + 1 + j).grad[ids], live)
+    if (
+        every_visit
+    ):  # each chain rule's effect on its children, stepping one event at a time
+        where = {id(v): i for v, i in zip(run["order"], ids, strict=True)}
+        for j, (node, live) in enumerate(run["children"]):
+            state = state.move(begin + 1 + j)
+            assert state.current_node == where[id(node)]
+            seen = state.grad[[where[id(c)] for c in node._prev]].tolist()
+            if seen != live:  # (the nan-aware check only when a plain == fails: speed)
+                np.testing.assert_array_equal(seen, live)
+    end = trace.state_at(begin + trace.steps[step].num_visits)
+    np.testing.assert_array_equal(end.grad[ids], run["end"])
+
+
+# ---------------------------------------------------------------------- small graphs
+
+
+def random_graph(rng, n_ops):
+    """A random expression DAG with shared nodes and self-edges, over every op."""
+    pool = [Value(rng.uniform(-2, 2), label=f"x{i}") for i in range(4)]
+    for _ in range(n_ops):
+        a, b = rng.choice(pool), rng.choice(pool)
+        op = rng.choice(
+            ["+", "*", "self*", "relu", "tanh", "exp", "pow", "sigmoid", "-", "/"]
+        )
+        if op == "+":
+            out = a + b
+        elif op == "*":
+            out = a * b
+        elif op == "self*":
+            out = a * a
+        elif op == "relu":
+            out = a.relu()
+        elif op == "tanh":
+            out = a.tanh()
+        elif op == "exp":
+            out = (a * 0.1).exp()
+        elif op == "pow":
+            out = a**2
+        elif op == "sigmoid":
+            out = a.sigmoid()
+        elif op == "-":
+            out = a - b
+        else:
+            out = a / (b * b + 1.0)
+        pool.append(out)
+    return pool[-1] + pool[-2] * pool[-3], pool[:4]
+
+
+def record_with_witness(build, snapshots=None):
+    witness = LiveWitness(snapshots)
+    with mgdebug.record() as trace, micrograd.listen(witness):
+        build()
+    return trace, witness.runs
+
+
+def test_a_times_b_plus_a_at_every_event():
+    def build():
+        a, b = Value(2.0, label="a"), Value(3.0, label="b")
+        (a * b + a).backward()
+
+    trace, runs = record_with_witness(build)
+    assert trace.num_events == 9
+    grads = [trace.state_at(t).grad.tolist() for t in range(9)]
+    # nodes a, b, a*b, c; events: 4 built, backward begins, visits c, a*b, b, a
+    assert grads == [[0.0] * 4] * 4 + [
+        [0.0, 0.0, 0.0, 1.0],
+        [1.0, 0.0, 1.0, 1.0],
+        [4.0, 2.0, 1.0, 1.0],
+        [4.0, 2.0, 1.0, 1.0],
+        [4.0, 2.0, 1.0, 1.0],
+    ]
+    exists = [trace.state_at(t).exists.tolist() for t in range(4)]
+    assert exists == [
+        [True] + [False] * 3,
+        [True] * 2 + [False] * 2,
+        [True] * 3 + [False],
+        [True] * 4,
+    ]
+    assert [trace.state_at(t).current_node for t in range(9)] == [
+        0,
+        1,
+        2,
+        3,
+        None,
+        3,
+        2,
+        1,
+        0,
+    ]
+    assert [trace.state_at(t).phase for t in (3, 4)] == ["forward", "backward"]
+    assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
+
+
+def test_x_times_x_adds_both_edges_in_one_event():
+    def build():
+        x = Value(3.0)
+        (x * x).backward()
+
+    trace, runs = record_with_witness(build)
+    assert [trace.state_at(t).grad.tolist() for t in (2, 3)] == [[0.0, 1.0], [6.0, 1.0]]
+    assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_graphs_replay_exactly_at_every_event(seed):
+    rng = random.Random(seed)
+
+    def build():
+        out, leaves = random_graph(rng, 40)
+        leaves[0].grad = 0.25  # a leaf that holds a grad from before: it accumulates
+        out.backward()
+        out.backward()  # and a second backward over the same graph
+
+    trace, runs = record_with_witness(build)
+    assert len(trace.steps) == len(runs) == 2
+    for step, run in enumerate(runs):
+        assert_trace_saw_what_the_witness_saw(trace, step, run)
+
+
+def test_nan_and_inf_grads_replay_as_they_happened():
+    def build():
+        x = Value(1000.0)
+        y = x.exp() * 0.0 + x  # exp overflows to inf; inf * 0 gives a nan grad to x
+        y.backward()
+
+    trace, runs = record_with_witness(build)
+    end = trace.state_at(trace.num_events - 1)
+    assert np.isnan(end.grad[0]) and np.isinf(end.value[1])
+    assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
+
+
+def test_before_backward_every_grad_reads_zero_and_nodes_appear_as_built():
+    x = Value(2.0)
+    x.grad = 5.0  # held from before: the trace shows it only once backward begins
+    with mgdebug.record() as trace:
+        y = x * 3.0
+        z = y + 1.0
+        z.backward()
+    g = trace.graph(0)
+    imported = g.num_nodes - 1  # x is imported: it exists from the step's start
+    for t in range(g.n_created):
+        state = trace.state_at(t)
+        assert state.grad.tolist() == [0.0] * g.num_nodes
+        assert state.exists.tolist() == [i <= t for i in range(g.n_created)] + [True]
+    assert trace.state_at(g.n_created).grad[imported] == 5.0
+    assert trace.state_at(trace.num_events - 1).grad_of(x) == x.grad == 8.0
+
+
+# ---------------------------------------------------------------------- the demo, exactly
+
+
+def demo_setup():
+    np.random.seed(1337)
+    random.seed(1337)
+    X, y = make_moons(n_samples=100, noise=0.1)
+    return X.tolist(), [int(v) * 2 - 1 for v in y], MLP(2, [16, 16, 1])
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """Two demo steps recorded with a live witness (20 full snapshots per backward)."""
+    X, y, model = demo_setup()
+    witness = LiveWitness(snapshots=20)
+    with mgdebug.record() as trace, micrograd.listen(witness):
+        for k in range(2):
+            inputs = [list(map(Value, row)) for row in X]
+            scores = list(map(model, inputs))
+            losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
+            total = sum(losses) * (1.0 / len(losses))
+            total = total + 1e-4 * sum(p * p for p in model.parameters())
+            model.zero_grad()
+            total.backward()
+            for p in model.parameters():
+                p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    return trace, witness.runs
+
+
+def test_demo_grads_at_each_backward_end_equal_the_live_grads(demo):
+    trace, runs = demo
+    assert len(trace.steps) == 2 and trace.steps[0].num_visits > 65_000
+    for step, run in enumerate(runs):
+        end = trace.state_at(int(trace.event_offsets[step + 1]) - 1)
+        ids = ids_of(trace, step, run)
+        np.testing.assert_array_equal(end.grad[ids], run["end"])
+
+
+def test_demo_grads_mid_backward_equal_what_a_live_listener_saw(demo):
+    trace, runs = demo
+    assert_trace_saw_what_the_witness_saw(trace, 0, runs[0], every_visit=True)
+    assert_trace_saw_what_the_witness_saw(trace, 1, runs[1], every_visit=False)
+
+
+# ---------------------------------------------------------------------- State.move
+
+
+def three_steps():
+    rng = random.Random(7)
+    with mgdebug.record() as trace:
+        w = [Value(rng.uniform(-1, 1), label=f"w{i}") for i in range(3)]
+        for _ in range(3):
+            out, _ = random_graph(rng, 25)
+            loss = out * w[0] + w[1] * w[2]
+            loss.backward()
+        w[0] * 2.0  # a trailing forward-only step
+    return trace
+
+
+def assert_same_state(a, b):
+    assert (a.t, a.step, a.phase, a.current_node) == (
+        b.t,
+        b.step,
+        b.phase,
+        b.current_node,
+    )
+    np.testing.assert_array_equal(a.exists, b.exists)
+    np.testing.assert_array_equal(a.value, b.value)
+    np.testing.assert_array_equal(a.grad, b.grad)
+
+
+def test_state_move_one_event_at_a_time_forward_and_back_equals_state_at():
+    trace = three_steps()
+    n = trace.num_events
+    state = trace.state_at(0)
+    for t in [*range(1, n), *range(n - 2, -1, -1)]:
+        state = state.move(t)
+        assert_same_state(state, trace.state_at(t))
+
+
+def test_state_move_by_random_jumps_equals_state_at():
+    trace = three_steps()
+    rng = random.Random(1)
+    state = trace.state_at(0)
+    for _ in range(300):
+        t = rng.randrange(trace.num_events)
+        if rng.random() < 0.5:  # mostly near jumps within a step, long ones too
+            t = min(max(state.t + rng.randint(-90, 90), 0), trace.num_events - 1)
+        state = state.move(t)
+        assert_same_state(state, trace.state_at(t))
+
+
+def test_state_at_outside_the_trace_raises_index_error():
+    trace = three_steps()
+    with pytest.raises(IndexError, match="outside this trace"):
+        trace.state_at(trace.num_events)
+    with pytest.raises(IndexError):
+        trace.state_at(-1)
+
+
+# ---------------------------------------------------------------------- lookups
+
+
+@pytest.fixture
+def labelled():
+    with mgdebug.record() as trace:
+        w1, w2 = Value(2.0, label="w1"), Value(-1.0, label="w2")
+        x = Value(3.0, label="x")
+        h = w1 * x + w2 * x
+        h.label = "h"
+        h.backward()
+    return trace, (w1, w2, x, h)
+
+
+def test_nodes_are_found_by_value_id_label_and_label_glob(labelled):
+    trace, (w1, w2, x, h) = labelled
+    state = trace.state_at(trace.num_events - 1)
+    assert trace.find(w1, 0).tolist() == [0]
+    assert trace.find(3, 0).tolist() == [3]
+    assert trace.find("x", 0).tolist() == [2]
+    assert trace.find("w*", 0).tolist() == [0, 1]
+    assert trace.find("w[2]", 0).tolist() == [1]
+    assert trace.find("nothing*", 0).tolist() == []
+    assert state.node(h) == state.node("h") == 5
+    assert (state.grad_of("w1"), state.grad_of(w2), state.grad_of(x)) == (3.0, 3.0, 1.0)
+    assert state.value_of("h") == 3.0
+    assert state.grads_of("w?") == {0: 3.0, 1: 3.0}
+    assert trace.describe(0, 5) == "h (+)" and trace.describe(0, 3) == "#3 (*)"
+
+
+def test_lookups_that_find_nothing_or_too_much_say_so(labelled):
+    trace, _ = labelled
+    state = trace.state_at(trace.num_events - 1)
+    with pytest.raises(KeyError, match="no node matches 'nope' in step 0"):
+        state.node("nope")
+    with pytest.raises(KeyError, match="2 nodes match 'w\\*' in step 0; use grads_of"):
+        state.grad_of("w*")
+    with pytest.raises(KeyError, match="no node matches"):
+        state.node(Value(1.0))  # a Value this trace never met
+    with pytest.raises(IndexError, match="node 99 is outside step 0"):
+        state.node(99)
+    with pytest.raises(TypeError, match="find a node by Value, node id"):
+        state.node(2.5)
+
+
+def test_a_value_built_in_a_later_step_is_not_in_an_earlier_one():
+    with mgdebug.record() as trace:
+        a = Value(1.0)
+        (a * 2.0).backward()
+        b = a * 3.0
+        b.backward()
+    assert trace.find(b, 0).tolist() == []
+    assert trace.find(b, 1).tolist() == [1]
+    assert trace.find(a, 1).size == 1  # imported into step 1 under its identity
+
+
+# ---------------------------------------------------------------------- across steps
+
+
+def test_parameter_history_and_loss_curve_follow_a_five_step_sgd_loop():
+    random.seed(3)
+    model = MLP(2, [4, 1])
+    data = [([1.0, -2.0], 1.0), ([0.5, 0.3], -1.0), ([-1.5, 2.0], 1.0)]
+    live_loss, live = [], {name: [] for name, _ in model.named_parameters()}
+    with mgdebug.record() as trace:
+        for _ in range(5):
+            loss = sum((model(list(map(Value, x))) - y) ** 2 for x, y in data)
+            model.zero_grad()
+            loss.backward()
+            live_loss.append(loss.data)
+            for name, p in model.named_parameters():
+                live[name].append((p.data, p.grad))
+            for p in model.parameters():
+                p.data -= 0.05 * p.grad
+    assert trace.loss_curve().tolist() == live_loss
+    assert trace.parameter_names() == sorted(live)
+    for name, seen in live.items():
+        history = trace.parameter_history(name)
+        assert history["step"].tolist() == [0, 1, 2, 3, 4]
+        assert history["value"].tolist() == [v for v, _ in seen]
+        assert history["grad"].tolist() == [g for _, g in seen]
+    with pytest.raises(
+        KeyError, match="no parameter labelled 'layers.0.neurons.9.w.0'"
+    ):
+        trace.parameter_history("layers.0.neurons.9.w.0")
+
+
+# ---------------------------------------------------------------------- save and load
+
+
+def rich_trace():
+    """Every kind of content: scopes, labels, source lines, summaries, a tail, an error."""
+    random.seed(5)
+    model = MLP(2, [3, 1])
+    with pytest.raises(ZeroDivisionError):
+        with mgdebug.record(source=True) as trace:
+            for k in range(3):
+                loss = (model([Value(1.0), Value(float(k))]) - 1.0) ** 2
+                loss.label = "loss"
+                model.zero_grad()
+                loss.backward()
+                for p in model.parameters():
+                    p.data -= 0.1 * p.grad
+            model([Value(2.0), Value(3.0)]) / 0.0
+    return trace
+
+
+def capped_trace():
+    w = [Value(0.5, label="w0"), Value(-0.5, label="w1")]
+    with pytest.warns(mgdebug.RecordingCapWarning):
+        with mgdebug.record(max_nodes=20) as trace:
+            for k in range(5):
+                (w[0] * float(k) + w[1] * w[1]).backward()
+    return trace
+
+
+def assert_same_trace(a, b):
+    assert len(a.steps) == len(b.steps)
+    for s, t in zip(a.steps, b.steps, strict=True):
+        for name in vars(s):
+            x, y = getattr(s, name), getattr(t, name)
+            assert x == y or (name == "loss" and np.isnan(x) and np.isnan(y)), name
+    assert a.event_offsets.tolist() == b.event_offsets.tolist()
+    assert a.kept_steps() == b.kept_steps()
+    for table in ("ops", "scopes", "labels", "files"):
+        assert getattr(a.strings, table).items == getattr(b.strings, table).items
+    assert (a.error, a.notices) == (b.error, b.notices)
+    assert a.parameter_names() == b.parameter_names()
+    for name in a.parameter_names():
+        for key, column in a.parameter_history(name).items():
+            np.testing.assert_array_equal(column, b.parameter_history(name)[key])
+    for step in a.kept_steps():
+        ga, gb = a.graph(step), b.graph(step)
+        assert (ga.n_created, ga.entity_base) == (gb.n_created, gb.entity_base)
+        assert ga.columns.keys() == gb.columns.keys()
+        for name, column in ga.columns.items():
+            assert column.dtype == gb.columns[name].dtype, name
+            np.testing.assert_array_equal(column, gb.columns[name])
+        for t in range(int(a.event_offsets[step]), int(a.event_offsets[step + 1])):
+            sa, sb = a.state_at(t), b.state_at(t)
+            assert_same_state(sa, sb)
+
+
+def test_save_then_load_gives_the_same_trace_and_states(tmp_path):
+    for i, trace in enumerate((rich_trace(), capped_trace(), three_steps())):
+        path = tmp_path / f"t{i}.mgtrace"
+        trace.save(path)
+        loaded = mgdebug.load(path)
+        assert_same_trace(trace, loaded)
+        loaded.save(tmp_path / "again.mgtrace")  # and it saves back byte for byte
+        assert (tmp_path / "again.mgtrace").read_bytes() == path.read_bytes()
+    assert loaded.error is None and trace.kept_steps() == [0, 1, 2, 3]
+
+
+def test_a_loaded_error_and_notices_survive(tmp_path):
+    trace = rich_trace()
+    trace.save(tmp_path / "t.mgtrace")
+    loaded = mgdebug.load(tmp_path / "t.mgtrace")
+    assert loaded.error["type"] == "ZeroDivisionError"
+    assert loaded.steps[-1].has_backward is False
+    assert loaded.graph(0).src_line.size == loaded.graph(0).n_created
+    capped = capped_trace()
+    capped.save(tmp_path / "c.mgtrace")
+    assert mgdebug.load(tmp_path / "c.mgtrace").notices == capped.notices != []
+
+
+def test_loading_never_unpickles(tmp_path, monkeypatch):
+    three_steps().save(tmp_path / "t.mgtrace")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load() must not unpickle")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(np, "load", refuse)
+    mgdebug.load(tmp_path / "t.mgtrace")
+
+
+# ---------------------------------------------------------------------- bad files
+
+
+def tiny_trace():
+    """Two steps of 5 built nodes and w imported, in a scope: a file of ~2 kB."""
+    w = Value(0.5, label="w")
+    with mgdebug.record() as trace:
+        for k in range(2):
+            with micrograd.scope("loss"):
+                loss = (w * float(k + 1) + 1.0).tanh()
+            loss.backward()
+    return trace
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A small valid trace file's bytes, and its bundle decoded."""
+    path = tmp_path_factory.mktemp("saved") / "t.mgtrace"
+    tiny_trace().save(path)
+    data = path.read_bytes()
+    columns, meta = _bundle.decode(data[len(MAGIC) : -4])
+    return data, {k: v.copy() for k, v in columns.items()}, meta
+
+
+def write_file(path, bundle: bytes):
+    """A trace file as docs/trace-format.md lays it out, with a valid CRC-32."""
+    data = MAGIC + bundle
+    path.write_bytes(data + struct.pack("<I", zlib.crc32(data)))
+    return path
+
+
+def raw_bundle(header, payload=b"", version=1, header_len=None):
+    """A bundle written by hand, so that its header can say anything (even Infinity)."""
+    text = json.dumps(header).encode() if not isinstance(header, bytes) else header
+    head = (
+        struct.pack("<II", version, len(text) if header_len is None else header_len)
+        + text
+    )
+    return head + b"\0" * (-len(head) % 8) + payload
+
+
+def columns_bundle(columns, meta):
+    """Columns and meta laid out as docs/trace-format.md says, by hand."""
+    specs, blobs = [], []
+    for name, a in columns.items():
+        specs.append(
+            {"name": name, "dtype": a.dtype.str.lstrip("<>|="), "shape": [len(a)]}
+        )
+        blob = a.astype(a.dtype.newbyteorder("<")).tobytes()
+        blobs.append(blob + b"\0" * (-len(blob) % 8))
+    return raw_bundle({"meta": meta, "columns": specs}, b"".join(blobs))
+
+
+def load_fails(path, match=None):
+    with pytest.raises(mgdebug.TraceFileError, match=match):
+        mgdebug.load(path)
+
+
+def test_a_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no trace file"):
+        mgdebug.load(tmp_path / "nothing.mgtrace")
+
+
+def test_a_file_truncated_anywhere_is_refused(tmp_path, saved):
+    data = saved[0]
+    path = tmp_path / "cut.mgtrace"
+    for n in range(len(data)):  # every length short of the whole file
+        path.write_bytes(data[:n])
+        load_fails(path, "truncated|not an mgdebug trace")
+
+
+def test_a_file_with_any_flipped_byte_is_refused(tmp_path, saved):
+    data = saved[0]
+    path = tmp_path / "flipped.mgtrace"
+    for i in range(len(data)):
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0x10]) + data[i + 1 :])
+        load_fails(path, "corrupted|not an mgdebug trace")
+
+
+def test_a_file_with_extra_bytes_is_refused(tmp_path, saved):
+    load_fails(
+        write_file(tmp_path / "x", saved[0][len(MAGIC) : -4] + b"\0" * 8),
+        "after the last",
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"MGTRACE",
+        b"NOTATRACE\0\0\0\0\0\0\0\0",
+        pickle.dumps({"a": 1}),
+        b"\x89PNG\r\n",
+    ],
+    ids=["empty", "magic-only-part", "wrong-magic", "a-pickle", "png"],
+)
+def test_files_that_are_not_traces_are_refused(tmp_path, content):
+    path = tmp_path / "bad.mgtrace"
+    path.write_bytes(content)
+    load_fails(path, "not an mgdebug trace")
+
+
+def test_a_crafted_file_with_a_valid_crc_is_still_checked_field_by_field(
+    tmp_path, saved
+):
+    """Random byte changes with the CRC recomputed: a clear error or a sound trace."""
+    data = saved[0]
+    body = data[len(MAGIC) : -4]
+    rng = random.Random(0)
+    refused = 0
+    for _ in range(400):
+        i = rng.randrange(len(body))
+        mutated = body[:i] + bytes([rng.randrange(256)]) + body[i + 1 :]
+        path = write_file(tmp_path / "m.mgtrace", mutated)
+        try:
+            trace = mgdebug.load(path)
+        except mgdebug.TraceFileError:
+            refused += 1
+            continue
+        repr(trace)  # what loads is usable at every event it claims to have
+        for step in trace.kept_steps():
+            for t in range(
+                int(trace.event_offsets[step]), int(trace.event_offsets[step + 1])
+            ):
+                trace.state_at(t)
+    assert refused > 50
+
+
+def _column_cases():
+    """(id, mutate(columns, meta)) for hostile content that a CRC cannot catch."""
+
+    def setitem(name, i, value):
+        def mutate(columns, meta):
+            columns[name][i] = value
+
+        return mutate
+
+    def retype(name, dtype):
+        def mutate(columns, meta):
+            columns[name] = columns[name].astype(dtype)
+
+        return mutate
+
+    def meta_set(path, value):
+        def mutate(columns, meta):
+            target = meta
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+
+        return mutate
+
+    def drop(name):
+        return lambda columns, meta: columns.pop(name)
+
+    return [
+        ("child-out-of-range", setitem("g0.child", 0, 10_000)),
+        ("child-negative", setitem("g0.child", 0, -1)),
+        ("visit-out-of-range", setitem("g0.visits", 0, 10_000)),
+        ("start-id-out-of-range", setitem("g0.start_id", 0, -5)),
+        ("op-past-its-table", setitem("g0.op", 0, 60_000)),
+        ("label-past-its-table", setitem("g0.label", 0, 4_000_000)),
+        ("scope-past-its-table", setitem("g0.scope", 1, 77)),
+        ("child-ptr-decreasing", setitem("g0.child_ptr", 3, -2)),
+        ("data-as-int", retype("g0.data", "<i8")),
+        ("op-as-float", retype("g0.op", "<f8")),
+        ("a-column-missing", drop("g0.local")),
+        ("param-ptr-missing", drop("param_ptr")),
+        ("param-ptr-past-the-end", setitem("param_ptr", -1, 10**9)),
+        ("param-ptr-decreasing", setitem("param_ptr", 1, -3)),
+        ("summary-visits-disagree", meta_set(["steps", 0, "num_visits"], 3)),
+        ("summary-nodes-disagree", meta_set(["steps", 0, "num_created"], 2)),
+        ("summary-negative", meta_set(["steps", 1, "num_created"], -4)),
+        ("summary-out-of-order", meta_set(["steps", 1, "index"], 5)),
+        ("summary-flag-not-bool", meta_set(["steps", 0, "kept"], "yes")),
+        ("summary-extra-field", meta_set(["steps", 0, "evil"], 1)),
+        ("graph-step-infinite", meta_set(["graphs", 0, "step"], float("inf"))),
+        ("graph-step-text", meta_set(["graphs", 0, "step"], "zero")),
+        ("n-created-negative", meta_set(["graphs", 0, "n_created"], -1)),
+        ("n-created-huge", meta_set(["graphs", 0, "n_created"], 10**30)),
+        ("string-table-not-strings", meta_set(["strings", "ops"], ["", 1, 2])),
+        ("string-table-not-from-empty", meta_set(["strings", "labels"], ["w"])),
+        ("string-table-missing", meta_set(["strings"], {"ops": [""]})),
+        ("wrong-format", meta_set(["format"], "pickle")),
+        ("entity-names-not-pairs", meta_set(["entity_names"], [[1, 2, 3]])),
+        ("error-not-a-dict", meta_set(["error"], "boom")),
+        ("steps-not-a-list", meta_set(["steps"], {"0": {}})),
+    ]
+
+
+@pytest.mark.parametrize(
+    "mutate", [m for _, m in _column_cases()], ids=[i for i, _ in _column_cases()]
+)
+def test_hostile_columns_and_meta_are_refused(tmp_path, saved, mutate):
+    _, columns, meta = saved
+    columns = {k: v.copy() for k, v in columns.items()}
+    meta = json.loads(json.dumps(meta))
+    mutate(columns, meta)
+    load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
+
+
+HOSTILE_HEADERS = {
+    "version-2": ({"meta": {}, "columns": []}, {"version": 2}),
+    "header-length-huge": ({"meta": {}, "columns": []}, {"header_len": 0xFFFFFFFF}),
+    "header-length-past-the-end": ({"meta": {}, "columns": []}, {"header_len": 4096}),
+    "not-json": (b"{'meta': pickle}", {}),
+    "not-utf8": (b"\xff\xfe\x00{", {}),
+    "nested-too-deep": (b"[" * 100_000 + b"]" * 100_000, {}),
+    "header-a-list": ([1, 2], {}),
+    "columns-not-a-list": ({"meta": {}, "columns": 7}, {}),
+    "shape-huge": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "f8", "shape": [2**40]}]},
+        {},
+    ),
+    "shape-negative": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "f8", "shape": [-8]}]},
+        {},
+    ),
+    "shape-2d": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "f8", "shape": [1, 1]}]},
+        {},
+    ),
+    "shape-float": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "f8", "shape": [1.5]}]},
+        {},
+    ),
+    "dtype-object": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "O", "shape": [1]}]},
+        {},
+    ),
+    "dtype-string": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "<U8", "shape": [1]}]},
+        {},
+    ),
+    "dtype-void": (
+        {"meta": {}, "columns": [{"name": "a", "dtype": "V8", "shape": [1]}]},
+        {},
+    ),
+    "name-not-text": (
+        {"meta": {}, "columns": [{"name": [], "dtype": "f8", "shape": [0]}]},
+        {},
+    ),
+    "meta-missing": ({"columns": []}, {}),
+    "meta-empty": ({"meta": {}, "columns": []}, {}),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_HEADERS))
+def test_hostile_headers_are_refused(tmp_path, case):
+    header, options = HOSTILE_HEADERS[case]
+    load_fails(write_file(tmp_path / "h.mgtrace", raw_bundle(header, **options)))
+
+
+# ---------------------------------------------------------------------- Perfetto
+
+
+def test_perfetto_export_has_step_forward_backward_slices_and_a_loss_counter(tmp_path):
+    trace = three_steps()  # 3 steps with backward, then a forward-only one
+    trace.to_perfetto(tmp_path / "t.json")
+
+    def no_nan(name):
+        raise AssertionError(f"{name} is not strict JSON")
+
+    doc = json.loads((tmp_path / "t.json").read_text(), parse_constant=no_nan)
+    events = doc["traceEvents"]
+    tracks = {
+        e["tid"]: e["args"]["name"] for e in events if e.get("name") == "thread_name"
+    }
+    assert tracks == {1: "steps", 2: "forward", 3: "backward"}
+    slices = {
+        tid: [e for e in events if e["ph"] == "X" and e["tid"] == tid] for tid in tracks
+    }
+    assert [e["name"] for e in slices[1]] == ["step 0", "step 1", "step 2", "step 3"]
+    assert [e["name"] for e in slices[2]] == ["forward"] * 4
+    assert [e["name"] for e in slices[3]] == ["backward"] * 3
+    assert [e["args"].get("loss") for e in slices[1]] == [
+        *trace.loss_curve().tolist(),
+        None,
+    ]
+    assert [e["args"]["nodes built"] for e in slices[1]] == [
+        s.num_created for s in trace.steps
+    ]
+    for track in slices.values():
+        assert all(e["dur"] > 0 and e["ts"] >= 0 and e["pid"] == 1 for e in track)
+        ends = [e["ts"] + e["dur"] for e in track]
+        assert all(
+            end <= nxt["ts"] + 1e-3 for end, nxt in zip(ends, track[1:], strict=False)
+        )  # no overlap
+    for step, back in zip(
+        slices[1], slices[3], strict=False
+    ):  # each backward within its step
+        assert (
+            step["ts"] <= back["ts"]
+            and back["ts"] + back["dur"] <= step["ts"] + step["dur"] + 1e-3
+        )
+    counters = [e for e in events if e["ph"] == "C"]
+    assert [e["name"] for e in counters] == ["loss"] * 3
+    assert [e["args"]["loss"] for e in counters] == trace.loss_curve().tolist()
+    assert [e["ts"] for e in counters] == [e["ts"] for e in slices[3]]
+
+
+def test_the_layout_written_by_hand_loads_when_nothing_is_wrong(tmp_path, saved):
+    _, columns, meta = (
+        saved  # the seam: the same bytes as docs/trace-format.md describes
+    )
+    path = write_file(tmp_path / "ok.mgtrace", columns_bundle(columns, meta))
+    assert path.read_bytes() == saved[0]
+    assert mgdebug.load(path).num_events == tiny_trace().num_events
