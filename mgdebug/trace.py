@@ -15,6 +15,7 @@ columns (`_replay.py`); the widget, the exports and the tests all read this.
 from __future__ import annotations
 
 import fnmatch
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,7 +141,7 @@ class Trace:
     def step_of_event(self, t: int) -> int:
         if not 0 <= t < self.num_events:
             raise IndexError(f"event {t} is outside this trace (0..{self.num_events - 1})")
-        return int(np.searchsorted(self._offsets, t, side="right")) - 1
+        return bisect_right(self._offsets, t) - 1  # a list: bisect, not numpy (State.move)
 
     def graph(self, step: int) -> StepGraph:
         """The full graph of `step`; a clear error if only its summary was kept."""
