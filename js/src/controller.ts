@@ -1,12 +1,13 @@
 // What the viewer does: the user's actions and the kernel's messages, turned into state
 // updates, layout requests and messages back to the kernel (docs/widget-protocol.md).
 
-import { decode, stepColumns } from "./decode";
+import { decode } from "./decode";
 import { centerCamera, fitCamera } from "./graphView";
 import type { LayoutAnswer, LayoutClient } from "./layoutClient";
-import { parseKernelMsg, type ParamsMsg, type StepDataMsg, type TraceMeta } from "./protocol";
+import { parseKernelMsg, type ParamsMsg, type TraceMeta } from "./protocol";
 import type { Actions, ParamTable, State, Store } from "./state";
-import { StepView } from "./stepview";
+import { StepLoader } from "./stepLoader";
+import type { StepView } from "./stepview";
 import type { Model } from "./widget";
 
 const CURSOR_SYNC_MS = 100; // the cursor trait follows a scrub at most 10 times a second
@@ -24,7 +25,6 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   const s = store.state;
   const update = (p: Partial<State>) => store.update(p);
   let nextId = 1;
-  let stepRequest = 0; // id of the get_step we wait for; other answers are stale
   let paramsRequest = 0;
   let pendingCursor: number | null = null; // where to go once the requested step arrives
   let pendingSelect: string | null = null; // a label to select once it arrives
@@ -57,10 +57,14 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     while (k + 1 < off.length - 1 && off[k + 1] <= t) k++;
     return k;
   };
+  const loader = new StepLoader(
+    (content) => model.send(content),
+    (view) => showView(view),
+    (message) => update({ loading: "", notice: message }),
+  );
   const requestStep = (step: number) => {
-    stepRequest = nextId++;
-    model.send({ kind: "get_step", id: stepRequest, step });
     update({ stepIndex: step, loading: `loading step ${step}…`, notice: "" });
+    loader.want(step);
   };
 
   // ------------------------------------------------------------------ actions
@@ -119,7 +123,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
       if (!s.meta || step < 0 || step >= s.meta.steps.length) return;
       pendingSelect = select ?? null;
       setTrait("step", step);
-      if (s.view && s.view.step === step && stepRequest === 0) return applyPendingSelect();
+      if (s.view && s.view.step === step && !loader.busy) return applyPendingSelect();
       stopPlay();
       requestStep(step);
     },
@@ -240,6 +244,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   // ------------------------------------------------------------------ kernel messages
 
   function onMeta(meta: TraceMeta) {
+    loader.setMeta(meta);
     update({ meta, status: { ...s.status, recording: meta.recording } });
     if (!meta.steps.length) return update({ loading: meta.recording ? "recording…" : "nothing was recorded", view: null, layout: null });
     const live = Object.keys(s.paused).length > 0;
@@ -254,17 +259,8 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     model.send({ kind: "get_anomaly", id: nextId++ });
   }
 
-  function onStepData(msg: StepDataMsg, buffers: DataView[] | undefined) {
-    if (msg.id !== stepRequest || !s.meta) return; // an answer we no longer wait for
-    stepRequest = 0;
-    const summary = s.meta.steps[msg.step];
-    if (!buffers?.length || !summary) return update({ loading: "", notice: "step data arrived without its bundle" });
-    let view: StepView;
-    try {
-      view = new StepView(stepColumns(decode(buffers[0]), msg.n_created), msg.step, msg.n_created, msg.event_offset, summary);
-    } catch (e) {
-      return update({ loading: "", notice: `could not read step ${msg.step}: ${(e as Error).message}` });
-    }
+  function showView(view: StepView) {
+    if (!s.meta) return;
     const trait = model.get("cursor");
     const inStep = (t: number | null) => t !== null && t >= view.eventOffset && t < view.eventOffset + view.numEvents;
     const cursor = inStep(pendingCursor) ? pendingCursor! : inStep(trait) ? trait : view.eventOffset + view.numEvents - 1;
@@ -297,14 +293,14 @@ export function createController(model: Model, store: Store, layout: LayoutClien
       const msg = parseKernelMsg(content);
       if (!msg) return;
       if (msg.kind === "trace_meta") onMeta(msg);
-      else if (msg.kind === "step_data") onStepData(msg, buffers);
+      else if (msg.kind === "step_data") loader.onStepData(msg, buffers);
       else if (msg.kind === "params") onParams(msg, buffers);
       else if (msg.kind === "hits") update({ hits: msg.hits.filter((h) => typeof h.event === "number") });
       else if (msg.kind === "anomaly") update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
       else if (msg.kind === "progress") {
         update({ liveLosses: [...s.liveLosses, ...msg.losses], status: { ...s.status, steps: msg.steps, nodes: msg.nodes } });
       } else if (msg.kind === "error") {
-        if (msg.id === stepRequest) (stepRequest = 0), update({ view: null, layout: null, tree: null, loading: "", notice: msg.message });
+        if (loader.onError(msg.id)) update({ view: null, layout: null, tree: null, loading: "", notice: msg.message });
         else update({ notice: msg.message });
       }
     },

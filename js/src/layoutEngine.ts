@@ -44,6 +44,7 @@ export class LayoutEngine {
   private sentTreeId = -1;
   private composer: Composer | null = null;
   private groupsKey = "";
+  private last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null = null;
 
   setGraph(msg: GraphMessage): void {
     // training loops build the same graph every step: keep the tree and every cached
@@ -78,8 +79,15 @@ export class LayoutEngine {
       for (let gid = 0; gid < tree.numGroups; gid++) open[gid] = want.has(tree.key[gid]) ? 1 : 0;
       open[0] = 1;
     }
-    this.composer.setView(open, req.view);
-    const layout = this.composer.compose(g.childPtr, g.child);
+    // the next training step, same structure, same view: the same picture (a copy: the last was sent away)
+    const l = this.last;
+    let layout: ViewLayout;
+    if (l && l.treeId === this.treeId && l.showOps === req.view.showOps && sameInts(l.open, open)) layout = copyLayout(l.layout);
+    else {
+      this.composer.setView(open, req.view);
+      layout = this.composer.compose(g.childPtr, g.child);
+      this.last = { treeId: this.treeId, open, showOps: req.view.showOps, layout: copyLayout(layout) };
+    }
     const expanded: string[] = [];
     for (let gid = 0; gid < tree.numGroups; gid++) if (open[gid]) expanded.push(tree.key[gid]);
     const fresh = this.sentTreeId !== this.treeId;
@@ -103,7 +111,14 @@ function sameStructure(a: GraphInput, b: GraphInput): boolean {
   );
 }
 
-function sameInts(a: Uint32Array | Int32Array, b: Uint32Array | Int32Array): boolean {
+function copyLayout(l: ViewLayout): ViewLayout {
+  return {
+    ...l, unit: l.unit.slice(), open: l.open.slice(), x: l.x.slice(), y: l.y.slice(), w: l.w.slice(), h: l.h.slice(),
+    slotOfNode: l.slotOfNode.slice(), edgeSrc: l.edgeSrc.slice(), edgeDst: l.edgeDst.slice(), edgeCount: l.edgeCount.slice(),
+  };
+}
+
+function sameInts(a: Uint32Array | Int32Array | Uint8Array, b: Uint32Array | Int32Array | Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -1,0 +1,113 @@
+// Getting step graphs from the kernel: the one request the view waits for (older answers
+// are stale), a small cache of decoded steps, and a prefetch of the neighbours of the
+// step shown, so moving to the next or previous training step needs no round trip.
+
+import { decode, stepColumns } from "./decode";
+import type { StepDataMsg, TraceMeta } from "./protocol";
+import { StepView } from "./stepview";
+
+const CACHE_STEPS = 4; // ~7 MB each at the demo's scale (columns + replay arrays)
+
+export class StepLoader {
+  private nextId = 1;
+  private waiting = 0; // the get_step whose answer the view waits for
+  private prefetching = 0; // at most one prefetch in flight
+  private prefetchStep = -1;
+  private cache = new Map<number, StepView>(); // in order of use, oldest first
+  private meta: TraceMeta | null = null;
+  private asked = new Set<number>(); // every get_step id not answered yet
+
+  constructor(
+    private send: (content: Record<string, unknown>) => void,
+    private onReady: (view: StepView) => void,
+    private onFail: (message: string) => void,
+  ) {}
+
+  /** New trace shape: forget cached steps that changed (a provisional step grew). */
+  setMeta(meta: TraceMeta): void {
+    this.meta = meta;
+    for (const [k, v] of this.cache) {
+      const st = meta.steps[k];
+      if (!st || st.num_events !== v.numEvents || meta.recording) this.cache.delete(k);
+    }
+  }
+
+  get busy(): boolean {
+    return this.waiting !== 0;
+  }
+
+  /** Show `step`: at once when cached, else once the kernel answers. */
+  want(step: number): void {
+    const hit = this.cache.get(step);
+    if (hit) {
+      this.waiting = 0;
+      this.touch(step, hit);
+      this.onReady(hit);
+      return this.prefetch(step);
+    }
+    if (this.prefetchStep === step && this.prefetching) {
+      this.waiting = this.prefetching; // the prefetch on its way is now what we wait for
+      return;
+    }
+    this.waiting = this.nextId++;
+    this.asked.add(this.waiting);
+    this.send({ kind: "get_step", id: this.waiting, step });
+  }
+
+  /** A `step_data` message; false when it answers nothing we asked. */
+  onStepData(msg: StepDataMsg, buffers: DataView[] | undefined): boolean {
+    const forView = msg.id === this.waiting;
+    const forCache = msg.id === this.prefetching || this.asked.has(msg.id); // a step the view left: keep it
+    this.asked.delete(msg.id);
+    if (!forView && !forCache) return false;
+    if (msg.id === this.prefetching) (this.prefetching = 0), (this.prefetchStep = -1);
+    if (forView) this.waiting = 0;
+    const summary = this.meta?.steps[msg.step];
+    if (!buffers?.length || !summary) {
+      if (forView) this.onFail("step data arrived without its bundle");
+      return true;
+    }
+    let view: StepView;
+    try {
+      view = new StepView(stepColumns(decode(buffers[0]), msg.n_created), msg.step, msg.n_created, msg.event_offset, summary);
+    } catch (e) {
+      if (forView) this.onFail(`could not read step ${msg.step}: ${(e as Error).message}`);
+      return true;
+    }
+    if (!this.meta?.recording) this.touch(msg.step, view);
+    if (forView) {
+      this.onReady(view);
+      this.prefetch(msg.step);
+    }
+    return true;
+  }
+
+  /** An `error` message; true when it answered the request the view waits for. */
+  onError(id: number | null): boolean {
+    if (id !== null) this.asked.delete(id);
+    if (id !== null && id === this.prefetching) (this.prefetching = 0), (this.prefetchStep = -1);
+    if (id === null || id !== this.waiting) return false;
+    this.waiting = 0;
+    return true;
+  }
+
+  private touch(step: number, view: StepView): void {
+    this.cache.delete(step);
+    this.cache.set(step, view);
+    while (this.cache.size > CACHE_STEPS) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  // the nearest kept neighbour not cached yet, next step first
+  private prefetch(step: number): void {
+    const m = this.meta;
+    if (!m || m.recording || this.prefetching) return;
+    for (const k of [step + 1, step - 1]) {
+      if (k < 0 || k >= m.steps.length || !m.steps[k].kept || this.cache.has(k)) continue;
+      this.prefetching = this.nextId++;
+      this.prefetchStep = k;
+      this.asked.add(this.prefetching);
+      this.send({ kind: "get_step", id: this.prefetching, step: k });
+      return;
+    }
+  }
+}
