@@ -22,27 +22,26 @@ class BackwardReplay:
     """Per-edge running grads for one step, computed once and shared by every state."""
 
     def __init__(self, graph: StepGraph):
-        n = graph.num_nodes
-        ptr = graph.child_ptr.tolist()
-        child, local = graph.child.tolist(), graph.local.tolist()
-        grad = [0.0] * n
-        for i, g in zip(graph.start_id.tolist(), graph.start_grad.tolist()):
-            grad[i] = g
-        self.start = np.array(grad)
-        edge_child, after, edges_done = [], [], [0]
-        for p in graph.visits.tolist():
-            g = grad[p]
-            for e in range(ptr[p], ptr[p + 1]):
-                c = child[e]
-                grad[c] += local[e] * g  # exactly the engine's _backward
-                edge_child.append(c)
-                after.append(grad[c])
-            edges_done.append(len(after))
+        ptr, visits = graph.child_ptr.astype(np.int64), graph.visits.astype(np.int64)
+        # the edges in the order backward applies them: each visited node's, in turn
+        counts = ptr[visits + 1] - ptr[visits]
+        self.edges_done = np.concatenate([[0], np.cumsum(counts)])  # after j visits
+        self.num_edges = int(self.edges_done[-1])
+        edges = np.repeat(ptr[visits] - self.edges_done[:-1], counts) + np.arange(self.num_edges)
+        self.edge_child = graph.child[edges].astype(np.int64)
+        self.start = np.zeros(graph.num_nodes)
+        self.start[graph.start_id] = graph.start_grad
+        # The one sequential part: the engine's own float operations, in its order.
+        # A parent's grad is final when it is visited, so reading it per edge is
+        # the engine's `g = self.grad` read once per node.
+        grad, after = self.start.tolist(), []
+        applied = after.append
+        parents = np.repeat(visits, counts).tolist()
+        for p, c, d in zip(parents, self.edge_child.tolist(), graph.local[edges].tolist()):
+            v = grad[c] = grad[c] + d * grad[p]  # exactly the engine's _backward
+            applied(v)
         self.final = np.array(grad)
-        self.edge_child = np.array(edge_child, dtype=np.int64)
-        self.after = np.array(after)
-        self.edges_done = np.array(edges_done, dtype=np.int64)  # after j visits
-        self.num_edges = len(after)
+        self.after = np.array(after, dtype=np.float64)
         # the next (and previous) applied edge into the same child, for O(k) lookups
         order = np.argsort(self.edge_child, kind="stable")
         same = self.edge_child[order][1:] == self.edge_child[order][:-1]
