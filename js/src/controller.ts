@@ -2,12 +2,12 @@
 // updates, layout requests and messages back to the kernel (docs/widget-protocol.md).
 
 import { decode } from "./decode";
-import { centerCamera, fitCamera } from "./graphView";
 import type { LayoutAnswer, LayoutClient } from "./layoutClient";
 import { parseKernelMsg, type ParamsMsg, type TraceMeta } from "./protocol";
 import type { Actions, ParamTable, State, Store } from "./state";
 import { StepLoader } from "./stepLoader";
 import type { StepView } from "./stepview";
+import { createViewActions } from "./viewActions";
 import type { Model } from "./widget";
 
 const CURSOR_SYNC_MS = 100; // the cursor trait follows a scrub at most 10 times a second
@@ -29,7 +29,6 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   let pendingCursor: number | null = null; // where to go once the requested step arrives
   let pendingSelect: string | null = null; // a label to select once it arrives
   let pendingNode = -1; // a node to select once its step arrives
-  let anchor: { unit: number; sx: number; sy: number } | null = null; // keep a toggled box still
   let syncTimer: ReturnType<typeof setTimeout> | null = null;
   let playFrame = 0;
   let playLast = 0;
@@ -68,6 +67,8 @@ export function createController(model: Model, store: Store, layout: LayoutClien
   };
 
   // ------------------------------------------------------------------ actions
+
+  const view = createViewActions({ s, update, requestLayout, viewSize, select: (node) => actions.select(node) });
 
   const actions: Actions = {
     seek(t) {
@@ -137,56 +138,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
       update({ selectedGroup: group, selected: -1, path: null });
       setTrait("selected", -1);
     },
-    toggleGroup(group) {
-      const t = s.tree;
-      const l = s.layout;
-      if (!t || !l || group <= 0) return;
-      const key = t.key[group];
-      const keys = new Set(s.expanded ?? []);
-      if (keys.has(key)) keys.delete(key);
-      else keys.add(key);
-      const i = l.unit.indexOf(t.numNodes + group);
-      if (i >= 0) anchor = { unit: t.numNodes + group, sx: (l.x[i] - s.camera.x) * s.camera.scale, sy: (l.y[i] - s.camera.y) * s.camera.scale };
-      update({ expanded: [...keys], loading: "laying out…" });
-      requestLayout();
-    },
-    setExpanded(keys) {
-      update({ expanded: keys });
-      requestLayout();
-    },
-    expandAll(open) {
-      const t = s.tree;
-      if (!t) return;
-      update({ expanded: open ? [...t.key] : null, fitPending: true, loading: "laying out…" });
-      requestLayout();
-    },
-    search(query, dir) {
-      const v = s.view;
-      if (!v || !s.meta) return;
-      let { matches, matchIndex } = s;
-      if (query !== s.search) {
-        const q = query.trim().toLowerCase();
-        const ids = new Set<number>();
-        if (q) s.meta.strings.labels.forEach((l, i) => i && l.toLowerCase().includes(q) && ids.add(i));
-        matches = [];
-        if (ids.size) for (let i = 0; i < v.numNodes; i++) if (ids.has(v.g.label[i])) matches.push(i);
-        matchIndex = -1;
-      }
-      if (matches.length) matchIndex = (matchIndex + dir + matches.length) % matches.length;
-      update({ search: query, matches, matchIndex });
-      if (matches.length) reveal(matches[matchIndex]);
-    },
-    fit() {
-      if (!s.layout) return;
-      const { widthPx, heightPx } = viewSize();
-      update({ camera: fitCamera(s.layout, widthPx, heightPx) });
-    },
-    setOptions(patch) {
-      const relayout = (patch.showOps !== undefined && patch.showOps !== s.showOps) || (patch.bySample !== undefined && patch.bySample !== s.bySample);
-      if (patch.bySample !== undefined && patch.bySample !== s.bySample) Object.assign(patch, { expanded: null, fitPending: true });
-      update(patch);
-      if (relayout) requestLayout();
-    },
+    ...view.actions,
     command(action) {
       model.send({ kind: "command", action });
     },
@@ -197,22 +149,6 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     },
   };
 
-  /** Select `node` and make it visible: open the groups around it, then centre it. */
-  function reveal(node: number) {
-    actions.select(node);
-    const t = s.tree;
-    const l = s.layout;
-    if (!t || !l) return;
-    if (l.unit[l.slotOfNode[node]] === node) {
-      const { widthPx, heightPx } = viewSize();
-      return update({ camera: centerCamera(l, l.slotOfNode[node], s.camera, widthPx, heightPx) });
-    }
-    const keys = new Set(s.expanded ?? []);
-    for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
-    update({ expanded: [...keys], focusNode: node, loading: "laying out…" });
-    requestLayout();
-  }
-
   function applyPendingSelect() {
     const v = s.view;
     const want = pendingSelect;
@@ -220,7 +156,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     if (!v || !s.meta || want === null) return;
     const id = s.meta.strings.labels.indexOf(want);
     if (id <= 0) return update({ notice: `no node labelled ${want} in step ${v.step}` });
-    for (let i = v.numNodes - 1; i >= 0; i--) if (v.g.label[i] === id) return reveal(i);
+    for (let i = v.numNodes - 1; i >= 0; i--) if (v.g.label[i] === id) return view.reveal(i);
   }
 
   function stopPlay() {
@@ -304,20 +240,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
         else update({ notice: msg.message });
       }
     },
-    onLayout(ans) {
-      const l = ans.result.layout;
-      const { widthPx, heightPx } = viewSize();
-      let camera = s.camera;
-      const focus = s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
-      if (focus >= 0) camera = centerCamera(l, focus, camera, widthPx, heightPx);
-      else if (s.fitPending) camera = fitCamera(l, widthPx, heightPx);
-      else if (anchor) {
-        const i = l.unit.indexOf(anchor.unit);
-        if (i >= 0) camera = { scale: camera.scale, x: l.x[i] - anchor.sx / camera.scale, y: l.y[i] - anchor.sy / camera.scale };
-      }
-      anchor = null;
-      update({ tree: ans.tree, layout: l, expanded: ans.result.expanded, camera, fitPending: false, focusNode: focus >= 0 ? -1 : s.focusNode, loading: "", hover: -1 });
-    },
+    onLayout: view.onLayout,
     onTrait(name) {
       if (name === "cursor") {
         const t = model.get("cursor");

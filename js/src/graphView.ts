@@ -24,7 +24,7 @@ export interface GraphPart {
 export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Camera {
   const margin = 24;
   const fit = Math.min(1.2, (widthPx - 2 * margin) / Math.max(1, l.width), (heightPx - 2 * margin) / Math.max(1, l.height));
-  const readable = l.unit.length < 300 ? 0.85 : MIN_SCALE;
+  const readable = l.slotOfNode.length < 300 ? 0.85 : MIN_SCALE; // a small graph, not few boxes
   const scale = Math.max(MIN_SCALE, readable, fit);
   const x = scale > fit && l.width * scale > widthPx ? l.width + margin / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
   return { scale, x, y: l.height / 2 - heightPx / 2 / scale };

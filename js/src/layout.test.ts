@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decode, stepColumns } from "./decode";
 import { readBundle, readFixture } from "./fixtures";
-import { buildGroups, Kind, levelEdges, type GraphInput, type GroupTree } from "./groups";
-import { Composer, defaultExpanded, layoutLevel, type ViewLayout } from "./layout";
+import { buildGroups, Kind, type GraphInput, type GroupTree } from "./groups";
+import { Composer, defaultExpanded, type ViewLayout } from "./layout";
+import { levelEdges } from "./levelEdges";
+import { layoutLevel } from "./levelLayout";
 import { LayoutEngine } from "./layoutEngine";
 
 function mlpInput(): GraphInput {

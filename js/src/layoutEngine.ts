@@ -1,7 +1,8 @@
 // The layout service behind the worker (or the main thread when no worker can start):
 // keeps the current step's group tree and per-level layouts, answers layout requests.
 
-import { buildGroups, levelEdges, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
+import { buildGroups, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
+import { levelEdges } from "./levelEdges";
 import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./layout";
 
 export interface GraphMessage {

@@ -1,0 +1,129 @@
+// Drawing one box: a node as micrograd's record (label | data | grad) with its op circle,
+// a closed group as a card with its summary. Called by render.ts for visible boxes only.
+
+import { SIZE } from "./boxSizes";
+import { fmt4, fmtCount } from "./format";
+import { Kind } from "./groups";
+import type { Summary } from "./render";
+import type { State } from "./state";
+import { fillFor, fmtShort, type Theme } from "./theme";
+
+const FIELD = [92, 76, 80]; // label | data | grad, adding up to SIZE.recordWPx
+
+export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, node: number, x: number, y: number, w: number, h: number, text: boolean): void {
+  const v = s.view!;
+  const meta = s.meta!;
+  const built = v.exists(node);
+  const isOp = v.g.child_ptr[node + 1] > v.g.child_ptr[node];
+  const rx = x + w - SIZE.recordWPx;
+  ctx.globalAlpha = built ? 1 : 0.3;
+  if (s.showOps && isOp) {
+    const r = SIZE.opPx / 2;
+    ctx.beginPath();
+    ctx.moveTo(x + SIZE.opPx, y + h / 2);
+    ctx.lineTo(rx, y + h / 2);
+    ctx.strokeStyle = th.text3;
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(x + r, y + h / 2, r, 0, 2 * Math.PI);
+    ctx.fillStyle = th.panel2;
+    ctx.fill();
+    ctx.strokeStyle = th.border;
+    ctx.stroke();
+    if (text) {
+      ctx.fillStyle = th.text;
+      ctx.font = `10px ${th.mono}`;
+      ctx.textAlign = "center";
+      ctx.fillText(clip(meta.strings.ops[v.g.op[node]] ?? "?", SIZE.opPx), x + r, y + h / 2 + 3.5);
+      ctx.textAlign = "left";
+    }
+  }
+  const fill = built ? fillFor(s.colorMode, v.grad[node], v.g.data[node], v.gradMax, v.valueMax, th) : "";
+  ctx.fillStyle = th.panel;
+  ctx.fillRect(rx, y, SIZE.recordWPx, h);
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fillRect(rx, y, SIZE.recordWPx, h);
+  }
+  ctx.strokeStyle = th.border;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(rx, y, SIZE.recordWPx, h);
+  if (text) {
+    ctx.beginPath();
+    ctx.moveTo(rx + FIELD[0], y);
+    ctx.lineTo(rx + FIELD[0], y + h);
+    ctx.moveTo(rx + FIELD[0] + FIELD[1], y);
+    ctx.lineTo(rx + FIELD[0] + FIELD[1], y + h);
+    ctx.stroke();
+    const label = meta.strings.labels[v.g.label[node]] ?? "";
+    ctx.fillStyle = label ? th.text : th.text3;
+    ctx.font = `10px ${th.font}`;
+    ctx.fillText(clipStart(label || `#${node}`, FIELD[0] - 8), rx + 4, y + h / 2 + 3.5);
+    ctx.font = `10px ${th.mono}`;
+    ctx.fillStyle = th.text;
+    ctx.fillText(`data ${fmt4(v.g.data[node])}`, rx + FIELD[0] + 4, y + h / 2 + 3.5, FIELD[1] - 6);
+    ctx.fillText(`grad ${built ? fmt4(v.grad[node]) : "–"}`, rx + FIELD[0] + FIELD[1] + 4, y + h / 2 + 3.5, FIELD[2] - 6);
+  }
+  ctx.globalAlpha = 1;
+}
+
+export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gid: number, slot: number, sum: Summary, x: number, y: number, w: number, h: number, text: boolean): void {
+  const v = s.view!;
+  const tree = s.tree!;
+  const count = tree.nodeCount[gid];
+  const built = sum.built[slot];
+  ctx.globalAlpha = built ? 1 : 0.35;
+  if (tree.kind[gid] === Kind.Bundle) {
+    for (const d of [6, 3]) {
+      ctx.fillStyle = th.panel2;
+      ctx.strokeStyle = th.border;
+      roundRect(ctx, x + d, y - d, w, h, 5);
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+  const fill = sum.bad[slot] ? th.error : s.colorMode === "value" ? "" : fillFor("grad", sum.maxGrad[slot], 0, v.gradMax, 1, th);
+  ctx.fillStyle = th.panel;
+  roundRect(ctx, x, y, w, h, 5);
+  ctx.fill();
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fill();
+  }
+  ctx.strokeStyle = th.text3;
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  if (text) {
+    ctx.fillStyle = th.text;
+    ctx.font = `600 11px ${th.font}`;
+    ctx.fillText(clip(`▸ ${tree.name[gid]}`, w - 12), x + 7, y + 16);
+    ctx.font = `10px ${th.font}`;
+    ctx.fillStyle = th.text2;
+    const what = built < count ? `built ${fmtCount(built)} / ${fmtCount(count)}` : `${fmtCount(count)} nodes`;
+    ctx.fillText(clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, w - 12), x + 7, y + 32);
+  }
+  ctx.globalAlpha = 1;
+}
+
+export function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number, r: number): void {
+  ctx.beginPath();
+  ctx.moveTo(x + r, y);
+  ctx.arcTo(x + w, y, x + w, y + h, r);
+  ctx.arcTo(x + w, y + h, x, y + h, r);
+  ctx.arcTo(x, y + h, x, y, r);
+  ctx.arcTo(x, y, x + w, y, r);
+  ctx.closePath();
+}
+
+/** Keep the end of a label (`…neurons.3.w.1`): its last parts say the most. */
+export function clipStart(t: string, widthPx: number): string {
+  const max = Math.max(1, Math.floor(widthPx / 5.6));
+  return t.length > max ? `…${t.slice(t.length - max + 1)}` : t;
+}
+
+/** Cut text to roughly `widthPx` (6 px a character at 10-11 px fonts), with an ellipsis. */
+export function clip(t: string, widthPx: number): string {
+  const max = Math.max(1, Math.floor(widthPx / 6));
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
