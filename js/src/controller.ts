@@ -51,10 +51,15 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded);
   };
   const stepOfEvent = (t: number): number => {
-    const off = s.meta?.event_offsets ?? [0];
-    let k = 0;
-    while (k + 1 < off.length - 1 && off[k + 1] <= t) k++;
-    return k;
+    const off = s.meta?.event_offsets ?? [0, 0];
+    let lo = 0; // the last step whose first event is <= t
+    let hi = off.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (off[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return Math.max(0, lo);
   };
   const loader = new StepLoader(
     (content) => model.send(content),
@@ -203,7 +208,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     pendingCursor = null;
     const selected = s.selected < view.numNodes ? s.selected : -1;
     view.seek(cursor - view.eventOffset);
-    update({ view, cursor, loading: s.layout ? "" : "laying out…", selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
+    update({ view, cursor, lane: s.view && s.view.numEvents === view.numEvents ? s.lane : null, loading: s.layout ? "" : "laying out…", selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
     if (pendingNode >= 0) actions.select(pendingNode);
     pendingNode = -1;
     setTrait("cursor", cursor);

@@ -56,6 +56,7 @@ export interface State {
   hits: Hit[]; // replay positions of the breakpoints, in time order
   anomaly: Anomaly | null; // where the first NaN/inf was born
   hover: number; // box index under the pointer, -1 for none
+  lane: [number, number] | null; // the timeline's zoomed window of events within the step, null = all
   focused: boolean; // the widget has keyboard focus
 }
 
@@ -65,7 +66,7 @@ export function initialState(): State {
     notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
     camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
     bySample: true, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
-    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], anomaly: null, hover: -1,
+    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], anomaly: null, hover: -1, lane: null,
     focused: false,
   };
 }

@@ -26,7 +26,7 @@ export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElemen
   heatBox.append(heat, heatMode);
   root.append(lossBox, heatBox);
   let last: State | null = null;
-  const heatCache: HeatCache = { key: "", image: null };
+  const heatCache: HeatCache = { key: "", params: null, image: null };
 
   const losses = (s: State): (number | null)[] =>
     s.status.recording && s.liveLosses.length > (s.meta?.steps.length ?? 0) ? s.liveLosses : (s.meta?.steps ?? []).map((st) => st.loss);
@@ -123,6 +123,7 @@ function fit(canvas: HTMLCanvasElement): { c: CanvasRenderingContext2D; w: numbe
 // one pixel per (parameter, step), scaled up without smoothing; rebuilt when the data changes
 interface HeatCache {
   key: string;
+  params: unknown; // the table it was drawn from: a new params message redraws it
   image: HTMLCanvasElement | null;
 }
 
@@ -135,8 +136,9 @@ function drawHeat(canvas: HTMLCanvasElement, s: State, bg: string, cache: HeatCa
   const steps = s.meta?.steps.length ?? 0;
   if (!p || !steps || !p.names.length) return;
   const key = `${p.step.length}|${steps}|${s.heatmapMode}`;
-  if (key !== cache.key || !cache.image) {
+  if (key !== cache.key || cache.params !== p || !cache.image) {
     cache.key = key;
+    cache.params = p;
     const heatImage = (cache.image = document.createElement("canvas"));
     heatImage.width = steps;
     heatImage.height = p.names.length;

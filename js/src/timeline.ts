@@ -1,6 +1,7 @@
 // The event timeline of the shown step: the forward part (nodes built) and the backward
 // part (chain rules) shaded apart, the cursor, the selected node's events as diamonds.
-// Drag anywhere on it to scrub.
+// Drag anywhere on it to scrub; the wheel (while the widget has focus) zooms the lane down
+// to single events, a double-click shows the whole step again.
 
 import { el } from "./dom";
 import { sizeOf } from "./measure";
@@ -10,7 +11,14 @@ import { cachedTheme } from "./theme";
 
 const PAD_PX = 8;
 
-export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
+/** The window of events the lane shows: the zoom, or the whole step. */
+function windowOf(s: State): [number, number] {
+  const n = s.view ? s.view.numEvents - 1 : 0;
+  const [lo, hi] = s.lane ?? [0, n];
+  return [Math.max(0, Math.min(lo, n)), Math.max(1, Math.min(hi, n))];
+}
+
+export function createTimeline(a: Actions, update: (p: Partial<State>) => void, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
   const root = el("div", "mgd-timeline");
   const canvas = el("canvas");
   canvas.title = "drag to move through the step's events";
@@ -22,7 +30,8 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     if (!v) return null;
     const r = canvas.getBoundingClientRect();
     const f = (clientX - r.left - PAD_PX) / Math.max(1, r.width - 2 * PAD_PX);
-    return v.eventOffset + Math.round(Math.max(0, Math.min(1, f)) * (v.numEvents - 1));
+    const [lo, hi] = windowOf(last!);
+    return v.eventOffset + Math.round(lo + Math.max(0, Math.min(1, f)) * (hi - lo));
   };
   let dragging = false;
   canvas.addEventListener("pointerdown", (e) => {
@@ -40,6 +49,19 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     const t = dragging ? eventAt(e.clientX) : null;
     if (t !== null) a.seek(t);
   }, { signal });
+  canvas.addEventListener("wheel", (e) => {
+    const st = last;
+    if (!st?.view || (!st.focused && !e.ctrlKey)) return;
+    e.preventDefault();
+    const [lo, hi] = windowOf(st);
+    const r = canvas.getBoundingClientRect();
+    const f = Math.max(0, Math.min(1, (e.clientX - r.left - PAD_PX) / Math.max(1, r.width - 2 * PAD_PX)));
+    const at = lo + f * (hi - lo);
+    const span = Math.max(20, Math.min(st.view.numEvents - 1, (hi - lo) * Math.exp(e.deltaY * 0.002)));
+    const nlo = Math.max(0, Math.min(st.view.numEvents - 1 - span, at - f * span));
+    update({ lane: span >= st.view.numEvents - 1 ? null : [Math.round(nlo), Math.round(nlo + span)] });
+  }, { signal, passive: false });
+  canvas.addEventListener("dblclick", () => update({ lane: null }), { signal });
   const stop = () => (dragging = false);
   canvas.addEventListener("pointerup", stop, { signal });
   canvas.addEventListener("pointercancel", stop, { signal });
@@ -63,7 +85,12 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     const v = s.view;
     if (!v) return;
     const laneW = widthPx - 2 * PAD_PX;
-    const xOf = (event: number) => PAD_PX + (event / Math.max(1, v.numEvents - 1)) * laneW;
+    const [lo, hi] = windowOf(s);
+    const xOf = (event: number) => PAD_PX + ((event - lo) / Math.max(1, hi - lo)) * laneW;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(PAD_PX - 6, 0, laneW + 12, heightPx);
+    ctx.clip(); // a zoomed lane draws only its window
     const top = 14;
     const laneH = heightPx - top - 6;
     const split = xOf(v.nCreated);
@@ -77,10 +104,11 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     ctx.fillRect(PAD_PX, top, cx - PAD_PX, laneH);
     ctx.font = `10px ${th.font}`;
     ctx.fillStyle = th.text2;
-    ctx.fillText(`forward · ${fmtInt(v.nCreated)} built`, PAD_PX + 4, top - 3);
-    if (v.replay) {
-      ctx.fillText(`backward · ${fmtInt(v.replay.numVisits)} chain rules`, split + 4, top - 3);
-    } else ctx.fillText("no backward in this step", split + 4, top - 3);
+    if (lo < v.nCreated) ctx.fillText(`forward · ${fmtInt(v.nCreated)} built`, PAD_PX + 4, top - 3);
+    const bx = Math.max(PAD_PX, split) + 4;
+    if (hi >= v.nCreated && !s.lane) {
+      ctx.fillText(v.replay ? `backward · ${fmtInt(v.replay.numVisits)} chain rules` : "no backward in this step", bx, top - 3);
+    }
     // the selected node's events as ticks, breakpoint hits as diamonds, the first NaN/inf in red
     if (s.selected >= 0 && s.selected < v.numNodes) {
       ctx.fillStyle = th.select;
@@ -111,6 +139,13 @@ export function createTimeline(a: Actions, signal: AbortSignal): { root: HTMLEle
     ctx.lineTo(cx + 5, top - 6);
     ctx.lineTo(cx, top);
     ctx.fill();
+    ctx.restore();
+    if (s.lane) {
+      ctx.fillStyle = th.text2;
+      ctx.textAlign = "right";
+      ctx.fillText(`events ${fmtInt(lo)}–${fmtInt(hi)} (double-click: whole step)`, widthPx - PAD_PX, top - 3);
+      ctx.textAlign = "left";
+    }
   };
   return { root, draw };
 }

@@ -58,7 +58,7 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   graph = createGraphView(a, () => store.state, (p) => store.update(p), signal);
   const toolbar = createToolbar(a, signal);
   const inspector = createInspector(a, signal);
-  const timeline = createTimeline(a, signal);
+  const timeline = createTimeline(a, (p) => store.update(p), signal);
   const steps = createSteps(a, signal);
   const notice = el("div", "mgd-notice");
   const anomaly = el("div", "mgd-anomaly");
