@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { readBundle, readFixture } from "./fixtures";
+import type { TraceMeta } from "./protocol";
+import { StepLoader } from "./stepLoader";
+import type { StepView } from "./stepview";
+
+function meta(): TraceMeta {
+  const fx = readFixture("mlp");
+  const steps = fx.steps.map((s) => ({
+    index: s.index, loss: 0.5, has_backward: true, backward_completed: true, num_created: s.n_created,
+    num_visits: s.num_events - s.n_created - 1, num_events: s.num_events, kept: true,
+  }));
+  return { kind: "trace_meta", strings: fx.strings, steps, event_offsets: [0, steps[0].num_events, steps[0].num_events + steps[1].num_events], notices: [], error: null, recording: false };
+}
+
+function answer(loader: StepLoader, req: Record<string, unknown>) {
+  const step = readFixture("mlp").steps[req.step as number];
+  return loader.onStepData({ kind: "step_data", id: req.id as number, step: step.index, n_created: step.n_created, event_offset: step.event_offset, has_backward: true }, [readBundle(step.bundle)]);
+}
+
+describe("StepLoader", () => {
+  it("shows the step asked for last, keeps it, and prefetches its neighbour", () => {
+    const sent: Record<string, unknown>[] = [];
+    const shown: StepView[] = [];
+    const loader = new StepLoader((c) => sent.push(c), (v) => shown.push(v), () => {});
+    loader.setMeta(meta());
+    loader.want(0);
+    loader.want(1); // the user moved on before step 0 arrived
+    expect(sent.map((m) => m.step)).toEqual([0, 1]);
+    answer(loader, sent[0]); // late: cached, not shown
+    expect(shown).toEqual([]);
+    answer(loader, sent[1]);
+    expect(shown.map((v) => v.step)).toEqual([1]);
+    loader.want(0); // cached: shown at once, no message
+    expect(shown.map((v) => v.step)).toEqual([1, 0]);
+    expect(sent.length).toBe(2);
+  });
+
+  it("asks for a neighbour ahead of time and adopts it when it is wanted", () => {
+    const sent: Record<string, unknown>[] = [];
+    const shown: StepView[] = [];
+    const loader = new StepLoader((c) => sent.push(c), (v) => shown.push(v), () => {});
+    loader.setMeta(meta());
+    loader.want(0);
+    answer(loader, sent[0]);
+    expect(sent.map((m) => m.step)).toEqual([0, 1]); // the prefetch of step 1
+    loader.want(1); // adopts the prefetch in flight: no second request
+    expect(sent.length).toBe(2);
+    answer(loader, sent[1]);
+    expect(shown.map((v) => v.step)).toEqual([0, 1]);
+  });
+});
