@@ -35,7 +35,9 @@ export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, nod
       ctx.fillStyle = th.text;
       ctx.font = `10px ${th.mono}`;
       ctx.textAlign = "center";
-      ctx.fillText(clip(meta.strings.ops[v.g.op[node]] ?? "?", SIZE.opPx), x + r, y + h / 2 + 3.5);
+      const op = meta.strings.ops[v.g.op[node]] ?? "?";
+      ctx.font = `${op.length > 3 ? 8 : 10}px ${th.mono}`; // "tanh", "ReLU" still fit the circle
+      ctx.fillText(op.length > 5 ? `${op.slice(0, 4)}…` : op, x + r, y + h / 2 + 3);
       ctx.textAlign = "left";
     }
   }
