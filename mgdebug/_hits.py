@@ -125,7 +125,7 @@ def _backward_birth(trace: Trace, step: int, graph) -> dict | None:
         node = int(np.flatnonzero(bad_start)[0])
         return {"phase": "backward", "step": step, "event": int(trace._offsets[step] + graph.n_created),
                 "node": node, "what": f"{trace.describe(step, node)} started backward with grad "
-                f"{replay.start[node]!r} (accumulated in an earlier backward)"}  # fmt: skip
+                f"{float(replay.start[node])!r} (accumulated in an earlier backward)"}  # fmt: skip
     born = ~np.isfinite(replay.after) & np.isfinite(replay.before)
     if not born.any():
         return None

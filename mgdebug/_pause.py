@@ -9,11 +9,13 @@ handler:
   sends Continue, Step or Stop (the kernel's event loop stays free: docs/magic.md),
   or the timeout passes;
 - `PdbPause`: opens pdb in a frame holding `node`, `children` and `grads`;
-- no handler ("record" mode): hits are only noted in `trace.hits`.
+- no handler ("record" mode): hits are only noted in `trace.hits`, found when
+  each backward ends (see `deferred` below).
 """
 
 from __future__ import annotations
 
+import bdb
 import fnmatch
 import math
 import pdb
@@ -23,7 +25,7 @@ from bisect import bisect_right
 from typing import Any
 
 from ._graph import StepGraph
-from .breakpoints import Breakpoint, condition_holds, scope_matches
+from .breakpoints import _COMPARE, Breakpoint, condition_holds, scope_matches
 from .recorder import Recorder, TraceStopped
 
 
@@ -41,7 +43,20 @@ class LiveBreakpoints:
         self.stepping = False
         self.watch_forward = any(b.kind == "nonfinite" for b in breakpoints)
         self._forward_reported = False
-        recorder.before_chain_rule = self.before_chain_rule
+        self._hot_scopes: frozenset[int] = frozenset()  # scopes a spec may match
+        self._label_hit: dict[str, bool] = {}  # label -> does a label glob match it
+        self._may_match = self._compile()
+        self._order: list = []
+        # Record-only, nothing stops mid-backward, so the hits can be found when it
+        # ends, on the same live nodes: a node's grad is final from its visit on.
+        # Then the engine skips its per-node events, which alone cost ~10% of a
+        # recorded step (bench/breakpoint_bench.py). Callables may look at anything
+        # (and pdb/widget pauses must stop in time), so those check each node live.
+        self.deferred = pause is None and all(b.kind != "callable" for b in breakpoints)
+        if self.deferred:
+            recorder.backward_end = self._wrap_backward_end(recorder.backward_end)
+        else:
+            recorder.before_chain_rule = self._make_before_chain_rule()
         recorder.backward_begin = self._wrap_backward_begin(recorder.backward_begin)
         if self.watch_forward:
             recorder.value_created = self._wrap_value_created(recorder.value_created)
@@ -51,9 +66,30 @@ class LiveBreakpoints:
     def _wrap_backward_begin(self, inner):
         def backward_begin(root, order):
             inner(root, order)
-            self.recorder._step.visits_done = 0
+            self._hot_scopes = self._scopes_that_may_match()  # fixed during backward
+            if self.deferred:
+                self._order = order
+            else:
+                self.recorder._step.visits_done = 0
 
         return backward_begin
+
+    def _wrap_backward_end(self, inner):
+        def backward_end(root, completed):
+            s, trace = self.recorder._step, self.recorder.trace
+            first_event, step = trace.num_events + len(s.op) + s.uncounted, s.index
+            may_match, match = self._may_match, self._match
+            found = [(j, match(v)) for j, v in enumerate(self._order) if may_match(v)]
+            self._order = []
+            inner(root, completed)  # closes the step, keeping the chain rules that ran
+            ran = trace.steps[-1].num_visits
+            trace.hits.extend(
+                {"event": first_event + j, "reason": reason, "step": step}
+                for j, reason in found
+                if reason is not None and j < ran
+            )
+
+        return backward_end
 
     def _wrap_value_created(self, inner):
         def value_created(value, op, children, local_grads, scope):
@@ -67,16 +103,83 @@ class LiveBreakpoints:
 
         return value_created
 
-    def before_chain_rule(self, node) -> None:
-        s = self.recorder._step
-        reason = self._match(node)
-        if reason is None and self.stepping:
-            reason = f"stepped to {_name(node)}"
-        if reason is not None:
-            self._hit(node, reason, phase="backward")  # may raise TraceStopped
-        s.visits_done += 1  # counted once the chain rule may run, so a Stop leaves it out
+    def _make_before_chain_rule(self):
+        """The per-node listener, a closure: it runs once per node of every backward."""
+        recorder, may_match, match, hit = (
+            self.recorder, self._may_match, self._match, self._hit
+        )  # fmt: skip
+
+        def before_chain_rule(node) -> None:
+            s = recorder._step
+            reason = match(node) if may_match(node) else None
+            if reason is None and self.stepping:
+                reason = f"stepped to {_name(node)}"
+            if reason is not None:
+                hit(node, reason, phase="backward")  # may raise TraceStopped
+            s.visits_done += 1  # counted once the rule may run: a Stop leaves it out
+
+        return before_chain_rule
 
     # ------------------------------------------------------------------ matching
+    # This runs once per node of every backward, so a cheap filter that is False
+    # whenever no breakpoint can match (`_compile`) goes first; the exact `_match`,
+    # in the order the specs were given, runs only on the few nodes it lets through.
+    # Measured on the demo step in bench/breakpoint_bench.py.
+
+    def _compile(self):
+        """A test per node that is False whenever `_match` would find nothing."""
+        kinds = {b.kind for b in self.breakpoints}
+        if "callable" in kinds:
+            return lambda node: True  # only the callable can say
+        ops = frozenset(b.argument for b in self.breakpoints if b.kind == "op")
+        ids = frozenset(id(b.argument) for b in self.breakpoints if b.kind == "value")
+        conditions = tuple(
+            (field == "grad", use_abs, _COMPARE[op], number)
+            for use_abs, field, op, number in
+            (b.argument for b in self.breakpoints if b.kind == "condition")
+        )  # fmt: skip
+        nonfinite, labels = "nonfinite" in kinds, "label" in kinds
+        isfinite, label_hit, scope_id = math.isfinite, self._label_hit, self._scope_id
+        globs = [b.argument for b in self.breakpoints if b.kind == "label"]
+        owner = self
+
+        def may_match(node) -> bool:
+            if node._op in ops or (ids and id(node) in ids):
+                return True
+            for is_grad, use_abs, compare, number in conditions:
+                x = node.grad if is_grad else node.data
+                if compare(abs(x) if use_abs else x, number):
+                    return True
+            if nonfinite and not (isfinite(node.grad) and isfinite(node.data)):
+                return True
+            if labels:
+                label = node.label
+                hit = label_hit.get(label)
+                if hit is None:
+                    hit = any(fnmatch.fnmatchcase(label, g) for g in globs)
+                    label_hit[label] = hit
+                if hit:
+                    return True
+            return bool(owner._hot_scopes) and scope_id(node) in owner._hot_scopes
+
+        return may_match
+
+    def _scopes_that_may_match(self) -> frozenset[int]:
+        """Scope ids a scope spec matches, or a label glob as `dotted.scope.op` does."""
+        paths = [b.argument for b in self.breakpoints if b.kind == "scope"]
+        globs = [b.argument for b in self.breakpoints if b.kind == "label"]
+        if not paths and not globs:
+            return frozenset()
+        strings = self.recorder.trace.strings
+        hot = set()
+        for sid, scope in enumerate(strings.scopes.items):
+            if any(scope_matches(p, scope) for p in paths):
+                hot.add(sid)
+            dotted = ".".join(scope.split("/")[1:])
+            names = [f"{dotted}.{op}" for op in strings.ops.items] if dotted else []
+            if any(fnmatch.fnmatchcase(name, g) for g in globs for name in names):
+                hot.add(sid)
+        return frozenset(hot)
 
     def _match(self, node) -> str | None:
         for b in self.breakpoints:
@@ -106,13 +209,17 @@ class LiveBreakpoints:
         )
 
     def _scope_of(self, node) -> str:
+        return self.recorder.trace.strings.scopes[self._scope_id(node)]
+
+    def _scope_id(self, node) -> int:
+        """The node's scope id (0, top level, for nodes imported from earlier)."""
         s = self.recorder._step
         t = node._tag
         local = t - s.entity_base if t is not None else -1
         if not 0 <= local < len(s.op) or not s.scope_runs:
-            return ""
+            return 0
         i = bisect_right(s.scope_runs, (local, float("inf"))) - 1
-        return self.recorder.trace.strings.scopes[s.scope_runs[i][1]] if i >= 0 else ""
+        return s.scope_runs[i][1] if i >= 0 else 0
 
     # ------------------------------------------------------------------ hits
 
@@ -122,7 +229,8 @@ class LiveBreakpoints:
         if phase == "forward":
             event_in_step = len(s.op) - 1
         else:
-            event_in_step = len(s.op) + s.visits_done  # backward begin + visits done so far
+            # backward begins after every node built, then one event per chain rule
+            event_in_step = len(s.op) + s.uncounted + s.visits_done
         event = trace.num_events + event_in_step
         trace.hits.append({"event": event, "reason": reason, "step": s.index})
         if self.pause is None:
@@ -158,22 +266,28 @@ class WidgetPause:
 
     ACTIONS = ("continue", "step", "stop")
 
-    def __init__(self, viewer: Any, timeout_s: float):
+    def __init__(self, viewer: Any, timeout_s: float, on_timeout: str = "stop"):
         self.viewer = viewer
         self.timeout_s = timeout_s
+        self.on_timeout = on_timeout  # 'stop' the cell, or 'continue' (unattended notebooks)
         self._wake = threading.Event()
         self._action = "continue"
+        self._stopped = False  # a Stop (or Kernel Interrupt) came: no pause waits again
 
     def wait(self, info: dict, node) -> str:
         self._wake.clear()
+        if self._stopped:  # stopped while the body ran on to this breakpoint
+            return "stop"
         self.viewer.show_pause(info)
         try:
             if not self._wake.wait(self.timeout_s):
+                if self.on_timeout == "continue":
+                    return "continue"
                 raise BreakpointTimeout(
                     f"paused at '{info['reason']}' for {self.timeout_s:g} s without Continue; "
                     "the cell stops here and the trace keeps what ran (--timeout sets the wait)"
                 )
-            return self._action
+            return "stop" if self._stopped else self._action
         finally:
             self.viewer.show_pause({})
 
@@ -181,6 +295,7 @@ class WidgetPause:
         """Called from the kernel's thread when a viewer button is clicked."""
         if action not in self.ACTIONS:
             raise ValueError(f"unknown command {action!r}; expected one of {self.ACTIONS}")
+        self._stopped = self._stopped or action == "stop"  # set before the wake-up
         self._action = action
         self._wake.set()
 
@@ -195,12 +310,20 @@ class PdbPause:
     def wait(self, info: dict, node) -> str:
         print(f"mgdebug: {info['reason']} (step {info['step']}, event {info['event']})", file=self.stdout)
         print("  locals: node, children, grads; 'c' continues, 'q' stops", file=self.stdout)
-        children = node._prev  # noqa: F841 (for the user at the pdb prompt)
-        grads = [c.grad for c in node._prev]  # noqa: F841
         debugger = pdb.Pdb(stdin=self.stdin, stdout=self.stdout)
         debugger.use_rawinput = self.stdin is sys.stdin
+        # pdb stops in a frame of its own: 'q' raises BdbQuit at that frame's next line,
+        # which a try around a line of this frame does not catch (Python 3.11)
         try:
-            debugger.set_trace(sys._getframe())
-            return "continue"  # the line pdb stops at; 'c' moves past it
-        except pdb.bdb.BdbQuit:
+            _prompt(debugger, node)
+        except bdb.BdbQuit:
             return "stop"
+        return "continue"
+
+
+def _prompt(debugger: pdb.Pdb, node) -> None:
+    """The frame pdb stops in, with `node`, its `children` and their `grads` at hand."""
+    children = node._prev
+    grads = [c.grad for c in children]  # noqa: F841 (for the user at the pdb prompt)
+    debugger.set_trace(sys._getframe())
+    return None  # pdb stops on this line; 'c' goes on, 'q' raises BdbQuit

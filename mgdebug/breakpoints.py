@@ -57,6 +57,7 @@ def parse_spec(spec: Any) -> Breakpoint:
     if not isinstance(spec, str):
         raise BreakpointSpecError(
             f"a breakpoint is a spec string, a Value or a callable, got {type(spec).__name__}"
+            + _GRAMMAR
         )
     text = spec.strip()
     if not text:

@@ -121,6 +121,7 @@ class TracedCell:
             None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
         )
         self.stop_requested = threading.Event()
+        self.finished = False  # the body ran (or failed); buttons have nothing left to do
 
     # ------------------------------------------------------------------ both paths
 
@@ -162,6 +163,7 @@ class TracedCell:
         return None
 
     def finish(self) -> None:
+        self.finished = True
         self.ip.user_ns[self.options.name] = self.trace
         if self.options.save:
             self.trace.save(self.options.save)
@@ -175,12 +177,15 @@ class TracedCell:
 
     def _on_command(self, action: str) -> None:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
-        if action == "stop":
+        if action == "stop" and not self.finished:
             self.stop_requested.set()  # stops a running body at its next op
-        if self.pause is not None and self.trace.pending is not None:
+            if self.pause is not None:
+                self.pause.command("stop")  # wakes a paused body; no later pause waits
+        elif self.pause is not None and self.trace.pending is not None:
             self.pause.command(action)  # wakes a paused body
-        elif action != "stop":
-            raise ValueError(f"nothing is paused; {action!r} has no effect")
+        else:
+            done = " (the cell has finished)" if self.finished else ""
+            raise ValueError(f"nothing is paused; {action!r} has no effect{done}")
 
     # ------------------------------------------------------------------ the two ways to run
 
@@ -224,8 +229,11 @@ class TracedCell:
                 await asyncio.wait([done], timeout=_WAKE_INTERVAL_S)
             return done.result()
         except asyncio.CancelledError:
-            # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op
+            # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op,
+            # or at once if it is paused at a breakpoint (else join waits out the timeout)
             self.stop_requested.set()
+            if self.pause is not None:
+                self.pause.command("stop")
             worker.join()
             raise TraceStopped(
                 "traced cell interrupted; the trace keeps what ran"
