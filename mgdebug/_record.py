@@ -30,7 +30,8 @@ def record(
     max_nodes: nodes kept in full over all steps; past it, steps keep their
         summaries (loss, parameters) and the latest step stays in full.
     keep_every: keep every k-th step in full (0, k, 2k, ...), others as summaries.
-    source: remember the file and line that built each node (slower, ~1 us a node).
+    source: remember the file and line that built each node (~4 us a node, about
+        doubling a step: docs/benchmarks.md).
     break_on: breakpoint specs (docs/breakpoints.md): a spec string, a Value, a
         callable, or a list of them.
     on_break: "record" notes each hit in `trace.hits` and goes on; "pdb" opens

@@ -84,6 +84,7 @@ def demo_trace():
 
 def test_a_times_b_plus_a_records_four_nodes_their_edges_and_the_visit_order():
     with mgdebug.record() as trace:
+        assert trace.recording
         a = Value(2.0, label="a")
         b = Value(3.0, label="b")
         c = a * b + a
@@ -115,6 +116,46 @@ def test_a_times_b_plus_a_records_four_nodes_their_edges_and_the_visit_order():
     )  # source is off by default
     assert [g.entity_of(i) for i in range(4)] == [g.entity_base + i for i in range(4)]
     assert not trace.recording and trace.error is None and trace.notices == []
+
+
+COLUMNS = {  # docs/trace-format.md: name -> (dtype, length in n, E, V, S or n_created)
+    "op": ("<u2", "n"),
+    "scope": ("<u4", "n"),
+    "label": ("<u4", "n"),
+    "data": ("<f8", "n"),
+    "child_ptr": ("<i4", "n+1"),
+    "child": ("<i4", "E"),
+    "local": ("<f8", "E"),
+    "imported": ("<i8", "n-n_created"),
+    "visits": ("<i4", "V"),
+    "start_id": ("<i4", "S"),
+    "start_grad": ("<f8", "S"),
+    "src_file": ("<u4", "n_created"),
+    "src_line": ("<u4", "n_created"),
+}
+
+
+def test_a_step_graph_has_exactly_the_documented_columns():
+    w = Value(0.5)
+    w.grad = 0.25  # held from before backward: a second start grad
+    with mgdebug.record(source=True) as trace:
+        (w * Value(2.0) + w).tanh().backward()
+    g = trace.graph(0)
+    sizes = {
+        "n": g.num_nodes,
+        "n+1": g.num_nodes + 1,
+        "E": g.num_edges,
+        "V": trace.steps[0].num_visits,
+        "S": 2,  # the seed, and w's grad from before
+        "n-n_created": 1,
+        "n_created": g.n_created,
+    }
+    assert set(g.columns) == set(COLUMNS)
+    for name, (dtype, size) in COLUMNS.items():
+        column = g.columns[name]
+        assert column.dtype == np.dtype(dtype), name
+        assert column.shape == (sizes[size],), name
+    assert g.num_nodes * 40 < g.nbytes() < g.num_nodes * 100
 
 
 def test_x_times_x_keeps_two_edges_to_x():
@@ -489,6 +530,25 @@ def test_a_failing_backward_keeps_only_the_chain_rules_that_ran():
     assert w.grad == 0.0 and x.grad != 0.0
 
 
+def test_when_no_count_of_visits_explains_the_live_grads_the_closest_is_kept_with_a_notice():
+    class MessUpThenFail:  # like an interrupt between the two edges of one chain rule
+        def before_chain_rule(self, node):
+            if node is w:
+                y.grad = 5.0
+                raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        with mgdebug.record() as trace:
+            x, w = Value(2.0), Value(3.0)
+            y = x * w  # visits: y, w, x
+            with micrograd.listen(MessUpThenFail()):
+                y.backward()
+    assert trace.steps[0].num_visits == 1  # after y's rule only y's grad disagrees
+    assert len(trace.notices) == 1 and "inside a chain rule" in trace.notices[0]
+    final = trace.state_at(trace.num_events - 1)
+    assert (final.grad_of(x), final.grad_of(w), final.grad_of(y)) == (3.0, 2.0, 1.0)
+
+
 def test_a_backward_that_fails_at_the_first_node_keeps_none():
     with pytest.raises(RuntimeError):
         with mgdebug.record() as trace:
@@ -515,10 +575,15 @@ def test_values_built_by_a_plain_thread_meanwhile_are_not_recorded():
         worker = threading.Thread(target=other)
         worker.start()
         worker.join()
+        assert built[0]._tag is None  # never announced
         b = a + 1.0
-    assert trace.steps[0].num_created == 3
-    assert built[0]._tag is None
-    assert b._tag is not None
+        c = b * built[0]  # used here, it is imported like a Value from before
+        c.backward()
+    s, g = trace.steps[0], trace.graph(0)
+    assert s.num_created == 4  # a, the constant 1.0, b, c
+    assert g.num_nodes == 4 + 3  # the thread's product and its two leaves, imported
+    final = trace.state_at(trace.num_events - 1)
+    assert final.grad_of(built[0]) == built[0].grad == 2.0
 
 
 def test_values_built_in_asyncio_to_thread_are_recorded():
