@@ -79,9 +79,8 @@ class JupyterServer:
 
 def open_lab_notebook(page, server: JupyterServer, name: str) -> None:
     """Open `name` in JupyterLab and wait until its kernel says Idle (Run All needs that)."""
-    page.goto(f"{server.url}/lab/tree/{name}")
+    page.goto(f"{server.url}/lab/tree/{name}?reset")  # a fresh workspace: no tabs from earlier tests
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.get_by_text("Idle", exact=False).first.wait_for(timeout=60_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-StatusBar-TextItem, .jp-StatusBar-GroupItem')]"
         ".some(e => /\\| Idle/.test(e.textContent))",
@@ -105,9 +104,13 @@ def open_notebook7(page, server: JupyterServer, name: str) -> None:
 
 
 def screenshot(page, name: str, locator=None) -> Path:
+    """Save a PNG in test-artifacts/; with MGDEBUG_UPDATE_SCREENSHOTS=1 also in docs/images/."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     (locator or page).screenshot(path=str(path))
+    if os.environ.get("MGDEBUG_UPDATE_SCREENSHOTS") == "1":
+        (REPO / "docs/images").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, REPO / "docs/images" / path.name)
     return path
 
 
