@@ -177,9 +177,9 @@ class Value:
             for v in order:
                 v._backward()
             return
-        _events.backward_begin(self, order)
         completed = False
         try:
+            _events.backward_begin(self, order)
             if _events.wants_chain_rule_events():
                 for v in order:
                     _events.before_chain_rule(v)

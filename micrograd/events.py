@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # How many listen() blocks are open right now, in any thread. The engine reads
 # only this int on its fast path, so with nobody listening an op pays one check.
@@ -39,10 +39,16 @@ class _Attached:
     backward_end: Any
 
 
-_attached: ContextVar[tuple[_Attached, ...]] = ContextVar(
-    "micrograd_listeners", default=()
-)
-_scope: ContextVar[str] = ContextVar("micrograd_scope", default="")
+class _Context(NamedTuple):
+    """What the engine reads in one ContextVar lookup: listeners, their creation hooks, scope."""
+
+    attached: tuple[_Attached, ...]
+    on_created: tuple[Any, ...]  # the value_created methods among `attached`
+    scope: str
+
+
+_context: ContextVar[_Context] = ContextVar("micrograd_events", default=_Context((), (), ""))
+_NAMES = ("value_created", "backward_begin", "before_chain_rule", "after_chain_rule", "backward_end")
 
 
 @contextmanager
@@ -53,64 +59,65 @@ def listen(listener: Any, *, exclusive: bool = False) -> Iterator[Any]:
     the block ends (a recorder nested in another uses this).
     """
     global active
-    names = (
-        "value_created",
-        "backward_begin",
-        "before_chain_rule",
-        "after_chain_rule",
-        "backward_end",
-    )
-    if not any(callable(getattr(listener, name, None)) for name in names):
+    methods = [getattr(listener, name, None) for name in _NAMES]
+    methods = [m if callable(m) else None for m in methods]
+    if not any(methods):
         raise TypeError(
-            f"listen() needs an object with at least one of the methods {names}; "
+            f"listen() needs an object with at least one of the methods {_NAMES}; "
             f"got {type(listener).__name__}"
         )
-    methods = [getattr(listener, name, None) for name in names]
-    entry = _Attached(listener, *(m if callable(m) else None for m in methods))
-    outer = () if exclusive else _attached.get()
-    token = _attached.set(outer + (entry,))
+    ctx = _context.get()
+    attached = (() if exclusive else ctx.attached) + (_Attached(listener, *methods),)
+    on_created = tuple(e.value_created for e in attached if e.value_created)
+    token = _context.set(_Context(attached, on_created, ctx.scope))
     active += 1
     try:
         yield listener
     finally:
         active -= 1
-        _attached.reset(token)
+        _context.reset(token)
 
 
 def listeners() -> tuple[Any, ...]:
     """The listeners attached in the current context, outermost first."""
-    return tuple(entry.listener for entry in _attached.get())
+    return tuple(entry.listener for entry in _context.get().attached)
 
 
 def wants_chain_rule_events() -> bool:
     """True when some listener here asked for per-node backward events."""
-    return any(
-        e.before_chain_rule or e.after_chain_rule for e in _attached.get()
-    )
+    return any(e.before_chain_rule or e.after_chain_rule for e in _context.get().attached)
 
 
 # ----------------------------------------------------------------------------- scopes
 
 
-@contextmanager
-def scope(name: str) -> Iterator[str]:
-    """Group the Values created inside the block under `name` (nested with '/')."""
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(
-            f"scope name must be a non-empty string without '/', got {name!r}"
-        )
-    outer = _scope.get()
-    path = f"{outer}/{name}" if outer else name
-    token = _scope.set(path)
-    try:
-        yield path
-    finally:
-        _scope.reset(token)
+class scope:
+    """Group the Values created inside the block under `name` (nested with '/').
+
+    A class rather than a generator-based context manager: nn modules enter one
+    per neuron call while a listener is attached, so its cost shows.
+    """
+
+    __slots__ = ("name", "_token")
+
+    def __init__(self, name: str):
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"scope name must be a non-empty string without '/', got {name!r}")
+        self.name = name
+
+    def __enter__(self) -> str:
+        ctx = _context.get()
+        path = f"{ctx.scope}/{self.name}" if ctx.scope else self.name
+        self._token = _context.set(ctx._replace(scope=path))
+        return path
+
+    def __exit__(self, *exc_info) -> None:
+        _context.reset(self._token)
 
 
 def current_scope() -> str:
     """The scope path Values are created under right now ('' at top level)."""
-    return _scope.get()
+    return _context.get().scope
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -118,31 +125,30 @@ def current_scope() -> str:
 
 
 def created(value, op, children, local_grads) -> None:
-    path = _scope.get()
-    for e in _attached.get():
-        if e.value_created:
-            e.value_created(value, op, children, local_grads, path)
+    ctx = _context.get()
+    for value_created in ctx.on_created:
+        value_created(value, op, children, local_grads, ctx.scope)
 
 
 def backward_begin(root, order) -> None:
-    for e in _attached.get():
+    for e in _context.get().attached:
         if e.backward_begin:
             e.backward_begin(root, order)
 
 
 def before_chain_rule(node) -> None:
-    for e in _attached.get():
+    for e in _context.get().attached:
         if e.before_chain_rule:
             e.before_chain_rule(node)
 
 
 def after_chain_rule(node, contributions) -> None:
-    for e in _attached.get():
+    for e in _context.get().attached:
         if e.after_chain_rule:
             e.after_chain_rule(node, contributions)
 
 
 def backward_end(root, completed) -> None:
-    for e in _attached.get():
+    for e in _context.get().attached:
         if e.backward_end:
             e.backward_end(root, completed)
