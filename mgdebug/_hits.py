@@ -31,7 +31,10 @@ def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
             mask = _node_mask(trace, graph, grad_at_visit, b)
             if mask is None:
                 continue
-            for j in np.flatnonzero(mask[visits]):
+            found = np.flatnonzero(mask[visits])
+            if b.kind == "nonfinite":
+                found = found[:1]  # its birth in this backward, as live mode pauses once
+            for j in found:
                 hits.append({"event": int(first_event + j), "step": step,
                              "node": int(visits[j]), "spec": b.text})  # fmt: skip
     hits.sort(key=lambda h: h["event"])
@@ -63,7 +66,7 @@ def _node_mask(trace: Trace, graph, grad: np.ndarray, b: Breakpoint) -> np.ndarr
         x = graph.data if field == "value" else grad
         return _COMPARE[op](np.abs(x) if use_abs else x, number)
     if b.kind == "nonfinite":
-        return ~np.isfinite(graph.data) | ~np.isfinite(grad)
+        return ~np.isfinite(grad)
     if b.kind == "value":
         node = graph.node_of_entity(b.argument._tag) if b.argument._tag is not None else None
         mask = np.zeros(graph.num_nodes, dtype=bool)

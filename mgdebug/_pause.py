@@ -150,7 +150,7 @@ class LiveBreakpoints:
                 x = node.grad if is_grad else node.data
                 if compare(abs(x) if use_abs else x, number):
                     return True
-            if nonfinite and not (isfinite(node.grad) and isfinite(node.data)):
+            if nonfinite and not isfinite(node.grad):
                 return True
             if labels:
                 label = node.label
@@ -196,7 +196,13 @@ class LiveBreakpoints:
         if kind == "condition":
             return condition_holds(b.argument, node.data, node.grad)
         if kind == "nonfinite":
-            return not (math.isfinite(node.grad) and math.isfinite(node.data))
+            # backward: only the first node per step whose grad is not finite (its birth);
+            # every node after it inherits the nan, and pausing at each would tell nothing
+            s = self.recorder._step
+            if math.isfinite(node.grad) or s.nonfinite_seen:
+                return False
+            s.nonfinite_seen = True
+            return True
         if kind == "callable":
             return bool(b.argument(node))
         scope = self._scope_of(node)

@@ -81,6 +81,7 @@ class _StepBuffer:
         self.uncounted = 0  # nodes built after the step overflowed
         self.num_visits = 0
         self.visits_done = None  # counted only when live breakpoints watch each chain rule
+        self.nonfinite_seen = False  # a `nonfinite` breakpoint already hit in this backward
 
     def size(self) -> int:
         return len(self.op) + len(self.imp_op)
