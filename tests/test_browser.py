@@ -227,6 +227,7 @@ def test_lab_live_breakpoint_step_and_continue(server, page):
         "sel => /stepped to/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
         arg=VIEWER,
     )
+    wait_for_readout(viewer, paused_at + 1)  # the grown step reloads after the reason changes
     assert readout_event(viewer) == paused_at + 1
     cont.click()
     page.get_by_text(f"after {reference.state_at(reference.num_events - 1).grad_of('a')}").wait_for(timeout=60_000)

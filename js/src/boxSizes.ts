@@ -1,21 +1,25 @@
 // The sizes of the boxes the layout places and the renderer draws, in world pixels.
+//
+// A node is a small card (label / data / grad on three lines) rather than micrograd's
+// one-row record: a graph is many levels wide and few boxes tall, so narrow cards let a
+// whole small graph fit the canvas with its numbers still readable (graphView.fitCamera).
 
 export interface ViewOptions {
-  showOps: boolean; // op nodes drawn as circles beside their value box (micrograd's picture)
+  showOps: boolean; // op nodes drawn as circles on their value card's left edge (micrograd's picture)
 }
 
 export const SIZE = {
-  opPx: 22, // op circle diameter
-  recordWPx: 248, // label | data | grad
-  nodeHPx: 24,
+  opPx: 20, // op circle diameter; its centre sits on the card's left edge
+  recordWPx: 108, // label / data / grad
+  nodeHPx: 46,
   groupWPx: 196,
   groupHPx: 42,
   headerPx: 20, // title bar of an open group
   padPx: 10,
-  layerGapPx: 44,
-  rowGapPx: 10,
+  layerGapPx: 30,
+  rowGapPx: 8,
 };
 
 export function nodeWidth(opts: ViewOptions): number {
-  return SIZE.recordWPx + (opts.showOps ? SIZE.opPx + 10 : 0);
+  return SIZE.recordWPx + (opts.showOps ? SIZE.opPx / 2 : 0);
 }

@@ -21,7 +21,10 @@ export interface Controller {
   dispose(): void;
 }
 
-export function createController(model: Model, store: Store, layout: LayoutClient, viewSize: () => { widthPx: number; heightPx: number }): Controller {
+export function createController(
+  model: Model, store: Store, layout: LayoutClient, viewSize: () => { widthPx: number; heightPx: number },
+  mark: (name: string, detail?: Record<string, number | string | boolean>) => void = () => {},
+): Controller {
   const s = store.state;
   const update = (p: Partial<State>) => store.update(p);
   let nextId = 1;
@@ -62,7 +65,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
     return Math.max(0, lo);
   };
   const loader = new StepLoader(
-    (content) => model.send(content),
+    (content) => (mark("step-request", { step: Number(content.step), id: Number(content.id) }), model.send(content)),
     (view) => showView(view),
     (message) => update({ loading: "", notice: message }),
   );
@@ -202,6 +205,7 @@ export function createController(model: Model, store: Store, layout: LayoutClien
 
   function showView(view: StepView) {
     if (!s.meta) return;
+    mark("view", { step: view.step });
     const trait = model.get("cursor");
     const inStep = (t: number | null) => t !== null && t >= view.eventOffset && t < view.eventOffset + view.numEvents;
     const cursor = inStep(pendingCursor) ? pendingCursor! : inStep(trait) ? trait : view.eventOffset + view.numEvents - 1;
@@ -234,9 +238,14 @@ export function createController(model: Model, store: Store, layout: LayoutClien
       const msg = parseKernelMsg(content);
       if (!msg) return;
       if (msg.kind === "trace_meta") onMeta(msg);
-      else if (msg.kind === "step_data") loader.onStepData(msg, buffers);
+      else if (msg.kind === "step_data") {
+        mark("step-data", { step: msg.step, id: msg.id, bytes: buffers?.[0]?.byteLength ?? 0 });
+        loader.onStepData(msg, buffers);
+      }
       else if (msg.kind === "params") onParams(msg, buffers);
-      else if (msg.kind === "hits") update({ hits: msg.hits.filter((h) => typeof h.event === "number") });
+      else if (msg.kind === "hits") {
+        update({ hits: msg.hits.filter((h) => typeof h.event === "number"), liveHits: msg.live.filter((h) => typeof h.event === "number") });
+      }
       else if (msg.kind === "anomaly") update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
       else if (msg.kind === "progress") {
         update({ liveLosses: [...s.liveLosses, ...msg.losses], status: { ...s.status, steps: msg.steps, nodes: msg.nodes } });
@@ -245,7 +254,10 @@ export function createController(model: Model, store: Store, layout: LayoutClien
         else update({ notice: msg.message });
       }
     },
-    onLayout: view.onLayout,
+    onLayout(ans) {
+      mark("layout", { ms: ans.result.ms, units: ans.result.layout.unit.length });
+      view.onLayout(ans);
+    },
     onTrait(name) {
       if (name === "cursor") {
         const t = model.get("cursor");

@@ -17,16 +17,28 @@ export interface GraphPart {
   size: () => { widthPx: number; heightPx: number };
 }
 
+const SMALL_NODES = 300; // "a small graph": opens fully expanded (layout.defaultExpanded)
+const READABLE_SCALE = 0.66; // node text (10.5-11 px in world units) stays >= 7 px on screen
+const MARGIN_PX = 16;
+
+function fitScale(l: ViewLayout, widthPx: number, heightPx: number): number {
+  return Math.min(1.25, (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width), (heightPx - 2 * MARGIN_PX) / Math.max(1, l.height));
+}
+
+/** A small graph whose whole picture fits the view with every number readable. */
+export function fitsReadably(l: ViewLayout, widthPx: number, heightPx: number): boolean {
+  return l.slotOfNode.length < SMALL_NODES && fitScale(l, widthPx, heightPx) >= READABLE_SCALE;
+}
+
 /**
  * The camera that shows the whole layout in a `widthPx` x `heightPx` view. A small graph
- * is never shrunk past reading size: then the loss end (right) stays in view.
+ * is never shrunk past reading size: if it does not fit, the loss end (right) stays in view.
  */
 export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Camera {
-  const margin = 24;
-  const fit = Math.min(1.2, (widthPx - 2 * margin) / Math.max(1, l.width), (heightPx - 2 * margin) / Math.max(1, l.height));
-  const readable = l.slotOfNode.length < 300 ? 0.85 : MIN_SCALE; // a small graph, not few boxes
-  const scale = Math.max(MIN_SCALE, readable, fit);
-  const x = scale > fit && l.width * scale > widthPx ? l.width + margin / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
+  const fit = fitScale(l, widthPx, heightPx);
+  const small = l.slotOfNode.length < SMALL_NODES;
+  const scale = Math.max(MIN_SCALE, small ? Math.max(READABLE_SCALE, fit) : fit);
+  const x = scale > fit && l.width * scale > widthPx ? l.width + MARGIN_PX / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
   return { scale, x, y: l.height / 2 - heightPx / 2 / scale };
 }
 
@@ -34,6 +46,11 @@ export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Cam
 export function centerCamera(l: ViewLayout, i: number, cam: Camera, widthPx: number, heightPx: number): Camera {
   const scale = Math.max(cam.scale, 0.8);
   return { scale, x: l.x[i] + l.w[i] / 2 - widthPx / 2 / scale, y: l.y[i] + l.h[i] / 2 - heightPx / 2 / scale };
+}
+
+/** Show box `i`: the whole small graph when it fits readably (the node stays in context), else centre it. */
+export function showCamera(l: ViewLayout, i: number, cam: Camera, widthPx: number, heightPx: number): Camera {
+  return fitsReadably(l, widthPx, heightPx) ? fitCamera(l, widthPx, heightPx) : centerCamera(l, i, cam, widthPx, heightPx);
 }
 
 /** The box under a point (world coordinates): nodes and closed groups first, then frame headers. */

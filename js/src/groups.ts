@@ -110,6 +110,9 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
   const stack = [0];
   const stackPrefix: number[] = [];
   const stackSeen: Set<number>[] = [new Set()]; // child scopes each open group has had
+  // merged: how often the walk entered each group, and in which entry each node came
+  const entries: number[] = [];
+  const nodeEntry = new Int32Array(n);
   for (let i = 0; i < g.nCreated; i++) {
     const pre = scopePrefixes[g.scope[i]] ?? new Int32Array(0);
     let d = 0;
@@ -130,13 +133,38 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
         if (!opts.bySample) merged.set(pre[d], gid);
       }
       stackSeen[d].add(pre[d]);
+      entries[gid] = (entries[gid] ?? 0) + 1;
       stack.push(gid);
       stackPrefix.push(pre[d]);
       stackSeen.push(new Set());
     }
     const top = stack[stack.length - 1];
     nodeGroup[i] = top;
+    nodeEntry[i] = (entries[top] ?? 1) - 1;
     kids[top].push(i);
+  }
+
+  // 2b. merged: a scope entered many times (once per sample) holding only nodes gets one
+  // box per call inside it, so the samples stay a dimension one can open (laid out as a grid)
+  if (!opts.bySample) {
+    const numMerged = parent.length;
+    for (let gid = 1; gid < numMerged; gid++) {
+      const list = kids[gid];
+      if (kind[gid] !== Kind.Scope || (entries[gid] ?? 0) < BUNDLE_MIN || list.some((u) => u >= n)) continue;
+      const out: number[] = [];
+      let call = -1;
+      let last = -1;
+      for (const u of list) {
+        if (nodeEntry[u] !== last) {
+          last = nodeEntry[u];
+          call = newGroup(gid, Kind.Scope, `call ${out.length}`, `${path[gid]} · call ${out.length}`);
+          out.push(n + call);
+        }
+        nodeGroup[u] = call;
+        kids[call].push(u);
+      }
+      kids[gid] = out;
+    }
   }
 
   // 3. box long runs of loose nodes that sit beside groups, then bundle repeated instances
@@ -150,7 +178,11 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
       let b = a;
       while (b < list.length && list[b] < n) b++;
       if (b - a >= RUN_MIN && b - a < list.length) {
-        const run = newGroup(gid, Kind.Run, gid === 0 ? "top level" : "ops", path[gid] || "(top level)");
+        // name a top-level run by where it sits: "before MLP" (inputs), "after MLP" (the loss)
+        const next = b < list.length && list[b] >= n ? name[list[b] - n] : "";
+        const prev = a > 0 && list[a - 1] >= n ? name[list[a - 1] - n] : "";
+        const where = next ? `before ${next}` : prev ? `after ${prev}` : "top level";
+        const run = newGroup(gid, Kind.Run, gid === 0 ? where : "ops", path[gid] || "(top level)");
         for (let k = a; k < b; k++) nodeGroup[list[k]] = run;
         kids[run] = list.slice(a, b);
         out.push(n + run);

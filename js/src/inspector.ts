@@ -12,15 +12,23 @@ const MAX_ROWS = 40; // inputs or consumers listed before "… N more"
 export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
   const root = el("div", "mgd-inspector");
   // one listener for every node link (rows are rebuilt as the cursor moves)
+  let breakpoints: string[] = [];
   root.addEventListener("click", (e) => {
-    const node = (e.target as HTMLElement).closest?.("[data-node]")?.getAttribute("data-node");
+    const target = e.target as HTMLElement;
+    const spec = target.closest?.("[data-spec]")?.getAttribute("data-spec");
+    if (spec != null) {
+      // a second click removes it; the kernel answers the trait change with `hits`
+      return a.setBreakpoints(breakpoints.includes(spec) ? breakpoints.filter((b) => b !== spec) : [...breakpoints, spec]);
+    }
+    const node = target.closest?.("[data-node]")?.getAttribute("data-node");
     if (node != null) a.select(Number(node));
   }, { signal });
   let lastKey = "";
   const draw = (s: State) => {
     // rebuild only when what is shown changed: the node, the cursor, the step
     const v = s.view;
-    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}`;
+    breakpoints = s.breakpoints;
+    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}|${s.breakpoints.join(",")}|${s.hits.length}`;
     if (key === lastKey) return;
     lastKey = key;
     if (!v || !s.meta) return root.replaceChildren(el("div", "mgd-muted", s.loading || "no step loaded"));
@@ -54,6 +62,7 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
   const r = v.replay;
   const out: HTMLElement[] = [];
   out.push(el("div", "mgd-title", nodeName(s, v, node)));
+  out.push(breakRow(s, v, node));
   if (atCursor) out.push(el("div", "mgd-muted", "the node at the cursor (click a node to pin one)"));
   const imported = node >= v.nCreated;
   out.push(row("node", imported ? `#${node}, from before this step` : `#${node}, built at t = ${fmtInt(node)}`));
@@ -126,4 +135,37 @@ function groupRows(s: State, gid: number): HTMLElement[] {
   out.push(row("nodes", fmtCount(t.nodeCount[gid])));
   out.push(el("div", "mgd-muted", "double-click the box to open or close it"));
   return out;
+}
+
+/**
+ * The breakpoint spec (docs/breakpoints.md) that names `node` most narrowly: its label;
+ * else its scope as a dotted name plus its op (`layers.1.neurons.3.tanh`: that neuron's
+ * tanh in every sample); else its whole scope (ops like `+` are not names in the grammar);
+ * else `op:NAME`. Null for an unlabelled leaf at the top level: nothing names it alone.
+ */
+export function breakSpecOf(label: string, scope: string, op: string): string | null {
+  const nameOk = (t: string) => /^[\w.-]+$/.test(t); // no glob characters: matches itself only
+  if (label && nameOk(label)) return label;
+  const dotted = scope.split("/").slice(1).join(".");
+  if (dotted && /^\w+$/.test(op) && nameOk(dotted)) return `${dotted}.${op}`;
+  if (scope) return `scope:${scope}`;
+  return op ? `op:${op}` : null;
+}
+
+function breakRow(s: State, v: StepView, node: number): HTMLElement {
+  const strings = s.meta!.strings;
+  const spec = breakSpecOf(strings.labels[v.g.label[node]] ?? "", strings.scopes[v.g.scope[node]] ?? "", strings.ops[v.g.op[node]] ?? "");
+  const r = el("div", "mgd-break");
+  if (!spec) {
+    r.append(el("span", "mgd-muted", "no breakpoint spec names this node"));
+    return r;
+  }
+  const on = s.breakpoints.includes(spec);
+  const b = el("button", `mgd-btn mgd-mini${on ? " mgd-on" : ""}`, on ? "◆ remove breakpoint" : "◇ break here");
+  b.type = "button";
+  b.dataset.spec = spec;
+  b.title = on ? `remove the breakpoint ${spec}` : `add the breakpoint ${spec}: the timeline marks every chain rule it stops at`;
+  const n = on ? s.hits.filter((h) => h.spec === spec).length : 0;
+  r.append(b, el("span", "mgd-spec", on ? `${spec} · ${fmtInt(n)} hit${n === 1 ? "" : "s"}` : spec));
+  return r;
 }

@@ -62,6 +62,22 @@ describe("groups", () => {
     expect(t.path.filter((p, i) => p === "MLP" && t.kind[i] === Kind.Scope).length).toBe(1);
   });
 
+  it("merged by scope path, keeps each call as an openable box inside the leaf scope", () => {
+    const g = synthetic(8, 3);
+    const t = buildGroups(g, { bySample: false });
+    const l0 = t.path.indexOf("M/l0");
+    const kids = Array.from(t.units.slice(t.unitPtr[l0], t.unitPtr[l0 + 1]));
+    expect(kids.map((u) => t.name[u - t.numNodes])).toEqual(Array.from({ length: 8 }, (_, k) => `call ${k}`));
+    expect(kids.every((u) => t.nodeCount[u - t.numNodes] === 6)).toBe(true);
+    const open = new Uint8Array(t.numGroups).fill(1);
+    expect(overlaps(compose(g, t, open))).toEqual([]);
+  });
+
+  it("names top-level runs by the group beside them", () => {
+    const t = buildGroups(synthetic(8, 3), { bySample: true });
+    expect(t.name.filter((_, i) => t.kind[i] === Kind.Run).every((nm) => /^(before|after) |^top level$/.test(nm))).toBe(true);
+  });
+
   it("bundles many consecutive calls of one scope into one box", () => {
     const g = synthetic(8, 3);
     const t = buildGroups(g, { bySample: true });

@@ -91,7 +91,9 @@ export class Composer {
     const b = new Int32Array(a.length);
     for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++) (a[k - e.ptr[gid]] = index.get(e.src[k])!), (b[k - e.ptr[gid]] = index.get(e.dst[k])!);
     // the calls in a bundle are alike and side by side: a grid reads better than one tall column
-    const out = t.kind[gid] === Kind.Bundle ? layoutGrid(w, h) : layoutLevel(w, h, a, b);
+    // so are the calls inside a merged scope: boxes with no edges between them
+    const alike = t.kind[gid] === Kind.Bundle || (a.length === 0 && order.length >= 4 && order.every((u) => u >= t.numNodes));
+    const out = alike ? layoutGrid(w, h) : layoutLevel(w, h, a, b);
     const lv = { units: Int32Array.from(order), x: out.x, y: out.y, w, h, width: out.width, height: out.height };
     this.cache.set(gid, lv);
     return lv;

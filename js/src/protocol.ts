@@ -58,11 +58,18 @@ export interface Hit {
   spec: string;
 }
 
+/** Where the recording actually paused live (a breakpoint, a step, a non-finite value). */
+export interface LiveHit {
+  event: number;
+  reason: string;
+  step: number;
+}
+
 export interface HitsMsg {
   kind: "hits";
   id: number | null; // null when sent because the `breakpoints` trait changed
   hits: Hit[];
-  live: { event: number; reason: string; step: number }[];
+  live: LiveHit[];
 }
 
 /** Where the first NaN/inf was born; non-finite numbers arrive as strings. */

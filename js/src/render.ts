@@ -60,7 +60,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
   const S = unit.length;
   const n = view.numNodes;
   const seen = (i: number) => x[i] < x1 && x[i] + w[i] > x0 && y[i] < y1 && y[i] + h[i] > y0;
-  const text = k > 0.35;
+  const text = k > 0.45; // below this, 11 px text is a smudge
   const tiny = k * SIZE.nodeHPx < 4; // a node is a few pixels: a coloured dot says it all
   const px = 1 / k; // one screen pixel in world units
 

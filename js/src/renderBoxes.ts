@@ -8,7 +8,7 @@ import type { Summary } from "./render";
 import type { State } from "./state";
 import { fillFor, fmtShort, type Theme } from "./theme";
 
-const FIELD = [92, 76, 80]; // label | data | grad, adding up to SIZE.recordWPx
+const LINE_PX = 14; // label, data, grad: one line each
 
 export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, node: number, x: number, y: number, w: number, h: number, text: boolean): void {
   const v = s.view!;
@@ -17,55 +17,53 @@ export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, nod
   const isOp = v.g.child_ptr[node + 1] > v.g.child_ptr[node];
   const rx = x + w - SIZE.recordWPx;
   ctx.globalAlpha = built ? 1 : 0.3;
-  if (s.showOps && isOp) {
-    const r = SIZE.opPx / 2;
-    ctx.beginPath();
-    ctx.moveTo(x + SIZE.opPx, y + h / 2);
-    ctx.lineTo(rx, y + h / 2);
-    ctx.strokeStyle = th.text3;
-    ctx.lineWidth = 1;
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.arc(x + r, y + h / 2, r, 0, 2 * Math.PI);
-    ctx.fillStyle = th.panel2;
-    ctx.fill();
-    ctx.strokeStyle = th.border;
-    ctx.stroke();
-    if (text) {
-      ctx.fillStyle = th.text;
-      ctx.font = `10px ${th.mono}`;
-      ctx.textAlign = "center";
-      const op = meta.strings.ops[v.g.op[node]] ?? "?";
-      ctx.font = `${op.length > 3 ? 8 : 10}px ${th.mono}`; // "tanh", "ReLU" still fit the circle
-      ctx.fillText(op.length > 5 ? `${op.slice(0, 4)}…` : op, x + r, y + h / 2 + 3);
-      ctx.textAlign = "left";
-    }
-  }
   const fill = built ? fillFor(s.colorMode, v.grad[node], v.g.data[node], v.gradMax, v.valueMax, th) : "";
   ctx.fillStyle = th.panel;
-  ctx.fillRect(rx, y, SIZE.recordWPx, h);
+  roundRect(ctx, rx, y, SIZE.recordWPx, h, 4);
+  ctx.fill();
   if (fill) {
+    // the colour at half strength under the text, at full strength in a bar along the bottom:
+    // a deep red card with black digits on it was unreadable
     ctx.fillStyle = fill;
-    ctx.fillRect(rx, y, SIZE.recordWPx, h);
+    ctx.globalAlpha = built ? 0.45 : 0.15;
+    ctx.fill();
+    ctx.globalAlpha = built ? 1 : 0.3;
+    ctx.fillRect(rx + 1, y + h - 5, SIZE.recordWPx - 2, 4);
   }
   ctx.strokeStyle = th.border;
   ctx.lineWidth = 1;
-  ctx.strokeRect(rx, y, SIZE.recordWPx, h);
-  if (text) {
+  roundRect(ctx, rx, y, SIZE.recordWPx, h, 4);
+  ctx.stroke();
+  if (s.showOps && isOp) {
+    const r = SIZE.opPx / 2;
     ctx.beginPath();
-    ctx.moveTo(rx + FIELD[0], y);
-    ctx.lineTo(rx + FIELD[0], y + h);
-    ctx.moveTo(rx + FIELD[0] + FIELD[1], y);
-    ctx.lineTo(rx + FIELD[0] + FIELD[1], y + h);
+    ctx.arc(rx, y + h / 2, r, 0, 2 * Math.PI);
+    ctx.fillStyle = th.panel2;
+    ctx.fill();
+    ctx.strokeStyle = th.text3;
     ctx.stroke();
+    if (text) {
+      ctx.fillStyle = th.text;
+      ctx.textAlign = "center";
+      const op = meta.strings.ops[v.g.op[node]] ?? "?";
+      ctx.font = `${op.length > 3 ? 7.5 : op.length > 1 ? 9 : 11}px ${th.mono}`; // "tanh", "ReLU" still fit the circle
+      ctx.fillText(op.length > 5 ? `${op.slice(0, 4)}…` : op, rx, y + h / 2 + (op.length > 3 ? 2.5 : 3.5));
+      ctx.textAlign = "left";
+    }
+  }
+  if (text) {
+    // text on a strong fill needs the contrast of the page's text colour on a light or dark card
+    const tx = rx + (s.showOps && isOp ? SIZE.opPx / 2 + 3 : 6);
+    const tw = rx + SIZE.recordWPx - 4 - tx;
+    const top = y + (h - 4 - 3 * LINE_PX) / 2 + 11;
     const label = meta.strings.labels[v.g.label[node]] ?? "";
-    ctx.fillStyle = label ? th.text : th.text3;
-    ctx.font = `10px ${th.font}`;
-    ctx.fillText(clipStart(label || `#${node}`, FIELD[0] - 8), rx + 4, y + h / 2 + 3.5);
-    ctx.font = `10px ${th.mono}`;
+    ctx.font = `600 11px ${th.font}`;
+    ctx.fillStyle = label ? th.text : th.text2;
+    ctx.fillText(clipStart(label || `#${node}`, tw), tx, top);
+    ctx.font = `10.5px ${th.mono}`;
     ctx.fillStyle = th.text;
-    ctx.fillText(`data ${fmt4(v.g.data[node])}`, rx + FIELD[0] + 4, y + h / 2 + 3.5, FIELD[1] - 6);
-    ctx.fillText(`grad ${built ? fmt4(v.grad[node]) : "–"}`, rx + FIELD[0] + FIELD[1] + 4, y + h / 2 + 3.5, FIELD[2] - 6);
+    ctx.fillText(`data ${fmt4(v.g.data[node])}`, tx, top + LINE_PX, tw);
+    ctx.fillText(`grad ${built ? fmt4(v.grad[node]) : "–"}`, tx, top + 2 * LINE_PX, tw);
   }
   ctx.globalAlpha = 1;
 }
@@ -120,7 +118,7 @@ export function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w
 
 /** Keep the end of a label (`…neurons.3.w.1`): its last parts say the most. */
 export function clipStart(t: string, widthPx: number): string {
-  const max = Math.max(1, Math.floor(widthPx / 5.6));
+  const max = Math.max(1, Math.floor(widthPx / 6.4));
   return t.length > max ? `…${t.slice(t.length - max + 1)}` : t;
 }
 

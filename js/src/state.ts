@@ -3,7 +3,7 @@
 
 import type { GroupTree } from "./groups";
 import type { ViewLayout } from "./layout";
-import type { Anomaly, Hit, Paused, Status, TraceMeta } from "./protocol";
+import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./protocol";
 import type { StepView } from "./stepview";
 
 export type ColorMode = "grad" | "value" | "sign";
@@ -54,6 +54,7 @@ export interface State {
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
   breakpoints: string[];
   hits: Hit[]; // replay positions of the breakpoints, in time order
+  liveHits: LiveHit[]; // where the recording itself paused (the kernel's `hits.live`)
   anomaly: Anomaly | null; // where the first NaN/inf was born
   hover: number; // box index under the pointer, -1 for none
   lane: [number, number] | null; // the timeline's zoomed window of events within the step, null = all
@@ -65,8 +66,8 @@ export function initialState(): State {
     meta: null, status: {}, paused: {}, stepIndex: 0, view: null, loading: "waiting for the kernel…",
     notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
     camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
-    bySample: true, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
-    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], anomaly: null, hover: -1, lane: null,
+    bySample: false, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
+    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], liveHits: [], anomaly: null, hover: -1, lane: null,
     focused: false,
   };
 }

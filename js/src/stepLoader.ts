@@ -16,6 +16,7 @@ export class StepLoader {
   private cache = new Map<number, StepView>(); // in order of use, oldest first
   private meta: TraceMeta | null = null;
   private asked = new Set<number>(); // every get_step id not answered yet
+  private shown = -1; // the step the view shows or waits for: prefetch around it
 
   constructor(
     private send: (content: Record<string, unknown>) => void,
@@ -38,6 +39,7 @@ export class StepLoader {
 
   /** Show `step`: at once when cached, else once the kernel answers. */
   want(step: number): void {
+    this.shown = step;
     const hit = this.cache.get(step);
     if (hit) {
       this.waiting = 0;
@@ -60,7 +62,8 @@ export class StepLoader {
     const forCache = msg.id === this.prefetching || this.asked.has(msg.id); // a step the view left: keep it
     this.asked.delete(msg.id);
     if (!forView && !forCache) return false;
-    if (msg.id === this.prefetching) (this.prefetching = 0), (this.prefetchStep = -1);
+    const wasPrefetch = msg.id === this.prefetching;
+    if (wasPrefetch) (this.prefetching = 0), (this.prefetchStep = -1);
     if (forView) this.waiting = 0;
     const summary = this.meta?.steps[msg.step];
     if (!buffers?.length || !summary) {
@@ -78,7 +81,7 @@ export class StepLoader {
     if (forView) {
       this.onReady(view);
       this.prefetch(msg.step);
-    }
+    } else if (wasPrefetch && this.shown >= 0) this.prefetch(this.shown); // then the other neighbour
     return true;
   }
 
@@ -97,7 +100,8 @@ export class StepLoader {
     while (this.cache.size > CACHE_STEPS) this.cache.delete(this.cache.keys().next().value!);
   }
 
-  // the nearest kept neighbour not cached yet, next step first
+  // the nearest kept neighbour not cached yet, next step first (one at a time: the kernel
+  // answers in order, and a request for the view must not queue behind two prefetches)
   private prefetch(step: number): void {
     const m = this.meta;
     if (!m || m.recording || this.prefetching) return;

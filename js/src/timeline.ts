@@ -122,6 +122,14 @@ export function createTimeline(a: Actions, update: (p: Partial<State>) => void, 
       if (hx !== lastX) diamond(ctx, hx, top + laneH / 2 - 1, 4);
       lastX = hx;
     }
+    // live pauses: where the recording really stopped, a hollow accent diamond above the lane
+    ctx.strokeStyle = th.accent;
+    ctx.lineWidth = 1.5;
+    for (const hit of s.liveHits) {
+      if (hit.step !== v.step) continue;
+      diamond(ctx, xOf(hit.event - v.eventOffset), top + 3, 4);
+      ctx.stroke();
+    }
     const bad = s.anomaly;
     if (bad && bad.step === v.step) {
       ctx.fillStyle = th.error;

@@ -2,7 +2,7 @@
 // toggles; and where the camera goes when a new layout arrives (kept still, fitted, or
 // centred on a node that was asked for).
 
-import { centerCamera, fitCamera } from "./graphView";
+import { fitCamera, showCamera } from "./graphView";
 import type { LayoutAnswer } from "./layoutClient";
 import type { Actions, State } from "./state";
 
@@ -85,7 +85,7 @@ export function createViewActions({ s, update, requestLayout, viewSize, select }
     if (!t || !l) return;
     if (l.unit[l.slotOfNode[node]] === node) {
       const { widthPx, heightPx } = viewSize();
-      return update({ camera: centerCamera(l, l.slotOfNode[node], s.camera, widthPx, heightPx) });
+      return update({ camera: showCamera(l, l.slotOfNode[node], s.camera, widthPx, heightPx) });
     }
     const keys = new Set(s.expanded ?? []);
     for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
@@ -101,7 +101,7 @@ export function createViewActions({ s, update, requestLayout, viewSize, select }
       const { widthPx, heightPx } = viewSize();
       let camera = s.camera;
       const focus = s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
-      if (focus >= 0) camera = centerCamera(l, focus, camera, widthPx, heightPx);
+      if (focus >= 0) camera = showCamera(l, focus, camera, widthPx, heightPx);
       else if (s.fitPending) camera = fitCamera(l, widthPx, heightPx);
       else if (anchor) {
         const i = l.unit.indexOf(anchor.unit);

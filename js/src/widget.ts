@@ -8,6 +8,7 @@ import { createGraphView, type GraphPart } from "./graphView";
 import { createInspector } from "./inspector";
 import { LayoutClient } from "./layoutClient";
 import { observeSizes } from "./measure";
+import { perfFor } from "./perf";
 import type { Paused, Status } from "./protocol";
 import { initialState, Store } from "./state";
 import { forgetThemes } from "./theme";
@@ -53,8 +54,11 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
 
   let graph: GraphPart | null = null;
   const layout = new LayoutClient((ans) => ctrl.onLayout(ans), (message) => store.update({ notice: message, loading: "" }));
-  const ctrl = createController(model, store, layout, () => graph?.size() ?? { widthPx: 0, heightPx: 0 });
+  const mark = perfFor();
+  const ctrl = createController(model, store, layout, () => graph?.size() ?? { widthPx: 0, heightPx: 0 }, mark);
   const a = ctrl.actions;
+  // for bench/viewer_bench.py: drive the viewer and read its state without synthetic pointer events
+  (root as HTMLElement & { mgdebug?: unknown }).mgdebug = { state: () => store.state, actions: a };
   graph = createGraphView(a, () => store.state, (p) => store.update(p), signal);
   const toolbar = createToolbar(a, signal);
   const inspector = createInspector(a, signal);
@@ -74,7 +78,9 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
 
   const applyHeight = () => (root.style.height = `${model.get("height_px") || 560}px`);
   applyHeight();
+  let frameStart = 0;
   store.subscribe((st) => {
+    frameStart = performance.now();
     const v = st.view;
     if (v && st.cursor >= v.eventOffset) v.seek(st.cursor - v.eventOffset); // the replay hot path
     notice.textContent = st.notice || st.status.error || errorText(st);
@@ -93,6 +99,11 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   store.subscribe(timeline.draw);
   store.subscribe(steps.draw);
   store.subscribe(inspector.draw); // DOM writes last
+  store.subscribe((st, changed) => {
+    const ms = performance.now() - frameStart;
+    root.dataset.frameMs = ms.toFixed(2);
+    if (changed.has("layout") && st.layout) mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
+  });
 
   // ---------------------------------------------------------------- model wiring
   const onCustom = (content: unknown, buffers?: DataView[]) => ctrl.onCustomMsg(content, buffers);

@@ -1,0 +1,284 @@
+"""The viewer's speed in a real JupyterLab, driven by Playwright in headless Chromium.
+
+Usage (from the repository root):  .venv/bin/python bench/viewer_bench.py [--runs 5]
+
+Workload: one step of micrograd's demo (moons, 100 samples, noise 0.1, seed 1337;
+MLP(2, [16, 16, 1]) with random.seed(1337); SVM max-margin loss + 1e-4 L2), a few SGD
+steps recorded in a %%mgtrace cell; about 65,800 nodes a step. A second trace with the
+same model on 15 samples (~9,900 nodes) is opened fully expanded.
+
+Timings come from the viewer's own hooks (js/src/perf.ts): marks on window.__mgdebugPerf,
+the last redraw's work on the root's data-frame-ms, and root.mgdebug = {state(), actions}
+to drive it without synthesising pointer events. Each figure is a median over --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser_helpers import (  # noqa: E402  (tests/ is not a package)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWER,
+    JupyterServer,
+    lab_run_all,
+    open_lab_notebook,
+    write_overrides,
+)
+
+DEMO = """\
+%%mgtrace --name run
+import random
+import numpy as np
+from sklearn.datasets import make_moons
+from micrograd.engine import Value
+from micrograd.nn import MLP
+np.random.seed(1337)
+random.seed(1337)
+X, y = make_moons(n_samples=100, noise=0.1)
+y = y * 2 - 1
+model = MLP(2, [16, 16, 1])
+
+def loss(Xb, yb):
+    inputs = [list(map(Value, xrow)) for xrow in Xb]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+    return data_loss + reg_loss
+
+for k in range(STEPS):
+    total_loss = loss(X[:SAMPLES].tolist(), y[:SAMPLES].tolist())
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= (1.0 - 0.9 * k / 100) * p.grad
+"""
+
+TARGETS = {  # what VIEWER_UX.md asks of demo scale, in ms
+    "first paint (grouped view, after data arrival)": 1000,
+    "expand a neuron group": 100,
+    "scrub: frame work median": 16,
+    "step switch, cold (incl. transfer)": 200,
+    "step switch, cached": 200,
+    "10k nodes fully expanded: laid out and drawn": 2000,
+}
+
+# ---------------------------------------------------------------- page helpers
+
+MARKS = "() => (window.__mgdebugPerf || []).slice()"
+
+
+def clear_marks(page) -> None:
+    page.evaluate("() => { window.__mgdebugPerf = []; }")
+
+
+def wait_mark(page, name: str, after: float, timeout_ms: float = 60_000, **detail) -> dict:
+    """The first mark `name` (with `detail`) later than `after` (performance.now() ms)."""
+    return page.wait_for_function(
+        "([name, after, detail]) => (window.__mgdebugPerf || []).find(m => m.name === name && m.t > after"
+        " && Object.entries(detail).every(([k, v]) => m[k] === v)) || null",
+        arg=[name, after, detail],
+        timeout=timeout_ms,
+    ).json_value()
+
+
+def now(page) -> float:
+    return page.evaluate("() => performance.now()")
+
+
+def viewer_js(index: int) -> str:
+    return f"document.querySelectorAll('{VIEWER}')[{index}]"
+
+
+def wait_idle(page, index: int) -> None:
+    page.wait_for_function(
+        f"() => {{ const v = {viewer_js(index)}; return v && v.dataset.busy === '0' && Number(v.dataset.units || 0) > 0; }}",
+        timeout=180_000,
+    )
+
+
+def rerun_cell(page, cell: int) -> None:
+    page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def first_paint(page, runs: int) -> list[float]:
+    """Re-run the `mgdebug.show(run)` cell: a cold view; data arrival -> first painted layout."""
+    out = []
+    for _ in range(runs):
+        clear_marks(page)
+        rerun_cell(page, 2)
+        arrived = wait_mark(page, "step-data", 0)
+        painted = wait_mark(page, "painted", arrived["t"], viewer=arrived["viewer"])
+        out.append(painted["t"] - arrived["t"])
+        wait_idle(page, 1)
+        page.wait_for_timeout(1500)  # let the neighbour prefetch finish before the next run
+    return out
+
+
+def expand_neuron(page, runs: int) -> list[float]:
+    """Double-click's action on a layers.1 neuron box, then close it again."""
+    out = []
+    v = viewer_js(0)
+    for k in range(runs):
+        gid = page.evaluate(
+            f"""(k) => {{ const t = {v}.mgdebug.state().tree;
+                for (let g = 0; g < t.numGroups; g++) if (t.path[g].endsWith('layers.1/neurons.' + ((k * 5) % 16)) && t.kind[g] === 1) return g;
+                return -1; }}""",
+            k,
+        )
+        assert gid > 0, "no layers.1 neuron group in the default view"
+        t0 = now(page)
+        page.evaluate(f"(g) => {v}.mgdebug.actions.toggleGroup(g)", gid)
+        painted = wait_mark(page, "painted", t0)
+        out.append(painted["t"] - t0)
+        wait_idle(page, 0)
+        t1 = now(page)
+        page.evaluate(f"(g) => {v}.mgdebug.actions.toggleGroup(g)", gid)
+        wait_mark(page, "painted", t1)
+        wait_idle(page, 0)
+    return out
+
+
+def scrub(page, moves: int) -> list[float]:
+    """Seek to random events of the step; the seek's own work plus the next frame's work."""
+    return page.evaluate(
+        f"""async (moves) => {{
+            const root = {viewer_js(0)};
+            const {{ state, actions }} = root.mgdebug;
+            const v = state().view;
+            let seed = 1337;
+            const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+            const frame = () => new Promise(r => requestAnimationFrame(() => r()));
+            const out = [];
+            await frame();
+            for (let i = 0; i < moves; i++) {{
+                const t = v.eventOffset + Math.floor(rnd() * v.numEvents);
+                const t0 = performance.now();
+                actions.seek(t);
+                const handler = performance.now() - t0;
+                await frame();  // the store's redraw was scheduled first, so it has run
+                out.push(handler + Number(root.dataset.frameMs));
+            }}
+            return out;
+        }}""",
+        moves,
+    )
+
+
+def switch_steps(page, plan: list[int]) -> tuple[list[float], list[float]]:
+    """loadStep(k) -> painted, classified cold (asked the kernel) or cached (no request)."""
+    cold, cached = [], []
+    v = viewer_js(0)
+    for k in plan:
+        page.wait_for_timeout(1500)  # prefetches from the last switch are done
+        t0 = now(page)
+        page.evaluate(f"(k) => {v}.mgdebug.actions.loadStep(k)", k)
+        painted = wait_mark(page, "painted", t0, step=k)
+        marks = page.evaluate(MARKS)
+        asked = any(m["name"] == "step-request" and m["t"] >= t0 and m.get("step") == k for m in marks)
+        (cold if asked else cached).append(painted["t"] - t0)
+        wait_idle(page, 0)
+    return cold, cached
+
+
+def expanded_10k(page, runs: int) -> tuple[list[float], list[float], int]:
+    """The 15-sample trace (~9,900 nodes): expand all -> painted; then one full redraw's work."""
+    v = viewer_js(2)
+    total, draws, units = [], [], 0
+    for _ in range(runs):
+        t0 = now(page)
+        page.evaluate(f"() => {v}.mgdebug.actions.expandAll(true)")
+        painted = page.wait_for_function(
+            f"""(t0) => {{ const root = {v}; const n = root.mgdebug.state().tree?.numNodes ?? 1e9;
+                return (window.__mgdebugPerf || []).find(m => m.name === 'painted' && m.t > t0 && m.units > n) || null; }}""",
+            arg=t0,
+            timeout=120_000,
+        ).json_value()
+        total.append(painted["t"] - t0)
+        units = int(painted["units"])
+        draws.append(page.evaluate(
+            f"""async () => {{ const root = {v}; root.mgdebug.actions.fit();
+                await new Promise(r => requestAnimationFrame(() => r()));
+                return Number(root.dataset.frameMs); }}"""
+        ))
+        t1 = now(page)
+        page.evaluate(f"() => {v}.mgdebug.actions.expandAll(false)")
+        page.wait_for_function(
+            f"(t1) => (window.__mgdebugPerf || []).some(m => m.name === 'painted' && m.t > t1)", arg=t1, timeout=60_000
+        )
+        page.wait_for_timeout(300)
+    return total, draws, units
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=6, help="training steps recorded")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    write_overrides()
+    root = Path(tempfile.mkdtemp(prefix="viewer-bench-"))
+    server = JupyterServer(root)
+    cells = [
+        "%load_ext mgdebug",
+        DEMO.replace("STEPS", str(args.steps)).replace("SAMPLES", "100"),
+        "import mgdebug\nmgdebug.show(run)",
+        DEMO.replace("--name run", "--name small").replace("STEPS", "1").replace("SAMPLES", "15"),
+    ]
+    server.write_notebook("bench.ipynb", cells)
+    results: dict[str, list[float]] = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            open_lab_notebook(page, server, "bench.ipynb")
+            started = time.monotonic()
+            lab_run_all(page)
+            page.wait_for_function(f"() => document.querySelectorAll('{VIEWER}').length >= 3", timeout=600_000)
+            for i in range(3):
+                wait_idle(page, i)
+            print(f"recorded and shown in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            # page viewers: 0 = the %%mgtrace cell's (driven for expand, scrub, steps), 1 = cell 2's
+            # mgdebug.show(run) (re-run for cold first paints), 2 = the 15-sample trace (expand all)
+            results["first paint (grouped view, after data arrival)"] = first_paint(page, args.runs)
+            results["expand a neuron group"] = expand_neuron(page, args.runs)
+            results["scrub: frame work median"] = scrub(page, 60)
+            cold, cached = switch_steps(page, [3, 0, 5, 2, 4, 1, 2, 1, 2, 1][: 4 + args.runs])
+            results["step switch, cold (incl. transfer)"] = cold
+            results["step switch, cached"] = cached
+            total, draws, units = expanded_10k(page, max(3, args.runs // 2))
+            results["10k nodes fully expanded: laid out and drawn"] = total
+            results[f"  of which one redraw of the {units:,} boxes"] = draws
+            browser.close()
+    finally:
+        server.stop()
+    print(f"\n| measurement | median ms | runs | target ms |\n|---|---|---|---|")
+    for name, xs in results.items():
+        target = TARGETS.get(name)
+        ok = "" if target is None else (" ✓" if median(xs) < target else " ✗")
+        print(f"| {name} | {median(xs):.1f}{ok} | {len(xs)} | {'' if target is None else f'< {target:,}'} |")
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()

@@ -1,0 +1,34 @@
+// Timing hooks for bench/viewer_bench.py (and anyone profiling in devtools). Cheap enough to
+// stay on: a bounded array of marks on `window.__mgdebugPerf`, each
+//   {name, t (performance.now()), viewer (which widget view), ...detail}
+// with names:
+//   "step-request" {step}   the view asked the kernel for a step it did not have
+//   "step-data"   {step, bytes, forView}   a step bundle arrived (before decoding)
+//   "view"        {step}    a decoded step became the shown one
+//   "layout"      {ms}      a layout answer arrived (ms = worker time)
+//   "painted"     {step, units, ms}  the first redraw showing a new layout (ms = that frame's work)
+// Besides, the root element carries data-frame-ms (the last redraw's work, every renderer).
+
+export interface PerfMark {
+  name: string;
+  t: number;
+  viewer: number;
+  [detail: string]: number | string | boolean;
+}
+
+const MAX_MARKS = 2000;
+let viewers = 0;
+
+type PerfWindow = { __mgdebugPerf?: PerfMark[] };
+
+/** A mark function for one widget view. */
+export function perfFor(): (name: string, detail?: Record<string, number | string | boolean>) => void {
+  const viewer = ++viewers;
+  return (name, detail = {}) => {
+    if (typeof window === "undefined") return;
+    const w = window as unknown as PerfWindow;
+    const marks = (w.__mgdebugPerf ??= []);
+    if (marks.length >= MAX_MARKS) marks.splice(0, marks.length - MAX_MARKS + 1);
+    marks.push({ ...detail, name, t: performance.now(), viewer });
+  };
+}
