@@ -60,21 +60,21 @@ class Value:
         return self._a is None
 
     # ------------------------------------------------------------------ primitive ops
-    # Each op: coerce the other operand, build `out`, set its local derivatives,
-    # announce it to listeners, return it.
+    # Each op: coerce the other operand, build `out` from its value, its op name and
+    # each child with its local derivative, announce it to listeners, return it.
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = _result(self.data + other.data, "+", self, other)
-        out._da, out._db = 1.0, 1.0  # d(a+b)/da = 1, d(a+b)/db = 1
+        # each child goes in with d out / d child: d(a+b)/da = 1, d(a+b)/db = 1
+        out = _result(self.data + other.data, "+", self, 1.0, other, 1.0)
         if _events.active:
             _events.created(out, "+", (self, other), (1.0, 1.0))
         return out
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = _result(self.data * other.data, "*", self, other)
-        out._da, out._db = other.data, self.data  # d(ab)/da = b, d(ab)/db = a
+        # d(ab)/da = b, d(ab)/db = a
+        out = _result(self.data * other.data, "*", self, other.data, other, self.data)
         if _events.active:
             _events.created(out, "*", (self, other), (other.data, self.data))
         return out
@@ -88,8 +88,8 @@ class Value:
         if x == 0 and k < 0:
             raise ZeroDivisionError(f"0 ** {other}: zero cannot be raised to a negative power")
         op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
-        out = _result(_ieee_pow(x, k), op, self)
-        out._da = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
+        d = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
+        out = _result(_ieee_pow(x, k), op, self, d)
         if _events.active:
             _events.created(out, op, (self,), (out._da,))
         return out
@@ -99,25 +99,25 @@ class Value:
         _check_real_power(a, b)
         if a == 0 and b < 0:
             raise ZeroDivisionError(f"0 ** {b}: zero cannot be raised to a negative power")
-        out = _result(_ieee_pow(a, b), "pow", self, other)
-        out._da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
-        out._db = _pow_exponent_derivative(a, b, out.data)  # d(a^b)/db = a^b ln a
+        y = _ieee_pow(a, b)
+        da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
+        db = _pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
+        out = _result(y, "pow", self, da, other, db)
         if _events.active:
             _events.created(out, "pow", (self, other), (out._da, out._db))
         return out
 
     def relu(self):
         x = self.data
-        out = _result(0.0 if x < 0 else x, "ReLU", self)
-        out._da = 0.0 if out.data <= 0 else 1.0  # [x > 0]; nan passes, as in torch
+        y = 0.0 if x < 0 else x
+        out = _result(y, "ReLU", self, 0.0 if y <= 0 else 1.0)  # [x > 0]; nan passes, as torch
         if _events.active:
             _events.created(out, "ReLU", (self,), (out._da,))
         return out
 
     def tanh(self):
         t = math.tanh(self.data)
-        out = _result(t, "tanh", self)
-        out._da = 1.0 - t * t  # d tanh(x)/dx = 1 - tanh(x)^2
+        out = _result(t, "tanh", self, 1.0 - t * t)  # d tanh(x)/dx = 1 - tanh(x)^2
         if _events.active:
             _events.created(out, "tanh", (self,), (out._da,))
         return out
@@ -127,8 +127,7 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             e = math.inf  # IEEE overflow; the debugger's anomaly mode finds it
-        out = _result(e, "exp", self)
-        out._da = e  # d e^x/dx = e^x
+        out = _result(e, "exp", self, e)  # d e^x/dx = e^x
         if _events.active:
             _events.created(out, "exp", (self,), (e,))
         return out
@@ -140,8 +139,7 @@ class Value:
                 f"log of {x!r}: log is only defined for positive values "
                 "(clamp the input, e.g. (x + 1e-12).log(), if it can reach 0)"
             )
-        out = _result(math.log(x), "log", self)
-        out._da = 1.0 / x  # d ln(x)/dx = 1/x
+        out = _result(math.log(x), "log", self, 1.0 / x)  # d ln(x)/dx = 1/x
         if _events.active:
             _events.created(out, "log", (self,), (out._da,))
         return out
@@ -154,8 +152,7 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        out = _result(s, "sigmoid", self)
-        out._da = s * (1.0 - s)  # d sigmoid(x)/dx = s (1 - s)
+        out = _result(s, "sigmoid", self, s * (1.0 - s))  # d sigmoid(x)/dx = s (1 - s)
         if _events.active:
             _events.created(out, "sigmoid", (self,), (out._da,))
         return out
@@ -174,8 +171,14 @@ class Value:
                 v.grad = 0.0
         self.grad += 1.0
         if not _events.active:
-            for v in order:
-                v._backward()
+            for v in order:  # v._backward(), inlined: this loop runs once per node
+                a = v._a
+                if a is not None:
+                    g = v.grad
+                    a.grad += v._da * g
+                    b = v._b
+                    if b is not None:
+                        b.grad += v._db * g
             return
         completed = False
         try:
@@ -249,16 +252,18 @@ class Value:
 # ---------------------------------------------------------------------- helpers
 
 
-def _result(data, op, a, b=None):
-    """A new interior node; the op sets its local derivatives right after."""
+def _result(data, op, a, da, b=None, db=None):
+    """A new interior node: its value, op name, and each child with d(node)/d(child)."""
     out = object.__new__(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
     out._a = a
+    out._da = da
     out._b = b
-    out._da = out._db = out._tag = None
+    out._db = db
+    out._tag = None
     return out
 
 
