@@ -12,8 +12,8 @@ export const SIZE = {
   opPx: 20, // op circle diameter; its centre sits on the card's left edge
   recordWPx: 108, // label / data / grad
   nodeHPx: 46,
-  groupWPx: 196,
-  groupHPx: 42,
+  groupWPx: 164,
+  groupHPx: 40,
   headerPx: 20, // title bar of an open group
   padPx: 10,
   layerGapPx: 30,

@@ -20,9 +20,10 @@ export interface GraphPart {
 const SMALL_NODES = 300; // "a small graph": opens fully expanded (layout.defaultExpanded)
 const READABLE_SCALE = 0.66; // node text (10.5-11 px in world units) stays >= 7 px on screen
 const MARGIN_PX = 16;
+const LEGEND_PX = 40; // the colour legend's strip at the bottom: keep the picture above it
 
 function fitScale(l: ViewLayout, widthPx: number, heightPx: number): number {
-  return Math.min(1.25, (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width), (heightPx - 2 * MARGIN_PX) / Math.max(1, l.height));
+  return Math.min(1.25, (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width), (heightPx - 2 * MARGIN_PX - LEGEND_PX) / Math.max(1, l.height));
 }
 
 /** A small graph whose whole picture fits the view with every number readable. */
@@ -39,7 +40,7 @@ export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Cam
   const small = l.slotOfNode.length < SMALL_NODES;
   const scale = Math.max(MIN_SCALE, small ? Math.max(READABLE_SCALE, fit) : fit);
   const x = scale > fit && l.width * scale > widthPx ? l.width + MARGIN_PX / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
-  return { scale, x, y: l.height / 2 - heightPx / 2 / scale };
+  return { scale, x, y: l.height / 2 - (heightPx - LEGEND_PX) / 2 / scale };
 }
 
 /** Centre box `i`, zooming in to a readable scale if needed. */

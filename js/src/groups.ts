@@ -24,7 +24,8 @@ export interface GroupOptions {
 
 // group kinds: the root, a scope (instance), a bundle of instances, a run of loose
 // nodes, the imported values, a dotted-label prefix among the imported values
-export const Kind = { Root: 0, Scope: 1, Bundle: 2, Run: 3, Imported: 4, Prefix: 5 } as const;
+// nodes; one call of a scope inside its merged group (the samples dimension, not by sample)
+export const Kind = { Root: 0, Scope: 1, Bundle: 2, Run: 3, Imported: 4, Prefix: 5, Call: 6 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export interface GroupTree {
@@ -157,13 +158,14 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
       for (const u of list) {
         if (nodeEntry[u] !== last) {
           last = nodeEntry[u];
-          call = newGroup(gid, Kind.Scope, `call ${out.length}`, `${path[gid]} · call ${out.length}`);
+          call = newGroup(gid, Kind.Call, `call ${out.length}`, `${path[gid]} · call ${out.length}`);
           out.push(n + call);
         }
         nodeGroup[u] = call;
         kids[call].push(u);
       }
       kids[gid] = out;
+      name[gid] += ` ×${out.length}`;
     }
   }
 

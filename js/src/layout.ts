@@ -176,7 +176,9 @@ export function defaultExpanded(t: GroupTree, smallNodes = 300, budgetUnits = 40
       const c = u - t.numNodes;
       const grow = t.unitPtr[c + 1] - t.unitPtr[c] - 1;
       // bundles and imported values stay shut: they repeat what is next to them
-      if (t.kind[c] === Kind.Bundle || t.kind[c] === Kind.Imported || visible + grow > budgetUnits) continue;
+      // so do the calls of a merged scope: its summary is the point of the first view
+      const calls = t.unitPtr[c + 1] > t.unitPtr[c] && t.units[t.unitPtr[c]] >= t.numNodes && t.kind[t.units[t.unitPtr[c]] - t.numNodes] === Kind.Call;
+      if (t.kind[c] === Kind.Bundle || t.kind[c] === Kind.Imported || calls || visible + grow > budgetUnits) continue;
       expanded[c] = 1;
       visible += grow;
       queue.push(c);

@@ -75,13 +75,15 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
     roundRect(ctx, x[i], y[i], w[i], h[i], 6);
     ctx.fill();
     ctx.stroke();
-    if (text) {
+    if (w[i] * k >= 80) {
+      const font = Math.max(11, 9 / k); // at least 9 px on screen, like the cards
       ctx.fillStyle = th.text2;
-      ctx.font = `600 11px ${th.font}`;
-      ctx.fillText(clip(`▾ ${tree.name[gid]}`, w[i] - 90), x[i] + 8, y[i] + 14);
-      ctx.font = `10px ${th.font}`;
+      ctx.font = `600 ${font}px ${th.font}`;
+      const count = w[i] * k >= 200; // room for "N nodes" on the right
+      ctx.fillText(clip(`▾ ${tree.name[gid]}`, ((w[i] - 16) * 11) / font - (count ? 90 : 0)), x[i] + 8, y[i] + Math.max(14, font));
+      ctx.font = `${font * 0.9}px ${th.font}`;
       ctx.textAlign = "right";
-      ctx.fillText(`${fmtCount(tree.nodeCount[gid])} nodes`, x[i] + w[i] - 8, y[i] + 14);
+      if (count) ctx.fillText(`${fmtCount(tree.nodeCount[gid])} nodes`, x[i] + w[i] - 8, y[i] + Math.max(14, font));
       ctx.textAlign = "left";
     }
   }
@@ -140,7 +142,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
       if (!path) dots.set(b, (path = new Path2D()));
       path.rect(x[i] + w[i] - SIZE.recordWPx, y[i], SIZE.recordWPx, h[i]);
     } else if (u < n) drawNode(ctx, s, th, u, x[i], y[i], w[i], h[i], text);
-    else drawGroup(ctx, s, th, u - n, i, sum, x[i], y[i], w[i], h[i], text);
+    else drawGroup(ctx, s, th, u - n, i, sum, x[i], y[i], w[i], h[i], k);
   }
 
   for (const [b, path] of dots) {

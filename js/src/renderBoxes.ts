@@ -68,13 +68,14 @@ export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, nod
   ctx.globalAlpha = 1;
 }
 
-export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gid: number, slot: number, sum: Summary, x: number, y: number, w: number, h: number, text: boolean): void {
+export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gid: number, slot: number, sum: Summary, x: number, y: number, w: number, h: number, scale: number): void {
   const v = s.view!;
   const tree = s.tree!;
   const count = tree.nodeCount[gid];
   const built = sum.built[slot];
   ctx.globalAlpha = built ? 1 : 0.35;
-  if (tree.kind[gid] === Kind.Bundle) {
+  const stacked = tree.kind[gid] === Kind.Bundle || (tree.unitPtr[gid + 1] > tree.unitPtr[gid] && tree.kind[tree.units[tree.unitPtr[gid]] - tree.numNodes] === Kind.Call);
+  if (stacked) {
     for (const d of [6, 3]) {
       ctx.fillStyle = th.panel2;
       ctx.strokeStyle = th.border;
@@ -94,14 +95,23 @@ export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gi
   ctx.strokeStyle = th.text3;
   ctx.lineWidth = 1;
   ctx.stroke();
-  if (text) {
+  // zoomed out, a card's text keeps a readable size on screen (9 px) for as long as a name fits:
+  // the demo's first view is three layers of 16 neuron cards, too wide for 11 px at fit
+  if (w * scale >= 40) {
+    const nameFont = Math.max(11, 9 / scale);
+    const subFont = Math.max(10, 8.5 / scale);
+    const two = h >= nameFont + subFont + 4 / scale;
+    const top = y + (h - (two ? nameFont + subFont + 3 / scale : nameFont)) / 2 + nameFont * 0.85;
+    const pad = Math.min(7, 4 / scale + 2);
     ctx.fillStyle = th.text;
-    ctx.font = `600 11px ${th.font}`;
-    ctx.fillText(clip(`▸ ${tree.name[gid]}`, w - 12), x + 7, y + 16);
-    ctx.font = `10px ${th.font}`;
-    ctx.fillStyle = th.text2;
-    const what = built < count ? `built ${fmtCount(built)} / ${fmtCount(count)}` : `${fmtCount(count)} nodes`;
-    ctx.fillText(clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, w - 12), x + 7, y + 32);
+    ctx.font = `600 ${nameFont}px ${th.font}`;
+    ctx.fillText(clip(`▸ ${tree.name[gid]}`, ((w - 2 * pad) * 11) / nameFont), x + pad, top);
+    if (two) {
+      ctx.font = `${subFont}px ${th.font}`;
+      ctx.fillStyle = th.text2;
+      const what = built < count ? `built ${fmtCount(built)}/${fmtCount(count)}` : `${fmtCount(count)} nodes`;
+      ctx.fillText(clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, ((w - 2 * pad) * 10) / subFont), x + pad, top + subFont + 3 / scale);
+    }
   }
   ctx.globalAlpha = 1;
 }
