@@ -82,7 +82,9 @@ def clear_marks(page) -> None:
     page.evaluate("() => { window.__mgdebugPerf = []; }")
 
 
-def wait_mark(page, name: str, after: float, timeout_ms: float = 60_000, **detail) -> dict:
+def wait_mark(
+    page, name: str, after: float, timeout_ms: float = 60_000, **detail
+) -> dict:
     """The first mark `name` (with `detail`) later than `after` (performance.now() ms)."""
     return page.wait_for_function(
         "([name, after, detail]) => (window.__mgdebugPerf || []).find(m => m.name === name && m.t > after"
@@ -108,7 +110,9 @@ def wait_idle(page, index: int) -> None:
 
 
 def rerun_cell(page, cell: int) -> None:
-    page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(".jp-InputArea-editor").click()
+    page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(
+        ".jp-InputArea-editor"
+    ).click()
     page.keyboard.press("Control+Enter")
 
 
@@ -131,13 +135,23 @@ def first_paint(page, runs: int) -> list[float]:
         marks = [m for m in page.evaluate(MARKS) if m["viewer"] == arrived["viewer"]]
         view = next(m for m in marks if m["name"] == "view" and m["t"] >= arrived["t"])
         layout = next(m for m in marks if m["name"] == "layout" and m["t"] >= view["t"])
-        BREAKDOWN.setdefault("first paint: decode + replay setup (main thread)", []).append(view["t"] - arrived["t"])
-        BREAKDOWN.setdefault("first paint: groups + layout (worker)", []).append(layout["ms"])
-        BREAKDOWN.setdefault("first paint: view -> layout arrived", []).append(layout["t"] - view["t"])
-        BREAKDOWN.setdefault("first paint: the painting frame's work", []).append(painted["ms"])
+        BREAKDOWN.setdefault(
+            "first paint: decode + replay setup (main thread)", []
+        ).append(view["t"] - arrived["t"])
+        BREAKDOWN.setdefault("first paint: groups + layout (worker)", []).append(
+            layout["ms"]
+        )
+        BREAKDOWN.setdefault("first paint: view -> layout arrived", []).append(
+            layout["t"] - view["t"]
+        )
+        BREAKDOWN.setdefault("first paint: the painting frame's work", []).append(
+            painted["ms"]
+        )
         BREAKDOWN.setdefault("step bundle size (MB)", []).append(arrived["bytes"] / 1e6)
         wait_idle(page, 1)
-        page.wait_for_timeout(1500)  # let the neighbour prefetch finish before the next run
+        page.wait_for_timeout(
+            1500
+        )  # let the neighbour prefetch finish before the next run
     return out
 
 
@@ -201,12 +215,23 @@ def switch_steps(page, plan: list[int]) -> tuple[list[float], list[float]]:
         page.evaluate(f"(k) => {v}.mgdebug.actions.loadStep(k)", k)
         painted = wait_mark(page, "painted", t0, step=k)
         marks = page.evaluate(MARKS)
-        asked = any(m["name"] == "step-request" and m["t"] >= t0 and m.get("step") == k for m in marks)
+        asked = any(
+            m["name"] == "step-request" and m["t"] >= t0 and m.get("step") == k
+            for m in marks
+        )
         (cold if asked else cached).append(painted["t"] - t0)
         if asked:
-            data = next(m for m in marks if m["name"] == "step-data" and m["t"] >= t0 and m.get("step") == k)
-            BREAKDOWN.setdefault("cold switch: request -> bundle arrived (kernel + transfer)", []).append(data["t"] - t0)
-            BREAKDOWN.setdefault("cold switch: bundle arrived -> painted", []).append(painted["t"] - data["t"])
+            data = next(
+                m
+                for m in marks
+                if m["name"] == "step-data" and m["t"] >= t0 and m.get("step") == k
+            )
+            BREAKDOWN.setdefault(
+                "cold switch: request -> bundle arrived (kernel + transfer)", []
+            ).append(data["t"] - t0)
+            BREAKDOWN.setdefault("cold switch: bundle arrived -> painted", []).append(
+                painted["t"] - data["t"]
+            )
         wait_idle(page, 0)
     return cold, cached
 
@@ -227,15 +252,19 @@ def expanded_10k(page, runs: int) -> tuple[list[float], list[float], int]:
         ).json_value()
         total.append(painted["t"] - t0)
         units = int(painted["units"])
-        draws.append(page.evaluate(
-            f"""async () => {{ const root = {v}; root.mgdebug.actions.fit();
+        draws.append(
+            page.evaluate(
+                f"""async () => {{ const root = {v}; root.mgdebug.actions.fit();
                 await new Promise(r => requestAnimationFrame(() => r()));
                 return Number(root.dataset.frameMs); }}"""
-        ))
+            )
+        )
         t1 = now(page)
         page.evaluate(f"() => {v}.mgdebug.actions.expandAll(false)")
         page.wait_for_function(
-            f"(t1) => (window.__mgdebugPerf || []).some(m => m.name === 'painted' && m.t > t1)", arg=t1, timeout=60_000
+            "(t1) => (window.__mgdebugPerf || []).some(m => m.name === 'painted' && m.t > t1)",
+            arg=t1,
+            timeout=60_000,
         )
         page.wait_for_timeout(300)
     return total, draws, units
@@ -258,27 +287,41 @@ def main() -> None:
         "%load_ext mgdebug",
         DEMO.replace("STEPS", str(args.steps)).replace("SAMPLES", "100"),
         "import mgdebug\nmgdebug.show(run)",
-        DEMO.replace("--name run", "--name small").replace("STEPS", "1").replace("SAMPLES", "15"),
+        DEMO.replace("--name run", "--name small")
+        .replace("STEPS", "1")
+        .replace("SAMPLES", "15"),
     ]
     server.write_notebook("bench.ipynb", cells)
     results: dict[str, list[float]] = {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page = browser.new_context(
+                viewport={"width": 1400, "height": 1000}
+            ).new_page()
             open_lab_notebook(page, server, "bench.ipynb")
             started = time.monotonic()
             lab_run_all(page)
-            page.wait_for_function(f"() => document.querySelectorAll('{VIEWER}').length >= 3", timeout=600_000)
+            page.wait_for_function(
+                f"() => document.querySelectorAll('{VIEWER}').length >= 3",
+                timeout=600_000,
+            )
             for i in range(3):
                 wait_idle(page, i)
-            print(f"recorded and shown in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            print(
+                f"recorded and shown in {time.monotonic() - started:.0f} s",
+                file=sys.stderr,
+            )
             # page viewers: 0 = the %%mgtrace cell's (driven for expand, scrub, steps), 1 = cell 2's
             # mgdebug.show(run) (re-run for cold first paints), 2 = the 15-sample trace (expand all)
-            results["first paint (grouped view, after data arrival)"] = first_paint(page, args.runs)
+            results["first paint (grouped view, after data arrival)"] = first_paint(
+                page, args.runs
+            )
             results["expand a neuron group"] = expand_neuron(page, args.runs)
             results["scrub: frame work median"] = scrub(page, 60)
-            cold, cached = switch_steps(page, [3, 0, 5, 2, 4, 1, 2, 1, 2, 1][: 4 + args.runs])
+            cold, cached = switch_steps(
+                page, [3, 0, 5, 2, 4, 1, 2, 1, 2, 1][: 4 + args.runs]
+            )
             results["step switch, cold (incl. transfer)"] = cold
             results["step switch, cached"] = cached
             total, draws, units = expanded_10k(page, max(3, args.runs // 2))
@@ -288,11 +331,13 @@ def main() -> None:
     finally:
         server.stop()
     results.update({f"  {k}": v for k, v in BREAKDOWN.items()})
-    print(f"\n| measurement | median ms | runs | target ms |\n|---|---|---|---|")
+    print("\n| measurement | median ms | runs | target ms |\n|---|---|---|---|")
     for name, xs in results.items():
         target = TARGETS.get(name)
         ok = "" if target is None else (" ✓" if median(xs) < target else " ✗")
-        print(f"| {name} | {median(xs):.1f}{ok} | {len(xs)} | {'' if target is None else f'< {target:,}'} |")
+        print(
+            f"| {name} | {median(xs):.1f}{ok} | {len(xs)} | {'' if target is None else f'< {target:,}'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -84,21 +84,37 @@ def _parser() -> argparse.ArgumentParser:
         description="Options go before SCRIPT; everything after SCRIPT is passed to it.",
     )
     run.add_argument("script", help="the script to run (as `python script.py` would)")
-    run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
-    run.add_argument("--html", metavar="PATH", help="where to write the viewer (default: SCRIPT.html)")
-    run.add_argument("--save", metavar="PATH", help="also save the trace (mgdebug.load reads it)")
+    run.add_argument(
+        "script_args", nargs=argparse.REMAINDER, help="arguments passed to the script"
+    )
+    run.add_argument(
+        "--html",
+        metavar="PATH",
+        help="where to write the viewer (default: SCRIPT.html)",
+    )
+    run.add_argument(
+        "--save", metavar="PATH", help="also save the trace (mgdebug.load reads it)"
+    )
     run.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                      help="breakpoint spec (repeatable): nonfinite | op:NAME | scope:PATH | "
                      "LABEL or glob | grad>10 ...; hits are marked on the timeline")  # fmt: skip
-    run.add_argument("--pdb", action="store_true", help="open pdb at each breakpoint hit")
+    run.add_argument(
+        "--pdb", action="store_true", help="open pdb at each breakpoint hit"
+    )
     run.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N")
     run.add_argument("--keep-every", type=int, default=1, metavar="K")
     run.add_argument("--open", action="store_true", help="open the viewer in a browser")
     run.set_defaults(handler=_run)
-    view = commands.add_parser("view", help="write (and open) the viewer for a saved trace")
+    view = commands.add_parser(
+        "view", help="write (and open) the viewer for a saved trace"
+    )
     view.add_argument("trace", help="a file written by trace.save() or --save")
-    view.add_argument("--html", metavar="PATH", help="where to write the viewer (default: TRACE.html)")
-    view.add_argument("--open", action="store_true", help="open the viewer in a browser")
+    view.add_argument(
+        "--html", metavar="PATH", help="where to write the viewer (default: TRACE.html)"
+    )
+    view.add_argument(
+        "--open", action="store_true", help="open the viewer in a browser"
+    )
     view.set_defaults(handler=_view)
     return parser
 

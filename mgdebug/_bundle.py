@@ -47,7 +47,9 @@ def decode(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, A
         raise BundleError(f"bundle too short ({len(view)} bytes) to hold a header")
     version, header_len = struct.unpack_from("<II", view, 0)
     if version != VERSION:
-        raise BundleError(f"bundle version {version} is not supported (expected {VERSION})")
+        raise BundleError(
+            f"bundle version {version} is not supported (expected {VERSION})"
+        )
     if header_len > _MAX_HEADER or 8 + header_len > len(view):
         raise BundleError(f"header length {header_len} runs past the end of the data")
     try:
@@ -65,11 +67,17 @@ def decode(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, A
         name, code, count = _check_spec(spec)
         nbytes = count * np.dtype(DTYPES[code]).itemsize
         if offset + nbytes > len(view):
-            raise BundleError(f"column {name!r} runs past the end of the data (truncated?)")
-        columns[name] = np.frombuffer(view, dtype=DTYPES[code], count=count, offset=offset)
+            raise BundleError(
+                f"column {name!r} runs past the end of the data (truncated?)"
+            )
+        columns[name] = np.frombuffer(
+            view, dtype=DTYPES[code], count=count, offset=offset
+        )
         offset = _align8(offset + nbytes)
     if offset != len(view):  # a bundle ends with its last column's padding
-        raise BundleError(f"{len(view) - offset} bytes after the last column (truncated padding?)")
+        raise BundleError(
+            f"{len(view) - offset} bytes after the last column (truncated padding?)"
+        )
     return columns, meta
 
 
@@ -78,7 +86,9 @@ def _dtype_code(name: str, array: np.ndarray) -> str:
         raise ValueError(f"column {name!r} must be 1-D, got shape {array.shape}")
     code = array.dtype.str.lstrip("<>|=")
     if code not in DTYPES:
-        raise ValueError(f"column {name!r} has dtype {array.dtype}; use one of {list(DTYPES)}")
+        raise ValueError(
+            f"column {name!r} has dtype {array.dtype}; use one of {list(DTYPES)}"
+        )
     return code
 
 

@@ -93,7 +93,9 @@ class StepGraph:
         n_created, base = len(s.op), s.entity_base
         visits = s.visits if num_visits is None else s.visits[:num_visits]
 
-        def column(lists, dtype):  # np.fromiter reads a list of numbers ~2x faster than asarray
+        def column(
+            lists, dtype
+        ):  # np.fromiter reads a list of numbers ~2x faster than asarray
             count = sum(map(len, lists))
             return np.fromiter(itertools.chain(*lists), dtype=dtype, count=count)
 
@@ -103,7 +105,9 @@ class StepGraph:
 
         n = n_created + len(s.imp_op)
         imp_end = column([s.imp_child_end], np.int64) + len(s.child)
-        child_ptr = np.concatenate([[0], column([s.child_end], np.int64), imp_end]).astype("<i4")
+        child_ptr = np.concatenate(
+            [[0], column([s.child_end], np.int64), imp_end]
+        ).astype("<i4")
         scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
         if s.scope_runs:  # runs of (first node, scope id), the first at node 0
             starts, ids = zip(*s.scope_runs)
@@ -130,28 +134,59 @@ class StepGraph:
         return cls(columns, n_created, base)
 
     @classmethod
-    def from_columns(cls, columns: dict[str, np.ndarray], n_created: int, entity_base: int,
-                     limits: dict[str, int]) -> StepGraph:
+    def from_columns(
+        cls,
+        columns: dict[str, np.ndarray],
+        n_created: int,
+        entity_base: int,
+        limits: dict[str, int],
+    ) -> StepGraph:
         """Rebuild from loaded columns, checking every index so bad files fail clearly."""
         missing = set(_COLUMNS) - set(columns)
         if missing:
             raise ValueError(f"step graph lacks columns {sorted(missing)}")
         for name, code in _COLUMNS.items():
             if columns[name].dtype != np.dtype("<" + code if code != "u1" else code):
-                raise ValueError(f"column {name} has dtype {columns[name].dtype}, expected {code}")
+                raise ValueError(
+                    f"column {name} has dtype {columns[name].dtype}, expected {code}"
+                )
         n = len(columns["op"])
         ptr, edges = columns["child_ptr"], len(columns["child"])
-        _expect(all(len(columns[k]) == n for k in ("scope", "label", "data")), "node columns differ in length")
-        _expect(0 <= n_created <= n and len(columns["imported"]) == n - n_created, "imported count")
-        _expect(len(ptr) == n + 1 and ptr[0] == 0 and ptr[-1] == edges, "child_ptr bounds")
+        _expect(
+            all(len(columns[k]) == n for k in ("scope", "label", "data")),
+            "node columns differ in length",
+        )
+        _expect(
+            0 <= n_created <= n and len(columns["imported"]) == n - n_created,
+            "imported count",
+        )
+        _expect(
+            len(ptr) == n + 1 and ptr[0] == 0 and ptr[-1] == edges, "child_ptr bounds"
+        )
         _expect(bool(np.all(np.diff(ptr) >= 0)), "child_ptr must not decrease")
         _expect(len(columns["local"]) == edges, "local has one entry per edge")
         for name in ("child", "visits", "start_id"):
-            _expect(bool(np.all((columns[name] >= 0) & (columns[name] < n))), f"{name} out of range")
-        _expect(len(columns["start_grad"]) == len(columns["start_id"]), "start_grad length")
-        _expect(len(columns["src_file"]) == len(columns["src_line"]) in (0, n_created), "src length")
-        for name, table in (("op", "ops"), ("scope", "scopes"), ("label", "labels"), ("src_file", "files")):
-            _expect(bool(np.all(columns[name] < limits[table])), f"{name} index past the {table} table")
+            _expect(
+                bool(np.all((columns[name] >= 0) & (columns[name] < n))),
+                f"{name} out of range",
+            )
+        _expect(
+            len(columns["start_grad"]) == len(columns["start_id"]), "start_grad length"
+        )
+        _expect(
+            len(columns["src_file"]) == len(columns["src_line"]) in (0, n_created),
+            "src length",
+        )
+        for name, table in (
+            ("op", "ops"),
+            ("scope", "scopes"),
+            ("label", "labels"),
+            ("src_file", "files"),
+        ):
+            _expect(
+                bool(np.all(columns[name] < limits[table])),
+                f"{name} index past the {table} table",
+            )
         return cls(columns, n_created, entity_base)
 
 

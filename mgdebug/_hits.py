@@ -12,7 +12,7 @@ import fnmatch
 
 import numpy as np
 
-from .breakpoints import Breakpoint, _COMPARE, scope_matches
+from .breakpoints import _COMPARE, Breakpoint, scope_matches
 from .trace import Trace
 
 
@@ -24,7 +24,9 @@ def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
         if not summary.has_backward:
             continue
         graph = trace.graph(step)
-        grad_at_visit = trace.replay(step).final  # a node's grad is final when it is visited
+        grad_at_visit = trace.replay(
+            step
+        ).final  # a node's grad is final when it is visited
         visits = graph.visits
         first_event = trace._offsets[step] + graph.n_created
         for b in breakpoints:
@@ -33,7 +35,9 @@ def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
                 continue
             found = np.flatnonzero(mask[visits])
             if b.kind == "nonfinite":
-                found = found[:1]  # its birth in this backward, as live mode pauses once
+                found = found[
+                    :1
+                ]  # its birth in this backward, as live mode pauses once
             for j in found:
                 hits.append({"event": int(first_event + j), "step": step,
                              "node": int(visits[j]), "spec": b.text})  # fmt: skip
@@ -41,16 +45,28 @@ def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
     return hits
 
 
-def _node_mask(trace: Trace, graph, grad: np.ndarray, b: Breakpoint) -> np.ndarray | None:
+def _node_mask(
+    trace: Trace, graph, grad: np.ndarray, b: Breakpoint
+) -> np.ndarray | None:
     """Which nodes of the step match `b` (None: a kind only live mode can check)."""
     strings = trace.strings
     if b.kind == "op":
-        return np.isin(graph.op, [i for i, s in enumerate(strings.ops.items) if s == b.argument])
+        return np.isin(
+            graph.op, [i for i, s in enumerate(strings.ops.items) if s == b.argument]
+        )
     if b.kind == "scope":
-        ids = [i for i, s in enumerate(strings.scopes.items) if s and scope_matches(b.argument, s)]
+        ids = [
+            i
+            for i, s in enumerate(strings.scopes.items)
+            if s and scope_matches(b.argument, s)
+        ]
         return np.isin(graph.scope, ids)
     if b.kind == "label":
-        labels = [i for i, s in enumerate(strings.labels.items) if s and fnmatch.fnmatchcase(s, b.argument)]
+        labels = [
+            i
+            for i, s in enumerate(strings.labels.items)
+            if s and fnmatch.fnmatchcase(s, b.argument)
+        ]
         mask = np.isin(graph.label, labels)
         # as live: a glob also matches the scope as a dotted name plus the op
         for sid, scope in enumerate(strings.scopes.items):
@@ -68,7 +84,11 @@ def _node_mask(trace: Trace, graph, grad: np.ndarray, b: Breakpoint) -> np.ndarr
     if b.kind == "nonfinite":
         return ~np.isfinite(grad)
     if b.kind == "value":
-        node = graph.node_of_entity(b.argument._tag) if b.argument._tag is not None else None
+        node = (
+            graph.node_of_entity(b.argument._tag)
+            if b.argument._tag is not None
+            else None
+        )
         mask = np.zeros(graph.num_nodes, dtype=bool)
         if node is not None:
             mask[node] = True
@@ -91,7 +111,9 @@ def first_nonfinite(trace: Trace) -> dict | None:
         except LookupError:
             skipped.append(step)
             continue
-        found = _forward_birth(trace, step, graph) or _backward_birth(trace, step, graph)
+        found = _forward_birth(trace, step, graph) or _backward_birth(
+            trace, step, graph
+        )
         if found:
             found["steps_not_searched"] = skipped
             return found
@@ -107,7 +129,9 @@ def _forward_birth(trace: Trace, step: int, graph) -> dict | None:
             return {
                 "phase": "forward",
                 "step": step,
-                "event": int(trace._offsets[step] + node) if node < graph.n_created else int(trace._offsets[step]),
+                "event": int(trace._offsets[step] + node)
+                if node < graph.n_created
+                else int(trace._offsets[step]),
                 "node": int(node),
                 "op": trace.strings.ops[int(graph.op[node])] or "leaf",
                 "value": float(graph.data[node]),
@@ -133,7 +157,9 @@ def _backward_birth(trace: Trace, step: int, graph) -> dict | None:
     if not born.any():
         return None
     e = int(np.flatnonzero(born)[0])
-    j = int(np.searchsorted(replay.edges_done, e, side="right")) - 1  # the visit that applied e
+    j = (
+        int(np.searchsorted(replay.edges_done, e, side="right")) - 1
+    )  # the visit that applied e
     parent = int(graph.visits[j])
     first_edge = int(graph.child_ptr[parent]) + (e - int(replay.edges_done[j]))
     child = int(replay.edge_child[e])

@@ -96,7 +96,9 @@ class LiveBreakpoints:
             inner(value, op, children, local_grads, scope)
             if not self._forward_reported and not math.isfinite(value.data):
                 if all(math.isfinite(c.data) for c in children):
-                    self._forward_reported = True  # the first non-finite value born here
+                    self._forward_reported = (
+                        True  # the first non-finite value born here
+                    )
                     inputs = ", ".join(f"{c.data!r}" for c in children)
                     reason = f"non-finite value {value.data!r} born in forward at {op or 'leaf'}({inputs})"
                     self._hit(value, reason, phase="forward")
@@ -251,15 +253,20 @@ class LiveBreakpoints:
             "reason": reason,
             "step": s.index,
             "event": event,
-            "node": (t - s.entity_base) if t is not None and 0 <= t - s.entity_base < len(s.op)
-            else graph.node_of_entity(t) if t is not None else -1,
+            "node": (t - s.entity_base)
+            if t is not None and 0 <= t - s.entity_base < len(s.op)
+            else graph.node_of_entity(t)
+            if t is not None
+            else -1,
         }
         try:
             action = self.pause.wait(info, node)
         finally:
             trace._clear_pending()
         if action == "stop":
-            raise TraceStopped(f"stopped at a breakpoint ({reason}); the trace keeps what ran")
+            raise TraceStopped(
+                f"stopped at a breakpoint ({reason}); the trace keeps what ran"
+            )
         self.stepping = action == "step"
 
 
@@ -275,7 +282,9 @@ class WidgetPause:
     def __init__(self, viewer: Any, timeout_s: float, on_timeout: str = "stop"):
         self.viewer = viewer
         self.timeout_s = timeout_s
-        self.on_timeout = on_timeout  # 'stop' the cell, or 'continue' (unattended notebooks)
+        self.on_timeout = (
+            on_timeout  # 'stop' the cell, or 'continue' (unattended notebooks)
+        )
         self._wake = threading.Event()
         self._action = "continue"
         self._stopped = False  # a Stop (or Kernel Interrupt) came: no pause waits again
@@ -300,7 +309,9 @@ class WidgetPause:
     def command(self, action: str) -> None:
         """Called from the kernel's thread when a viewer button is clicked."""
         if action not in self.ACTIONS:
-            raise ValueError(f"unknown command {action!r}; expected one of {self.ACTIONS}")
+            raise ValueError(
+                f"unknown command {action!r}; expected one of {self.ACTIONS}"
+            )
         self._stopped = self._stopped or action == "stop"  # set before the wake-up
         self._action = action
         self._wake.set()
@@ -314,8 +325,14 @@ class PdbPause:
         self.stdout = stdout or sys.stdout
 
     def wait(self, info: dict, node) -> str:
-        print(f"mgdebug: {info['reason']} (step {info['step']}, event {info['event']})", file=self.stdout)
-        print("  locals: node, children, grads; 'c' continues, 'q' stops", file=self.stdout)
+        print(
+            f"mgdebug: {info['reason']} (step {info['step']}, event {info['event']})",
+            file=self.stdout,
+        )
+        print(
+            "  locals: node, children, grads; 'c' continues, 'q' stops",
+            file=self.stdout,
+        )
         debugger = pdb.Pdb(stdin=self.stdin, stdout=self.stdout)
         debugger.use_rawinput = self.stdin is sys.stdin
         # pdb stops in a frame of its own: 'q' raises BdbQuit at that frame's next line,

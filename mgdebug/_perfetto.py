@@ -20,10 +20,23 @@ _TRACKS = {"steps": 1, "forward": 2, "backward": 3}
 def perfetto_events(trace: Trace) -> list[dict]:
     """The trace as a list of trace events (the `traceEvents` array)."""
     events: list[dict] = [
-        {"name": "process_name", "ph": "M", "pid": _PID, "args": {"name": "mgdebug trace"}}
+        {
+            "name": "process_name",
+            "ph": "M",
+            "pid": _PID,
+            "args": {"name": "mgdebug trace"},
+        }
     ]
     for name, tid in _TRACKS.items():
-        events.append({"name": "thread_name", "ph": "M", "pid": _PID, "tid": tid, "args": {"name": name}})
+        events.append(
+            {
+                "name": "thread_name",
+                "ph": "M",
+                "pid": _PID,
+                "tid": tid,
+                "args": {"name": name},
+            }
+        )
     if not trace.steps:
         return events
     origin = trace.steps[0].started_ns
@@ -34,17 +47,40 @@ def perfetto_events(trace: Trace) -> list[dict]:
     for s in trace.steps:
         end = s.ended_ns
         forward_end = s.backward_ns if s.has_backward else end
-        args = {"nodes built": s.num_created, "backward visits": s.num_visits, "kept in full": s.kept}
+        args = {
+            "nodes built": s.num_created,
+            "backward visits": s.num_visits,
+            "kept in full": s.kept,
+        }
         if math.isfinite(s.loss):
             args["loss"] = s.loss
-        events.append(_slice(f"step {s.index}", "steps", us(s.started_ns), us(end), args))
-        events.append(_slice("forward", "forward", us(s.started_ns), us(forward_end), {"step": s.index}))
+        events.append(
+            _slice(f"step {s.index}", "steps", us(s.started_ns), us(end), args)
+        )
+        events.append(
+            _slice(
+                "forward",
+                "forward",
+                us(s.started_ns),
+                us(forward_end),
+                {"step": s.index},
+            )
+        )
         if s.has_backward:
             done = {"step": s.index, "completed": s.backward_completed}
-            events.append(_slice("backward", "backward", us(s.backward_ns), us(end), done))
+            events.append(
+                _slice("backward", "backward", us(s.backward_ns), us(end), done)
+            )
             if math.isfinite(s.loss):
-                events.append({"name": "loss", "ph": "C", "pid": _PID, "ts": us(s.backward_ns),
-                               "args": {"loss": s.loss}})
+                events.append(
+                    {
+                        "name": "loss",
+                        "ph": "C",
+                        "pid": _PID,
+                        "ts": us(s.backward_ns),
+                        "args": {"loss": s.loss},
+                    }
+                )
     return events
 
 
@@ -54,5 +90,12 @@ def write_perfetto(trace: Trace, path) -> None:
 
 
 def _slice(name: str, track: str, start_us: float, end_us: float, args: dict) -> dict:
-    return {"name": name, "ph": "X", "pid": _PID, "tid": _TRACKS[track], "ts": start_us,
-            "dur": max(end_us - start_us, 0.001), "args": args}
+    return {
+        "name": name,
+        "ph": "X",
+        "pid": _PID,
+        "tid": _TRACKS[track],
+        "ts": start_us,
+        "dur": max(end_us - start_us, 0.001),
+        "args": args,
+    }

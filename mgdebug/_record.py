@@ -13,7 +13,9 @@ from .breakpoints import Breakpoint, parse_specs
 from .recorder import Recorder
 from .trace import Trace
 
-DEFAULT_MAX_NODES = 2_000_000  # ~100 MB of columns: 30 steps of micrograd's demo in full
+DEFAULT_MAX_NODES = (
+    2_000_000  # ~100 MB of columns: 30 steps of micrograd's demo in full
+)
 
 
 @contextmanager
@@ -74,7 +76,11 @@ def recording(
     if not isinstance(keep_every, int) or keep_every < 1:
         raise ValueError(f"keep_every must be a positive int, got {keep_every!r}")
     recorder = Recorder(
-        trace, max_nodes=max_nodes, keep_every=keep_every, source=bool(source), on_step=on_step
+        trace,
+        max_nodes=max_nodes,
+        keep_every=keep_every,
+        source=bool(source),
+        on_step=on_step,
     )
     if breakpoints:
         LiveBreakpoints(recorder, breakpoints, pause)

@@ -27,7 +27,9 @@ class BackwardReplay:
         counts = ptr[visits + 1] - ptr[visits]
         self.edges_done = np.concatenate([[0], np.cumsum(counts)])  # after j visits
         self.num_edges = int(self.edges_done[-1])
-        edges = np.repeat(ptr[visits] - self.edges_done[:-1], counts) + np.arange(self.num_edges)
+        edges = np.repeat(ptr[visits] - self.edges_done[:-1], counts) + np.arange(
+            self.num_edges
+        )
         self.edge_child = graph.child[edges].astype(np.int64)
         self.start = np.zeros(graph.num_nodes)
         self.start[graph.start_id] = graph.start_grad
@@ -37,7 +39,9 @@ class BackwardReplay:
         grad, after = self.start.tolist(), []
         applied = after.append
         parents = np.repeat(visits, counts).tolist()
-        for p, c, d in zip(parents, self.edge_child.tolist(), graph.local[edges].tolist()):
+        for p, c, d in zip(
+            parents, self.edge_child.tolist(), graph.local[edges].tolist()
+        ):
             v = grad[c] = grad[c] + d * grad[p]  # exactly the engine's _backward
             applied(v)
         self.final = np.array(grad)
@@ -49,7 +53,9 @@ class BackwardReplay:
         self.next_same[order[:-1][same]] = order[1:][same]
         prev_same = np.full(self.num_edges, -1, dtype=np.int64)
         prev_same[order[1:][same]] = order[:-1][same]
-        self.before = np.where(prev_same >= 0, self.after[prev_same], self.start[self.edge_child])
+        self.before = np.where(
+            prev_same >= 0, self.after[prev_same], self.start[self.edge_child]
+        )
 
     def grads_after_visits(self, visits_done: int) -> np.ndarray:
         """Every node's grad once the first `visits_done` chain rules have run."""
@@ -83,7 +89,9 @@ class StepState:
         """The node built (forward) or visited (backward) at this event; None at backward begin."""
         if self.phase == "forward":
             return self.event
-        return int(self.graph.visits[self.visits_done - 1]) if self.visits_done else None
+        return (
+            int(self.graph.visits[self.visits_done - 1]) if self.visits_done else None
+        )
 
     def step_to(self, event: int) -> None:
         """Move to another event of the same step, touching only what changed."""
@@ -98,9 +106,13 @@ class StepState:
             r, done = self._replay, max(0, event - n_created)
             old_k, new_k = int(r.edges_done[self.visits_done]), int(r.edges_done[done])
             if new_k >= old_k:  # forward in time: apply edges old_k..new_k in order
-                _fix_duplicates(self.grad, r.edge_child, r.after, old_k, new_k, forward=True)
+                _fix_duplicates(
+                    self.grad, r.edge_child, r.after, old_k, new_k, forward=True
+                )
             else:  # back in time: undo edges new_k..old_k, latest first
-                _fix_duplicates(self.grad, r.edge_child, r.before, new_k, old_k, forward=False)
+                _fix_duplicates(
+                    self.grad, r.edge_child, r.before, new_k, old_k, forward=False
+                )
             self.visits_done = done
         self.event = event
         self.phase = "forward" if event < n_created else "backward"

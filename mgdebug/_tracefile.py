@@ -21,7 +21,9 @@ from .trace import StepSummary, StringTable, Trace
 MAGIC = b"MGTRACE\0"
 _PARAM_FIELDS = ("param_entity", "param_value", "param_grad")
 _SUMMARY_FIELDS = {
-    f.name for f in fields(StepSummary) if f.name not in _PARAM_FIELDS and f.name != "loss"
+    f.name
+    for f in fields(StepSummary)
+    if f.name not in _PARAM_FIELDS and f.name != "loss"
 }
 
 
@@ -32,19 +34,32 @@ class TraceFileError(ValueError):
 def save(trace: Trace, path) -> None:
     columns: dict[str, np.ndarray] = {}
     counts = [len(s.param_entity) for s in trace.steps]
-    columns["param_ptr"] = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype("<i8")
+    columns["param_ptr"] = np.concatenate(
+        [[0], np.cumsum(counts, dtype=np.int64)]
+    ).astype("<i8")
     columns["step_loss"] = np.asarray([s.loss for s in trace.steps], dtype="<f8")
     for name, dtype in zip(_PARAM_FIELDS, ("<i8", "<f8", "<f8")):
-        columns[name] = np.asarray([x for s in trace.steps for x in getattr(s, name)], dtype=dtype)
+        columns[name] = np.asarray(
+            [x for s in trace.steps for x in getattr(s, name)], dtype=dtype
+        )
     graphs = []
     for step in trace.kept_steps():
         graph = trace.graph(step)
-        graphs.append({"step": step, "n_created": graph.n_created, "entity_base": graph.entity_base})
+        graphs.append(
+            {
+                "step": step,
+                "n_created": graph.n_created,
+                "entity_base": graph.entity_base,
+            }
+        )
         for name, column in graph.columns.items():
             columns[f"g{step}.{name}"] = column
     meta = {
         "format": "mgtrace",
-        "strings": {k: getattr(trace.strings, k).items for k in ("ops", "scopes", "labels", "files")},
+        "strings": {
+            k: getattr(trace.strings, k).items
+            for k in ("ops", "scopes", "labels", "files")
+        },
         "steps": [_summary_meta(s) for s in trace.steps],
         "graphs": graphs,
         "notices": trace.notices,
@@ -61,9 +76,14 @@ def load(path) -> Trace:
         raise FileNotFoundError(f"no trace file at {path}")
     data = path.read_bytes()
     if not data.startswith(MAGIC):
-        raise TraceFileError(f"{path} is not an mgdebug trace (it does not start with {MAGIC!r})")
+        raise TraceFileError(
+            f"{path} is not an mgdebug trace (it does not start with {MAGIC!r})"
+        )
     body = memoryview(data)[: len(data) - 4]
-    if len(data) < len(MAGIC) + 4 or zlib.crc32(body) != struct.unpack("<I", data[-4:])[0]:
+    if (
+        len(data) < len(MAGIC) + 4
+        or zlib.crc32(body) != struct.unpack("<I", data[-4:])[0]
+    ):
         raise TraceFileError(
             f"{path} is truncated or corrupted: its CRC-32 does not match ({len(data):,} bytes)"
         )
@@ -71,10 +91,14 @@ def load(path) -> Trace:
         columns, meta = _bundle.decode(body[len(MAGIC) :])
         return _build(columns, meta)
     except KeyError as e:
-        raise TraceFileError(f"{path} is damaged or not a trace: it lacks {e}") from None
+        raise TraceFileError(
+            f"{path} is damaged or not a trace: it lacks {e}"
+        ) from None
     # OverflowError: int() of an Infinity in the header; RecursionError: nesting
     except (ValueError, TypeError, IndexError, OverflowError, RecursionError) as e:
-        raise TraceFileError(f"{path} is damaged or not a trace this version can read: {e}") from None
+        raise TraceFileError(
+            f"{path} is damaged or not a trace this version can read: {e}"
+        ) from None
 
 
 def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
@@ -96,12 +120,17 @@ def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
         raise ValueError("param_ptr is not a valid set of offsets")
     if not len(columns["param_value"]) == len(columns["param_grad"]) == ptr[-1]:
         raise ValueError("parameter columns differ in length")
-    limits = {name: len(getattr(trace.strings, name)) for name in ("ops", "scopes", "labels", "files")}
+    limits = {
+        name: len(getattr(trace.strings, name))
+        for name in ("ops", "scopes", "labels", "files")
+    }
     graphs = {}
     for g in meta["graphs"]:
         step, prefix = int(g["step"]), f"g{int(g['step'])}."
         cols = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
-        graphs[step] = StepGraph.from_columns(cols, int(g["n_created"]), int(g["entity_base"]), limits)
+        graphs[step] = StepGraph.from_columns(
+            cols, int(g["n_created"]), int(g["entity_base"]), limits
+        )
     for i, raw in enumerate(steps):
         summary = _summary_from_meta(raw, i, float(columns["step_loss"][i]))
         lo, hi = int(ptr[i]), int(ptr[i + 1])
@@ -111,12 +140,20 @@ def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
         graph = graphs.get(i)
         if graph is not None and summary.num_created != graph.n_created:
             raise ValueError(f"step {i}: summary and graph disagree on node count")
-        if graph is not None and summary.has_backward and summary.num_visits != len(graph.visits):
+        if (
+            graph is not None
+            and summary.has_backward
+            and summary.num_visits != len(graph.visits)
+        ):
             raise ValueError(f"step {i}: summary and graph disagree on the visit count")
         trace._append_step(summary, graph, permanent=summary.kept)
     trace.notices = [str(n) for n in meta.get("notices", [])]
     error = meta.get("error")
-    trace.error = {"type": str(error["type"]), "message": str(error["message"])} if error else None
+    trace.error = (
+        {"type": str(error["type"]), "message": str(error["message"])}
+        if error
+        else None
+    )
     for entity, name in meta.get("entity_names", []):
         trace._name_entity(int(entity), str(name))
     return trace
@@ -133,7 +170,14 @@ def _summary_from_meta(raw: dict, i: int, loss: float) -> StepSummary:
     if not isinstance(raw, dict) or set(raw) != _SUMMARY_FIELDS:
         raise ValueError(f"step {i} summary has the wrong fields")
     values = dict(raw, loss=loss)
-    for name in ("index", "num_created", "num_visits", "started_ns", "backward_ns", "ended_ns"):
+    for name in (
+        "index",
+        "num_created",
+        "num_visits",
+        "started_ns",
+        "backward_ns",
+        "ended_ns",
+    ):
         if not isinstance(raw[name], int) or raw[name] < 0:
             raise ValueError(f"step {i}: {name} must be a non-negative int")
     if raw["index"] != i:

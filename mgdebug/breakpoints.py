@@ -51,7 +51,9 @@ def parse_spec(spec: Any) -> Breakpoint:
     if isinstance(spec, Breakpoint):
         return spec
     if hasattr(spec, "_prev") and hasattr(spec, "grad"):
-        return Breakpoint("value", f"node {getattr(spec, 'label', '') or hex(id(spec))}", spec)
+        return Breakpoint(
+            "value", f"node {getattr(spec, 'label', '') or hex(id(spec))}", spec
+        )
     if callable(spec):
         return Breakpoint("callable", getattr(spec, "__name__", "predicate"), spec)
     if not isinstance(spec, str):
@@ -67,17 +69,23 @@ def parse_spec(spec: Any) -> Breakpoint:
     if text.startswith("op:"):
         name = text[3:].strip()
         if not name:
-            raise BreakpointSpecError(f"{text!r}: op: needs an op name, e.g. op:tanh" + _GRAMMAR)
+            raise BreakpointSpecError(
+                f"{text!r}: op: needs an op name, e.g. op:tanh" + _GRAMMAR
+            )
         return Breakpoint("op", text, name)
     if text.startswith("scope:"):
         path = text[6:].strip().strip("/")
         if not path:
-            raise BreakpointSpecError(f"{text!r}: scope: needs a path, e.g. scope:layers.1" + _GRAMMAR)
+            raise BreakpointSpecError(
+                f"{text!r}: scope: needs a path, e.g. scope:layers.1" + _GRAMMAR
+            )
         return Breakpoint("scope", text, path)
     match = _CONDITION.match(text)
     if match:
         number = float(match["number"])
-        return Breakpoint("condition", text, (bool(match["abs"]), match["field"], match["op"], number))
+        return Breakpoint(
+            "condition", text, (bool(match["abs"]), match["field"], match["op"], number)
+        )
     if any(ch in text for ch in "<>=()") or not _NAME.match(text):
         raise BreakpointSpecError(f"{text!r} is not a breakpoint spec" + _GRAMMAR)
     return Breakpoint("label", text, text)

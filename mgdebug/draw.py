@@ -11,7 +11,9 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-_MAX_NODES = 5_000  # graphviz dot took 8.5 s for 5.5k nodes here and did not finish 10.6k
+_MAX_NODES = (
+    5_000  # graphviz dot took 8.5 s for 5.5k nodes here and did not finish 10.6k
+)
 
 
 def trace_nodes(root) -> tuple[list, list[tuple]]:
@@ -30,7 +32,9 @@ def trace_nodes(root) -> tuple[list, list[tuple]]:
     return nodes, edges
 
 
-def draw_dot(root, format: str = "svg", rankdir: str = "LR", max_nodes: int = _MAX_NODES) -> Any:
+def draw_dot(
+    root, format: str = "svg", rankdir: str = "LR", max_nodes: int = _MAX_NODES
+) -> Any:
     """A graphviz Digraph of everything `root` depends on (label, data, grad, op)."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")

@@ -64,7 +64,9 @@ await render({model, el: document.getElementById("mgdebug-root")});
 """
 
 
-def trace_to_html(trace: Trace, path, *, title: str = "mgdebug trace", breakpoints=()) -> Path:
+def trace_to_html(
+    trace: Trace, path, *, title: str = "mgdebug trace", breakpoints=()
+) -> Path:
     """Write `trace` and the viewer into one self-contained HTML file; returns its path."""
     from .widget import TraceViewer
 
@@ -82,8 +84,12 @@ def trace_to_html(trace: Trace, path, *, title: str = "mgdebug trace", breakpoin
         steps[str(step)] = ask({"kind": "get_step", "id": 0, "step": step})
     payload = {
         "esm": (_STATIC / "widget.js").read_text(encoding="utf-8"),
-        "traits": {name: getattr(viewer, name) for name in viewer.keys if not name.startswith("_")
-                   and name not in ("comm", "keys", "log", "layout", "tabbable", "tooltip")},
+        "traits": {
+            name: getattr(viewer, name)
+            for name in viewer.keys
+            if not name.startswith("_")
+            and name not in ("comm", "keys", "log", "layout", "tabbable", "tooltip")
+        },
         "meta": ask({"kind": "hello"}),
         "steps": steps,
         "params": ask({"kind": "get_params", "id": 0}),
@@ -105,7 +111,9 @@ def trace_to_html(trace: Trace, path, *, title: str = "mgdebug trace", breakpoin
 def _message(content: dict, buffers: Any) -> dict:
     return {
         "content": content,
-        "buffers": [base64.b64encode(bytes(b)).decode("ascii") for b in (buffers or [])],
+        "buffers": [
+            base64.b64encode(bytes(b)).decode("ascii") for b in (buffers or [])
+        ],
     }
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
-from ._record import DEFAULT_MAX_NODES, recording
 from ._pause import WidgetPause
+from ._record import DEFAULT_MAX_NODES, recording
 from .breakpoints import BreakpointSpecError, parse_specs
 from .recorder import TraceStopped
 from .trace import Trace
@@ -121,7 +121,9 @@ class TracedCell:
             None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
         )
         self.stop_requested = threading.Event()
-        self.finished = False  # the body ran (or failed); buttons have nothing left to do
+        self.finished = (
+            False  # the body ran (or failed); buttons have nothing left to do
+        )
 
     # ------------------------------------------------------------------ both paths
 
@@ -140,7 +142,9 @@ class TracedCell:
         )
         self.viewer.on_command = self._on_command
         if self.breakpoints:
-            self.pause = WidgetPause(self.viewer, self.options.timeout, self.options.on_timeout)
+            self.pause = WidgetPause(
+                self.viewer, self.options.timeout, self.options.on_timeout
+            )
         display(self.viewer)
 
     def execute(self) -> Any:
@@ -168,8 +172,15 @@ class TracedCell:
         if self.options.save:
             self.trace.save(self.options.save)
         if self.options.html:
-            self.trace.to_html(self.options.html, breakpoints=self.options.breaks and [
-                b.text for b in self.breakpoints if b.kind not in ("value", "callable")])
+            self.trace.to_html(
+                self.options.html,
+                breakpoints=self.options.breaks
+                and [
+                    b.text
+                    for b in self.breakpoints
+                    if b.kind not in ("value", "callable")
+                ],
+            )
         if self.viewer is not None:
             self.viewer.finish()
         elif not _in_kernel(self.ip):

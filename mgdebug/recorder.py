@@ -58,8 +58,18 @@ class _StepBuffer:
         self.backward_ns = 0
         # nodes built in this step (local ids 0..n-1); the recorder's hot path appends
         # to these same lists, which it empties once the step is closed
-        self.op, self.scope_runs, self.labels, self.data, self.child_end, self.child, self.local = hot
-        self.last_scope = None  # scope_runs: (first node, scope id); labels: (node, label id)
+        (
+            self.op,
+            self.scope_runs,
+            self.labels,
+            self.data,
+            self.child_end,
+            self.child,
+            self.local,
+        ) = hot
+        self.last_scope = (
+            None  # scope_runs: (first node, scope id); labels: (node, label id)
+        )
         self.src_file, self.src_line = [], []
         # child, visits and start_ids hold refs, made local ids when the step closes:
         # a node built in this step by its entity id (the int already in its _tag, so
@@ -68,10 +78,14 @@ class _StepBuffer:
         self.imp_child_end, self.imp_child, self.imp_local = [], [], []
         self.imp_slot: dict[int, int] = {}
         self.imp_leaves: list[tuple[int, micrograd.Value]] = []  # for the summary
-        self.named_leaves: list[tuple[int, micrograd.Value]] = []  # built here, labelled
+        self.named_leaves: list[
+            tuple[int, micrograd.Value]
+        ] = []  # built here, labelled
         # backward
         self.root = None
-        self.order: list | None = None  # the engine's visit order, until the step closes
+        self.order: list | None = (
+            None  # the engine's visit order, until the step closes
+        )
         self.loss = float("nan")
         self.visits: list[int] = []
         self.start_ids: list[int] = []
@@ -80,8 +94,12 @@ class _StepBuffer:
         self.overflowed = False
         self.uncounted = 0  # nodes built after the step overflowed
         self.num_visits = 0
-        self.visits_done = None  # counted only when live breakpoints watch each chain rule
-        self.nonfinite_seen = False  # a `nonfinite` breakpoint already hit in this backward
+        self.visits_done = (
+            None  # counted only when live breakpoints watch each chain rule
+        )
+        self.nonfinite_seen = (
+            False  # a `nonfinite` breakpoint already hit in this backward
+        )
 
     def size(self) -> int:
         return len(self.op) + len(self.imp_op)
@@ -91,11 +109,19 @@ class Recorder:
     """A micrograd listener that writes what it hears into `trace`."""
 
     def __init__(
-        self, trace: Trace, *, max_nodes: int, keep_every: int, source: bool, on_step=None
+        self,
+        trace: Trace,
+        *,
+        max_nodes: int,
+        keep_every: int,
+        source: bool,
+        on_step=None,
     ):
         self.trace = trace
         self.on_step = on_step  # called after each step closes (live progress)
-        self.stop_requested = threading.Event()  # set from another thread to stop the code
+        self.stop_requested = (
+            threading.Event()
+        )  # set from another thread to stop the code
         self.max_nodes = max_nodes
         self.keep_every = keep_every
         self.source = source
@@ -134,11 +160,15 @@ class Recorder:
         def value_created(value, op, children, local_grads, scope):
             s = recorder._step
             local = len(data_l)
-            if local >= max_nodes:  # too big to keep even alone: only count from here on
+            if (
+                local >= max_nodes
+            ):  # too big to keep even alone: only count from here on
                 s.overflowed = True
                 s.uncounted += 1
                 return
-            if not local & 0x3FF and recorder.stop_requested.is_set():  # every 1024 nodes
+            if (
+                not local & 0x3FF and recorder.stop_requested.is_set()
+            ):  # every 1024 nodes
                 raise TraceStopped("stopped from the viewer; the trace keeps what ran")
             base = s.entity_base
             entity = value._tag = base + local
@@ -146,7 +176,9 @@ class Recorder:
                 op_l.append(op_ids[op])
             except KeyError:
                 op_l.append(recorder._intern_op(op))
-            if scope is not s.last_scope:  # scopes change rarely: keep runs, not a column
+            if (
+                scope is not s.last_scope
+            ):  # scopes change rarely: keep runs, not a column
                 s.last_scope = scope
                 scope_l.append((local, recorder._intern_scope(scope)))
             if value.label:  # most nodes have none: keep the few that do
@@ -155,11 +187,15 @@ class Recorder:
             if children:
                 for c in children:
                     t = c._tag
-                    if t is not None and base <= t < entity:  # built earlier in this step
+                    if (
+                        t is not None and base <= t < entity
+                    ):  # built earlier in this step
                         child_l.append(t)
                     else:
                         slot = s.imp_slot.get(t)
-                        child_l.append(-1 - slot if slot is not None else recorder._import(c))
+                        child_l.append(
+                            -1 - slot if slot is not None else recorder._import(c)
+                        )
                 add_local_grads(local_grads)
             end_l.append(len(child_l))
             if source:
@@ -184,7 +220,9 @@ class Recorder:
                 stack.append((v, True))
                 stack.extend((c, False) for c in children if c._tag not in s.imp_slot)
                 continue
-            if v._tag is None:  # from before recording (or another thread): name it once
+            if (
+                v._tag is None
+            ):  # from before recording (or another thread): name it once
                 v._tag = self._next_imported
                 self._next_imported += 1
             slot = len(s.imp_op)
@@ -215,7 +253,10 @@ class Recorder:
     def _is_ours(self, code) -> bool:
         ours = self._code_is_ours.get(code)
         if ours is None:
-            ours = code.co_filename.startswith(_OWN_DIRS) or "contextlib" in code.co_filename
+            ours = (
+                code.co_filename.startswith(_OWN_DIRS)
+                or "contextlib" in code.co_filename
+            )
             self._code_is_ours[code] = ours
         return ours
 
@@ -240,7 +281,9 @@ class Recorder:
                 ref = t
                 if v.label:  # perhaps labelled after it was built
                     s.labels.append((t - base, self._intern_label(v.label)))
-                    if v._a is None:  # a named leaf built here: a parameter made in the region
+                    if (
+                        v._a is None
+                    ):  # a named leaf built here: a parameter made in the region
                         s.named_leaves.append((t, v))
             else:
                 ref = self._import(v)
@@ -276,7 +319,9 @@ class Recorder:
                 return s.child[lo : s.child_end[i]], s.local[lo : s.child_end[i]]
             i = -1 - ref
             lo = s.imp_child_end[i - 1] if i else 0
-            return s.imp_child[lo : s.imp_child_end[i]], s.imp_local[lo : s.imp_child_end[i]]
+            return s.imp_child[lo : s.imp_child_end[i]], s.imp_local[
+                lo : s.imp_child_end[i]
+            ]
 
         live = {ref: v.grad for ref, v in zip(s.visits, s.order)}
         grad = dict.fromkeys(s.visits, 0.0)
@@ -310,7 +355,9 @@ class Recorder:
         self._next_entity = s.entity_base + len(s.op)
         if s.root is not None and not s.backward_completed and not s.overflowed:
             # keep only the chain rules that ran (live breakpoints count them)
-            done = s.visits_done if s.visits_done is not None else self._visits_that_ran(s)
+            done = (
+                s.visits_done if s.visits_done is not None else self._visits_that_ran(s)
+            )
             del s.visits[done:]
             s.num_visits = done
         if s.size() or s.root is not None:
@@ -321,7 +368,9 @@ class Recorder:
                 self.on_step()
         for column in self._hot:
             column.clear()
-        self._step = _StepBuffer(s.index + (s.root is not None), self._next_entity, self._hot)
+        self._step = _StepBuffer(
+            s.index + (s.root is not None), self._next_entity, self._hot
+        )
 
     def _summarize(self, s: _StepBuffer) -> StepSummary:
         leaves = s.imp_leaves + s.named_leaves

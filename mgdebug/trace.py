@@ -89,7 +89,9 @@ class Trace:
         self.strings = Strings()
         self.steps: list[StepSummary] = []
         self.notices: list[str] = []
-        self.error: dict[str, str] | None = None  # {'type', 'message'} if the region raised
+        self.error: dict[str, str] | None = (
+            None  # {'type', 'message'} if the region raised
+        )
         self.recording = False
         self.hits: list[dict] = []  # live breakpoint hits: {'event', 'reason', 'step'}
         self.pending: StepSummary | None = None  # a step shown while paused mid-way
@@ -101,7 +103,9 @@ class Trace:
 
     # ------------------------------------------------------------------ steps and events
 
-    def _append_step(self, summary: StepSummary, graph: StepGraph | None, *, permanent: bool):
+    def _append_step(
+        self, summary: StepSummary, graph: StepGraph | None, *, permanent: bool
+    ):
         summary.kept = graph is not None and permanent
         self.steps.append(summary)
         self._offsets.append(self._offsets[-1] + summary.num_events)
@@ -140,13 +144,19 @@ class Trace:
 
     def step_of_event(self, t: int) -> int:
         if not 0 <= t < self.num_events:
-            raise IndexError(f"event {t} is outside this trace (0..{self.num_events - 1})")
-        return bisect_right(self._offsets, t) - 1  # a list: bisect, not numpy (State.move)
+            raise IndexError(
+                f"event {t} is outside this trace (0..{self.num_events - 1})"
+            )
+        return (
+            bisect_right(self._offsets, t) - 1
+        )  # a list: bisect, not numpy (State.move)
 
     def graph(self, step: int) -> StepGraph:
         """The full graph of `step`; a clear error if only its summary was kept."""
         if not 0 <= step < len(self.steps):
-            raise IndexError(f"step {step} is outside this trace (0..{len(self.steps) - 1})")
+            raise IndexError(
+                f"step {step} is outside this trace (0..{len(self.steps) - 1})"
+            )
         if step in self._graphs:
             return self._graphs[step]
         if self.pending is not None and self.pending.index == step:
@@ -197,7 +207,9 @@ class Trace:
         """`step`, `value`, `grad` arrays of the parameter labelled `name`, over all steps."""
         entities = {e for e, label in self._entity_names.items() if label == name}
         if not entities:
-            close = fnmatch.filter(self.parameter_names(), f"*{name.split('.')[-1]}*")[:5]
+            close = fnmatch.filter(self.parameter_names(), f"*{name.split('.')[-1]}*")[
+                :5
+            ]
             raise KeyError(f"no parameter labelled {name!r}; some that exist: {close}")
         steps, values, grads = [], [], []
         for s in self.steps:
@@ -206,7 +218,11 @@ class Trace:
                     steps.append(s.index)
                     values.append(v)
                     grads.append(g)
-        return {"step": np.array(steps), "value": np.array(values), "grad": np.array(grads)}
+        return {
+            "step": np.array(steps),
+            "value": np.array(values),
+            "grad": np.array(grads),
+        }
 
     # ------------------------------------------------------------------ lookups
 
@@ -215,15 +231,25 @@ class Trace:
         graph = self.graph(step)
         if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
             if not 0 <= spec < graph.num_nodes:
-                raise IndexError(f"node {spec} is outside step {step} (0..{graph.num_nodes - 1})")
+                raise IndexError(
+                    f"node {spec} is outside step {step} (0..{graph.num_nodes - 1})"
+                )
             return np.array([int(spec)])
         if isinstance(spec, str):
             labels = self.strings.labels.items
             if any(ch in spec for ch in "*?["):
-                ids = [i for i, s in enumerate(labels) if s and fnmatch.fnmatchcase(s, spec)]
+                ids = [
+                    i
+                    for i, s in enumerate(labels)
+                    if s and fnmatch.fnmatchcase(s, spec)
+                ]
             else:
                 ids = [i for i, s in enumerate(labels) if s == spec]
-            return np.flatnonzero(np.isin(graph.label, ids)) if ids else np.array([], dtype=int)
+            return (
+                np.flatnonzero(np.isin(graph.label, ids))
+                if ids
+                else np.array([], dtype=int)
+            )
         entity = getattr(spec, "_tag", None)
         if entity is not None or hasattr(spec, "_prev"):
             node = graph.node_of_entity(entity) if entity is not None else None
@@ -327,7 +353,9 @@ class State:
         what = spec if isinstance(spec, (str, int)) else type(spec).__name__
         if not len(hits):
             raise KeyError(f"no node matches {what!r} in step {self.step}")
-        raise KeyError(f"{len(hits)} nodes match {what!r} in step {self.step}; use grads_of()")
+        raise KeyError(
+            f"{len(hits)} nodes match {what!r} in step {self.step}; use grads_of()"
+        )
 
     def grad_of(self, spec: Any) -> float:
         return float(self.grad[self.node(spec)])
@@ -340,5 +368,9 @@ class State:
 
     def __repr__(self) -> str:
         current = self._inner.current_node
-        where = self.trace.describe(self.step, current) if current is not None else "backward begins"
+        where = (
+            self.trace.describe(self.step, current)
+            if current is not None
+            else "backward begins"
+        )
         return f"<State t={self.t} step {self.step} {self.phase}: {where}>"

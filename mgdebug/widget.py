@@ -40,7 +40,9 @@ class TraceViewer(anywidget.AnyWidget):
 
     def __init__(self, trace: Trace, **kwargs: Any):
         if not isinstance(trace, Trace):
-            raise TypeError(f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}")
+            raise TypeError(
+                f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}"
+            )
         self.trace = trace
         super().__init__(**kwargs)
         self._last_progress = 0.0
@@ -97,7 +99,9 @@ class TraceViewer(anywidget.AnyWidget):
             }
             for s in t.steps
         ]
-        strings = {k: getattr(t.strings, k).items for k in ("ops", "scopes", "labels", "files")}
+        strings = {
+            k: getattr(t.strings, k).items for k in ("ops", "scopes", "labels", "files")
+        }
         self.send(
             {
                 "kind": "trace_meta",
@@ -164,7 +168,14 @@ class TraceViewer(anywidget.AnyWidget):
             self.send({"kind": "error", "id": request_id, "message": str(e)})
             return
         hits = self.trace.breakpoint_hits(specs) if specs else []
-        self.send({"kind": "hits", "id": request_id, "hits": hits, "live": list(self.trace.hits)})
+        self.send(
+            {
+                "kind": "hits",
+                "id": request_id,
+                "hits": hits,
+                "live": list(self.trace.hits),
+            }
+        )
 
     def _send_anomaly(self, request_id: Any) -> None:
         found = self.trace.first_nonfinite()
@@ -179,10 +190,20 @@ class TraceViewer(anywidget.AnyWidget):
             return
         self._last_progress = now
         steps = self.trace.steps
-        new = [s.loss if math.isfinite(s.loss) else None for s in steps[self._losses_sent :]]
+        new = [
+            s.loss if math.isfinite(s.loss) else None
+            for s in steps[self._losses_sent :]
+        ]
         self._losses_sent = len(steps)
         self.status = self._status()
-        self.send({"kind": "progress", "steps": len(steps), "nodes": self._nodes(), "losses": new})
+        self.send(
+            {
+                "kind": "progress",
+                "steps": len(steps),
+                "nodes": self._nodes(),
+                "losses": new,
+            }
+        )
 
     def finish(self) -> None:
         """Recording ended: show the last step and send the final shape of the trace."""

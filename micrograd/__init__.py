@@ -3,7 +3,15 @@
 from .engine import Value
 from .events import current_scope, listen, listeners, scope
 
-__all__ = ["Value", "current_scope", "gradcheck", "listen", "listeners", "scope", "torch_crosscheck"]
+__all__ = [
+    "Value",
+    "current_scope",
+    "gradcheck",
+    "listen",
+    "listeners",
+    "scope",
+    "torch_crosscheck",
+]
 __version__ = "0.1.0"
 
 

@@ -86,7 +86,9 @@ class Value:
         x = self.data
         _check_real_power(x, k)
         if x == 0 and k < 0:
-            raise ZeroDivisionError(f"0 ** {other}: zero cannot be raised to a negative power")
+            raise ZeroDivisionError(
+                f"0 ** {other}: zero cannot be raised to a negative power"
+            )
         op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
         d = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
         out = _result(_ieee_pow(x, k), op, self, d)
@@ -98,7 +100,9 @@ class Value:
         a, b = self.data, other.data
         _check_real_power(a, b)
         if a == 0 and b < 0:
-            raise ZeroDivisionError(f"0 ** {b}: zero cannot be raised to a negative power")
+            raise ZeroDivisionError(
+                f"0 ** {b}: zero cannot be raised to a negative power"
+            )
         y = _ieee_pow(a, b)
         da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
         db = _pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
@@ -110,7 +114,9 @@ class Value:
     def relu(self):
         x = self.data
         y = 0.0 if x < 0 else x
-        out = _result(y, "ReLU", self, 0.0 if y <= 0 else 1.0)  # [x > 0]; nan passes, as torch
+        out = _result(
+            y, "ReLU", self, 0.0 if y <= 0 else 1.0
+        )  # [x > 0]; nan passes, as torch
         if _events.active:
             _events.created(out, "ReLU", (self,), (out._da,))
         return out
@@ -228,13 +234,17 @@ class Value:
         try:
             return self * k**-1
         except ZeroDivisionError:
-            raise ZeroDivisionError(f"division by zero in {self!r} / {other!r}") from None
+            raise ZeroDivisionError(
+                f"division by zero in {self!r} / {other!r}"
+            ) from None
 
     def __rtruediv__(self, other):  # other / self = other * self^-1
         try:
             return other * self**-1
         except ZeroDivisionError:
-            raise ZeroDivisionError(f"division by zero in {other!r} / {self!r}") from None
+            raise ZeroDivisionError(
+                f"division by zero in {other!r} / {self!r}"
+            ) from None
 
     def __rpow__(self, other):  # other ** self, with a constant base
         return Value(other) ** self
@@ -323,7 +333,9 @@ def _real(x, what):
 
 def _text(label):
     if not isinstance(label, str):
-        raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r:.60}")
+        raise TypeError(
+            f"label must be a str, got {type(label).__name__}: {label!r:.60}"
+        )
     return label
 
 

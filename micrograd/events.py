@@ -47,8 +47,17 @@ class _Context(NamedTuple):
     scope: str
 
 
-_context: ContextVar[_Context] = ContextVar("micrograd_events", default=_Context((), (), ""))
-_NAMES = ("value_created", "backward_begin", "before_chain_rule", "after_chain_rule", "backward_end")
+_context: ContextVar[_Context] = ContextVar(
+    "micrograd_events",
+    default=_Context((), (), ""),  # noqa: B039 (a tuple of tuples: immutable)
+)
+_NAMES = (
+    "value_created",
+    "backward_begin",
+    "before_chain_rule",
+    "after_chain_rule",
+    "backward_end",
+)
 
 
 @contextmanager
@@ -85,7 +94,9 @@ def listeners() -> tuple[Any, ...]:
 
 def wants_chain_rule_events() -> bool:
     """True when some listener here asked for per-node backward events."""
-    return any(e.before_chain_rule or e.after_chain_rule for e in _context.get().attached)
+    return any(
+        e.before_chain_rule or e.after_chain_rule for e in _context.get().attached
+    )
 
 
 # ----------------------------------------------------------------------------- scopes
@@ -102,7 +113,9 @@ class scope:
 
     def __init__(self, name: str):
         if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"scope name must be a non-empty string without '/', got {name!r}")
+            raise ValueError(
+                f"scope name must be a non-empty string without '/', got {name!r}"
+            )
         self.name = name
 
     def __enter__(self) -> str:

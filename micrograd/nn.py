@@ -78,7 +78,9 @@ class Neuron(Module):
         return self.w + [self.b]
 
     def __repr__(self):
-        kind = {True: "ReLU", False: "Linear"}.get(self.nonlin, str(self.nonlin).title())
+        kind = {True: "ReLU", False: "Linear"}.get(
+            self.nonlin, str(self.nonlin).title()
+        )
         return f"{kind}Neuron({len(self.w)})"
 
 
@@ -107,7 +109,8 @@ class MLP(Module):
     def __init__(self, nin, nouts):
         sz = [nin] + list(nouts)
         self.layers = [
-            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1)
+            for i in range(len(nouts))
         ]
         self._adopt(self.layers, "layers")
 

@@ -49,7 +49,9 @@ class JupyterServer:
         ]  # fmt: skip
         self.log = open(root / "server.log", "w")
         env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -70,7 +72,9 @@ class JupyterServer:
         self.log.close()
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(c) for c in cells]
+        )
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                      "language": "python"}  # fmt: skip
         nbformat.write(nb, self.root / name)
@@ -79,7 +83,9 @@ class JupyterServer:
 
 def open_lab_notebook(page, server: JupyterServer, name: str) -> None:
     """Open `name` in JupyterLab and wait until its kernel says Idle (Run All needs that)."""
-    page.goto(f"{server.url}/lab/tree/{name}?reset")  # a fresh workspace: no tabs from earlier tests
+    page.goto(
+        f"{server.url}/lab/tree/{name}?reset"
+    )  # a fresh workspace: no tabs from earlier tests
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-StatusBar-TextItem, .jp-StatusBar-GroupItem')]"

@@ -27,7 +27,9 @@ class CellResult:
     msg_id: str
     status: str = ""
     streams: str = ""
-    results: list[dict] = field(default_factory=list)  # display_data / execute_result data
+    results: list[dict] = field(
+        default_factory=list
+    )  # display_data / execute_result data
     error: dict | None = None
     comm_opens: list[dict] = field(default_factory=list)
     comm_msgs: list[dict] = field(default_factory=list)
@@ -80,7 +82,9 @@ class KernelSession:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"cell did not finish in {timeout} s; so far: {result.streams!r}")
+                raise TimeoutError(
+                    f"cell did not finish in {timeout} s; so far: {result.streams!r}"
+                )
             try:
                 msg = self.kc.get_iopub_msg(timeout=min(left, 1))
             except queue.Empty:
@@ -128,7 +132,9 @@ def anywidget_comm_id(result: CellResult) -> str:
         state = opened["data"].get("state", {})
         if state.get("_model_name") == "AnyModel":
             return opened["comm_id"]
-    raise AssertionError(f"no anywidget comm opened; comm_opens: {result.comm_opens!r:.300}")
+    raise AssertionError(
+        f"no anywidget comm opened; comm_opens: {result.comm_opens!r:.300}"
+    )
 
 
 assert sys.version_info >= (3, 11)

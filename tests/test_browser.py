@@ -22,7 +22,6 @@ from browser_helpers import (
 )
 
 import mgdebug
-from micrograd.engine import Value
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -74,7 +73,9 @@ def page(browser):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.extend(ours(e)))
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    page.errors = errors  # errors thrown by our bundle (anywidget loads it from a blob: URL)
+    page.errors = (
+        errors  # errors thrown by our bundle (anywidget loads it from a blob: URL)
+    )
     yield page
     context.close()
 
@@ -109,7 +110,9 @@ def wait_for_readout(viewer, event: int) -> None:
 
 
 def inspector_value(viewer, key: str) -> float:
-    row = viewer.locator(".mgd-inspector .mgd-row").filter(has=viewer.page.locator(".mgd-key", has_text=re.compile(f"^{key}$")))
+    row = viewer.locator(".mgd-inspector .mgd-row").filter(
+        has=viewer.page.locator(".mgd-key", has_text=re.compile(f"^{key}$"))
+    )
     title = row.locator(".mgd-val").get_attribute("title")
     return float(title)
 
@@ -125,7 +128,9 @@ def select_by_label(viewer, label: str) -> None:
 
 
 def test_lab_scrubbing_shows_python_exact_grads(server, page):
-    server.write_notebook("expr.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + EXPRESSION])
+    server.write_notebook(
+        "expr.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + EXPRESSION]
+    )
     reference = python_trace(EXPRESSION)
     open_lab_notebook(page, server, "expr.ipynb")
     lab_run_all(page)
@@ -168,7 +173,9 @@ for k in range(4):
 
 
 def test_lab_groups_expand_collapse_and_steps_switch(server, page):
-    server.write_notebook("train.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + TRAINING])
+    server.write_notebook(
+        "train.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + TRAINING]
+    )
     reference = python_trace(TRAINING)
     open_lab_notebook(page, server, "train.ipynb")
     lab_run_all(page)
@@ -198,8 +205,10 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
         arg=VIEWER,
     )
     wait_for_viewer(page)
-    viewer.locator("button[title^=\"jump to the step's last event\"]").click()
-    select_by_label(viewer, "layers.1.neurons.2.w.0")  # inside a collapsed group: it opens
+    viewer.locator('button[title^="jump to the step\'s last event"]').click()
+    select_by_label(
+        viewer, "layers.1.neurons.2.w.0"
+    )  # inside a collapsed group: it opens
     end_of_step_1 = reference.event_offsets[2] - 1
     expected = reference.state_at(int(end_of_step_1)).grad_of("layers.1.neurons.2.w.0")
     assert inspector_value(viewer, "grad") == expected
@@ -209,7 +218,9 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
 
 def test_lab_live_breakpoint_step_and_continue(server, page):
     code = "%%mgtrace --name paused --break op:tanh --timeout 120\n" + EXPRESSION
-    server.write_notebook("live.ipynb", ["%load_ext mgdebug", code, "print('after', a.grad)"])
+    server.write_notebook(
+        "live.ipynb", ["%load_ext mgdebug", code, "print('after', a.grad)"]
+    )
     reference = python_trace(EXPRESSION)
     open_lab_notebook(page, server, "live.ipynb")
     lab_run_all(page)
@@ -227,10 +238,14 @@ def test_lab_live_breakpoint_step_and_continue(server, page):
         "sel => /stepped to/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
         arg=VIEWER,
     )
-    wait_for_readout(viewer, paused_at + 1)  # the grown step reloads after the reason changes
+    wait_for_readout(
+        viewer, paused_at + 1
+    )  # the grown step reloads after the reason changes
     assert readout_event(viewer) == paused_at + 1
     cont.click()
-    page.get_by_text(f"after {reference.state_at(reference.num_events - 1).grad_of('a')}").wait_for(timeout=60_000)
+    page.get_by_text(
+        f"after {reference.state_at(reference.num_events - 1).grad_of('a')}"
+    ).wait_for(timeout=60_000)
     assert not page.errors
 
 
@@ -238,7 +253,9 @@ def test_lab_live_breakpoint_step_and_continue(server, page):
 
 
 def test_notebook7_shows_the_viewer(server, page):
-    server.write_notebook("nb7.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + EXPRESSION])
+    server.write_notebook(
+        "nb7.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + EXPRESSION]
+    )
     page.goto(f"{server.url}/notebooks/nb7.ipynb")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function(
@@ -251,7 +268,9 @@ def test_notebook7_shows_the_viewer(server, page):
     viewer = wait_for_viewer(page)
     select_by_label(viewer, "b")
     reference = python_trace(EXPRESSION)
-    assert inspector_value(viewer, "grad") == reference.state_at(reference.num_events - 1).grad_of("b")
+    assert inspector_value(viewer, "grad") == reference.state_at(
+        reference.num_events - 1
+    ).grad_of("b")
     screenshot(page, "notebook7-expression", viewer)
     assert not page.errors
 
@@ -260,7 +279,10 @@ def test_notebook7_shows_the_viewer(server, page):
 
 
 def test_standalone_html_works_offline_with_time_travel(browser, tmp_path):
-    trace = python_trace(TRAINING.replace("for k in range(4)", "for k in range(3)") + "\nhostile = Value(1.0, label='</script><img src=x onerror=alert(1)>') * 2\n")
+    trace = python_trace(
+        TRAINING.replace("for k in range(4)", "for k in range(3)")
+        + "\nhostile = Value(1.0, label='</script><img src=x onerror=alert(1)>') * 2\n"
+    )
     path = trace.to_html(tmp_path / "trace.html")
     context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
     page = context.new_page()
@@ -271,14 +293,21 @@ def test_standalone_html_works_offline_with_time_travel(browser, tmp_path):
     viewer = wait_for_viewer(page)
     # the last step is forward-only (the hostile label): step back to the training steps
     viewer.locator("select.mgd-step").select_option("2")
-    page.wait_for_function("sel => /step 2\\//.test(document.querySelector(sel).querySelector('.mgd-readout').textContent)", arg=VIEWER)
+    page.wait_for_function(
+        "sel => /step 2\\//.test(document.querySelector(sel).querySelector('.mgd-readout').textContent)",
+        arg=VIEWER,
+    )
     wait_for_viewer(page)
-    viewer.locator("button[title^=\"jump to the step's last event\"]").click()
+    viewer.locator('button[title^="jump to the step\'s last event"]').click()
     select_by_label(viewer, "layers.0.neurons.1.b")
     end = int(trace.event_offsets[3]) - 1
-    assert inspector_value(viewer, "grad") == trace.state_at(end).grad_of("layers.0.neurons.1.b")
+    assert inspector_value(viewer, "grad") == trace.state_at(end).grad_of(
+        "layers.0.neurons.1.b"
+    )
     viewer.locator("button[title^='one event back']").click()
-    assert inspector_value(viewer, "grad") == trace.state_at(end - 1).grad_of("layers.0.neurons.1.b")
+    assert inspector_value(viewer, "grad") == trace.state_at(end - 1).grad_of(
+        "layers.0.neurons.1.b"
+    )
     screenshot(page, "standalone-html", viewer)
     assert page.locator("img").count() == 0 and not errors
     context.close()

@@ -37,11 +37,11 @@ def test_draw_dot_shows_label_data_grad_and_two_edges_for_x_times_x():
     assert "{ x | data 3.0000 | grad 7.0000 }" in src
     x_id = str(id(x))
     assert src.count(f"{x_id} -> ") == 3  # twice into *, once into +
-    assert 'rankdir=LR' in src
+    assert "rankdir=LR" in src
 
 
 def test_draw_dot_has_no_recursion_limit_and_refuses_huge_graphs_clearly():
-    y = x = Value(1.0)
+    y = Value(1.0)
     for _ in range(3000):  # micrograd's recursive draw_dot died near depth 1000
         y = y * 1.0
     assert len(mgdebug.draw_dot(y, max_nodes=10_000).source) > 0
@@ -61,7 +61,9 @@ def test_draw_dot_says_what_to_do_without_dot(monkeypatch):
         mgdebug.draw_dot(Value(1.0) * 2)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is installed by make setup")
+@pytest.mark.skipif(
+    shutil.which("dot") is None, reason="graphviz's dot is installed by make setup"
+)
 def test_draw_dot_renders_svg_with_dot():
     svg = mgdebug.draw_dot(Value(2.0, label="a") * 3).pipe().decode()
     assert svg.lstrip().startswith("<?xml") and "data 6.0000" in svg
@@ -71,7 +73,9 @@ def test_draw_dot_renders_svg_with_dot():
 
 
 def embedded_payload(page: str) -> dict:
-    match = re.search(r'<script type="application/json" id="mgdebug-data">(.*?)</script>', page, re.S)
+    match = re.search(
+        r'<script type="application/json" id="mgdebug-data">(.*?)</script>', page, re.S
+    )
     assert match, "the data script element is there"
     return json.loads(match.group(1))
 
@@ -83,7 +87,10 @@ def test_html_embeds_viewer_and_data_and_keeps_hostile_labels_inert(tmp_path):
     assert page.count("</script>") == 2  # only our own two script elements
     payload = embedded_payload(page)
     assert HOSTILE in payload["meta"]["content"]["strings"]["labels"]
-    assert payload["esm"] == (Path(mgdebug.__file__).parent / "static" / "widget.js").read_text()
+    assert (
+        payload["esm"]
+        == (Path(mgdebug.__file__).parent / "static" / "widget.js").read_text()
+    )
     assert set(payload["steps"]) == {"0"}
     assert payload["meta"]["content"]["kind"] == "trace_meta"
 
@@ -122,7 +129,9 @@ def run_cli(*args, cwd):
 
 def test_cli_runs_a_script_and_writes_viewer_and_trace(tmp_path):
     (tmp_path / "train.py").write_text(SCRIPT)
-    done = run_cli("run", "--break", "op:ReLU", "--save", "run.mgtrace", "train.py", cwd=tmp_path)
+    done = run_cli(
+        "run", "--break", "op:ReLU", "--save", "run.mgtrace", "train.py", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "final loss" in done.stdout and "3 steps" in done.stdout
     assert (tmp_path / "train.html").stat().st_size > 10_000
@@ -132,11 +141,17 @@ def test_cli_runs_a_script_and_writes_viewer_and_trace(tmp_path):
     assert viewed.returncode == 0 and (tmp_path / "again.html").exists()
 
 
-def test_cli_passes_the_scripts_exit_code_and_keeps_the_trace_of_a_failing_script(tmp_path):
-    (tmp_path / "bad.py").write_text("from micrograd.engine import Value\nx = Value(1.0) * 2\nraise SystemExit(3)\n")
+def test_cli_passes_the_scripts_exit_code_and_keeps_the_trace_of_a_failing_script(
+    tmp_path,
+):
+    (tmp_path / "bad.py").write_text(
+        "from micrograd.engine import Value\nx = Value(1.0) * 2\nraise SystemExit(3)\n"
+    )
     done = run_cli("run", "bad.py", cwd=tmp_path)
     assert done.returncode == 3 and (tmp_path / "bad.html").exists()
-    (tmp_path / "boom.py").write_text("from micrograd.engine import Value\nValue(-1.0).log()\n")
+    (tmp_path / "boom.py").write_text(
+        "from micrograd.engine import Value\nValue(-1.0).log()\n"
+    )
     done = run_cli("run", "boom.py", cwd=tmp_path)
     assert done.returncode == 1
     assert "ValueError" in done.stderr and "stopped by ValueError" in done.stdout

@@ -10,8 +10,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 from kernel_helpers import KernelSession, anywidget_comm_id
 
-import micrograd
 import mgdebug
+import micrograd
 from mgdebug.magic import transform_cell
 
 # ---------------------------------------------------------------------- plain IPython shell
@@ -30,7 +30,15 @@ def test_magic_is_registered_with_real_help(ip):
     magic = ip.find_cell_magic("mgtrace")
     assert magic is not None
     doc = magic.__doc__
-    for option in ("--name", "--max-nodes", "--keep-every", "--break", "--no-widget", "--save", "--source"):
+    for option in (
+        "--name",
+        "--max-nodes",
+        "--keep-every",
+        "--break",
+        "--no-widget",
+        "--save",
+        "--source",
+    ):
         assert option in doc
     assert "with mgdebug.record(" in doc  # the equivalent plain Python
 
@@ -55,7 +63,9 @@ def test_bad_options_give_a_usage_error_and_the_cell_does_not_run(ip, line, mess
 
 def test_plain_shell_runs_the_body_in_place_and_stores_the_trace(ip, capsys):
     value = ip.run_cell_magic(
-        "mgtrace", "--name t1", "a = Value(3.0, label='a')\nb = a * a + a\nb.backward()\nb.data\n"
+        "mgtrace",
+        "--name t1",
+        "a = Value(3.0, label='a')\nb = a * a + a\nb.backward()\nb.data\n",
     )
     assert value == 12.0  # the last expression is returned (IPython displays it)
     trace = ip.user_ns["t1"]
@@ -67,7 +77,9 @@ def test_plain_shell_runs_the_body_in_place_and_stores_the_trace(ip, capsys):
 
 def test_plain_shell_failure_keeps_the_trace_and_the_error(ip):
     with pytest.raises(ValueError, match="log of -1.0"):
-        ip.run_cell_magic("mgtrace", "--name t2", "x = Value(2.0) * 3\ny = Value(-1.0).log()\n")
+        ip.run_cell_magic(
+            "mgtrace", "--name t2", "x = Value(2.0) * 3\ny = Value(-1.0).log()\n"
+        )
     trace = ip.user_ns["t2"]
     assert trace.error["type"] == "ValueError"
     assert trace.steps[0].num_created >= 2  # what ran before the failure is there
@@ -79,7 +91,10 @@ def test_transformer_rewrites_only_mgtrace_cells():
     assert transform_cell(["%%mgtrace?\n"]) == ["%%mgtrace?\n"]
     assert transform_cell(["%%mgtracex\n", "1\n"]) == ["%%mgtracex\n", "1\n"]
     (call,) = transform_cell(["%%mgtrace --name r\n", "a = 1\n", "a\n"])
-    assert call.startswith("await ") and "run_traced_cell('--name r', 'a = 1\\na\\n')" in call
+    assert (
+        call.startswith("await ")
+        and "run_traced_cell('--name r', 'a = 1\\na\\n')" in call
+    )
 
 
 # ---------------------------------------------------------------------- a real kernel
@@ -104,7 +119,9 @@ def test_cell_behaves_like_a_normal_cell(kernel):
         "b\n"
     )
     assert r.status == "ok", r.traceback
-    assert "hello from the body" in r.streams  # prints from the worker land in this cell
+    assert (
+        "hello from the body" in r.streams
+    )  # prints from the worker land in this cell
     assert r.widget_model_ids(), "the viewer is displayed"
     assert any(d.get("text/plain") == "Value(data=8.0, grad=1.0)" for d in r.results)
     after = kernel.run("print(type(run).__name__, a.grad, micrograd.events.active)")
@@ -128,12 +145,18 @@ def test_viewer_appears_before_the_body_finishes(kernel):
 
 @pytest.mark.kernel
 def test_exception_shows_traceback_at_user_line_and_keeps_trace(kernel):
-    r = kernel.run("%%mgtrace --name broken\nx = Value(2.0)\ny = x * 3\nz = (x - 2).log()\n")
+    r = kernel.run(
+        "%%mgtrace --name broken\nx = Value(2.0)\ny = x * 3\nz = (x - 2).log()\n"
+    )
     assert r.status == "error"
     assert r.error["ename"] == "ValueError"
-    assert "----> 4 z = (x - 2).log()" in r.traceback  # the user's line, numbered as in the cell
+    assert (
+        "----> 4 z = (x - 2).log()" in r.traceback
+    )  # the user's line, numbered as in the cell
     assert r.widget_model_ids(), "the viewer is still shown"
-    after = kernel.run("print(broken.error['type'], broken.steps[0].num_created, micrograd.events.active)")
+    after = kernel.run(
+        "print(broken.error['type'], broken.steps[0].num_created, micrograd.events.active)"
+    )
     assert after.streams.split() == ["ValueError", "5", "0"]
     ok = kernel.run("print(Value(1.0) + 1)")
     assert ok.streams.strip() == "Value(data=2.0, grad=0.0)"
@@ -190,7 +213,9 @@ def test_widget_stop_ends_a_busy_cell_and_keeps_the_trace(kernel):
 
     r = kernel.collect(kernel.execute(code), timeout=60, on_message=on_message)
     assert r.error["ename"] == "TraceStopped"
-    after = kernel.run("print(stopped.error['type'], len(stopped.steps) > 1, micrograd.events.active)")
+    after = kernel.run(
+        "print(stopped.error['type'], len(stopped.steps) > 1, micrograd.events.active)"
+    )
     assert after.streams.split() == ["TraceStopped", "True", "0"]
 
 
@@ -211,7 +236,9 @@ def test_kernel_interrupt_stops_a_traced_cell_quickly(kernel):
 
 @pytest.mark.kernel
 def test_viewer_answers_requests_with_binary_step_data(kernel):
-    r = kernel.run("%%mgtrace --name served\na = Value(2.0)\nb = (a * a).tanh()\nb.backward()\n")
+    r = kernel.run(
+        "%%mgtrace --name served\na = Value(2.0)\nb = (a * a).tanh()\nb.backward()\n"
+    )
     comm_id = anywidget_comm_id(r)
     replies = []
     kernel.send_custom(comm_id, {"kind": "hello"})

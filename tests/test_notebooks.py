@@ -19,11 +19,19 @@ def test_there_are_four_lessons():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_and_its_checks_pass(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
-    assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), (
-        "notebooks are committed without outputs"
-    )
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert all(
+        not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"
+    ), "notebooks are committed without outputs"
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     outputs = "".join(
-        o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+        o.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
     )
     assert "all checks passed" in outputs
