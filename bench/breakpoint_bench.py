@@ -35,10 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from demo import demo_step, moons  # noqa: E402
+
 import mgdebug  # noqa: E402  (after the path setup, so this checkout is measured)
 from mgdebug._record import recording  # noqa: E402
 from mgdebug.breakpoints import parse_specs  # noqa: E402
-from micrograd import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
 # the demo has no sigmoid, no grad that large, no such scope
@@ -47,35 +48,6 @@ TARGET = 1.20  # issue #6: non-matching breakpoints slow recording by at most 20
 
 
 # ---------------------------------------------------------------------- the demo
-
-
-def moons() -> tuple[list[list[float]], list[int]]:
-    import numpy as np
-    from sklearn.datasets import make_moons
-
-    np.random.seed(1337)
-    random.seed(1337)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    return X.tolist(), [int(v) * 2 - 1 for v in y]
-
-
-def demo_step(model: MLP, X, y, k: int) -> Value:
-    """Step k of the demo: forward, SVM max-margin loss + L2, backward, SGD update."""
-    inputs = [list(map(Value, xrow)) for xrow in X]
-    scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
-    model.zero_grad()
-    total_loss.backward()
-    learning_rate = 1.0 - 0.9 * k / 100
-    for p in model.parameters():
-        p.data -= learning_rate * p.grad
-    return total_loss
-
-
-# ---------------------------------------------------------------------- modes
 
 
 class NeverCalled:

@@ -11,39 +11,24 @@ boxes on screen). Medians of N fresh page loads.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.datasets import make_moons
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWER  # noqa: E402
+from demo import demo_model, demo_step, moons  # noqa: E402
 
 import mgdebug  # noqa: E402
-from micrograd.engine import Value  # noqa: E402
-from micrograd.nn import MLP  # noqa: E402
 
 
 def demo_trace() -> mgdebug.Trace:
-    np.random.seed(1337)
-    random.seed(1337)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    y = y * 2 - 1
-    model = MLP(2, [16, 16, 1])
+    X, y = moons()
+    model = demo_model()
     with mgdebug.record() as trace:
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(
-            p * p for p in model.parameters()
-        )
-        model.zero_grad()
-        loss.backward()
+        demo_step(model, X, y, 0)
     return trace
 
 
