@@ -114,16 +114,25 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
   // merged: how often the walk entered each group, and in which entry each node came
   const entries: number[] = [];
   const nodeEntry = new Int32Array(n);
+  const noPrefix = new Int32Array(0);
   for (let i = 0; i < g.nCreated; i++) {
-    const pre = scopePrefixes[g.scope[i]] ?? new Int32Array(0);
+    // the same scope as the node before (most nodes): the stack already ends at its group
+    if (i > 0 && g.scope[i] === g.scope[i - 1]) {
+      const top = stack[stack.length - 1];
+      nodeGroup[i] = top;
+      nodeEntry[i] = (entries[top] ?? 1) - 1;
+      kids[top].push(i);
+      continue;
+    }
+    const pre = scopePrefixes[g.scope[i]] ?? noPrefix;
     let d = 0;
     while (d < stackPrefix.length && d < pre.length && stackPrefix[d] === pre[d]) d++;
     // A scope calling the same child twice has started over: a new call of the model
     // (the next sample), so a new instance of it; `MLP` after layers.0,1,2 meets layers.0.
     if (opts.bySample && d > 0 && d < pre.length && stackSeen[d].has(pre[d])) d--;
-    stack.length = d + 1;
-    stackPrefix.length = d;
-    stackSeen.length = d + 1;
+    if (stack.length > d + 1) stack.length = d + 1;
+    if (stackPrefix.length > d) stackPrefix.length = d;
+    if (stackSeen.length > d + 1) stackSeen.length = d + 1;
     for (; d < pre.length; d++) {
       const full = prefixNames[pre[d]];
       const top = stack[stack.length - 1];

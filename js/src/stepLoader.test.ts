@@ -50,3 +50,33 @@ describe("StepLoader", () => {
     expect(shown.map((v) => v.step)).toEqual([0, 1]);
   });
 });
+
+describe("StepLoader requests", () => {
+  it("asks once for a step already on its way (the same trace_meta twice)", () => {
+    const sent: Record<string, unknown>[] = [];
+    const shown: StepView[] = [];
+    const loader = new StepLoader((c) => sent.push(c), (v) => shown.push(v), () => {});
+    loader.setMeta(meta());
+    loader.want(0);
+    loader.setMeta(meta());
+    loader.want(0);
+    expect(sent.length).toBe(1);
+    loader.want(1);
+    loader.want(0); // back to a step still on its way: adopt that request
+    expect(sent.map((m) => m.step)).toEqual([0, 1]);
+    answer(loader, sent[0]);
+    expect(shown.map((v) => v.step)).toEqual([0]);
+  });
+
+  it("ignores another view's answer that shares an id but not the step", () => {
+    const sent: Record<string, unknown>[] = [];
+    const shown: StepView[] = [];
+    const loader = new StepLoader((c) => sent.push(c), (v) => shown.push(v), () => {});
+    loader.setMeta(meta());
+    loader.want(0);
+    expect(answer(loader, { id: sent[0].id, step: 1 })).toBe(false);
+    expect(shown).toEqual([]);
+    answer(loader, sent[0]);
+    expect(shown.map((v) => v.step)).toEqual([0]);
+  });
+});

@@ -9,13 +9,15 @@ import { StepView } from "./stepview";
 const CACHE_STEPS = 4; // ~7 MB each at the demo's scale (columns + replay arrays)
 
 export class StepLoader {
-  private nextId = 1;
+  // ids start at a random base: every view of one widget model receives every answer, and a
+  // second view (a widget displayed twice) must not take the first view's answers for its own
+  private nextId = 1 + Math.floor(Math.random() * 2 ** 30);
   private waiting = 0; // the get_step whose answer the view waits for
+  private waitingStep = -1;
   private prefetching = 0; // at most one prefetch in flight
-  private prefetchStep = -1;
   private cache = new Map<number, StepView>(); // in order of use, oldest first
   private meta: TraceMeta | null = null;
-  private asked = new Set<number>(); // every get_step id not answered yet
+  private asked = new Map<number, { step: number; events: number }>(); // every get_step not answered yet
   private shown = -1; // the step the view shows or waits for: prefetch around it
 
   constructor(
@@ -27,6 +29,11 @@ export class StepLoader {
   /** New trace shape: forget cached steps that changed (a provisional step grew). */
   setMeta(meta: TraceMeta): void {
     this.meta = meta;
+    // requests in flight for a step that changed since must not be adopted (see `want`)
+    for (const a of this.asked.values()) {
+      const st = meta.steps[a.step];
+      if (!st || st.num_events !== a.events || meta.recording) a.events = -1;
+    }
     for (const [k, v] of this.cache) {
       const st = meta.steps[k];
       if (!st || st.num_events !== v.numEvents || meta.recording) this.cache.delete(k);
@@ -43,28 +50,39 @@ export class StepLoader {
     const hit = this.cache.get(step);
     if (hit) {
       this.waiting = 0;
+      this.waitingStep = -1;
       this.touch(step, hit);
       this.onReady(hit);
       return this.prefetch(step);
     }
-    if (this.prefetchStep === step && this.prefetching) {
-      this.waiting = this.prefetching; // the prefetch on its way is now what we wait for
-      return;
+    if (this.waiting && this.waitingStep === step) return; // asked already (the same trace_meta twice)
+    const events = this.meta?.steps[step]?.num_events ?? -1;
+    for (const [id, a] of this.asked) {
+      // a request of this step on its way (the prefetch, or one the view left): wait for it
+      // rather than have the kernel build and send the same 3 MB again
+      if (a.step === step && a.events === events && events >= 0) {
+        this.waiting = id;
+        this.waitingStep = step;
+        return;
+      }
     }
     this.waiting = this.nextId++;
-    this.asked.add(this.waiting);
+    this.waitingStep = step;
+    this.asked.set(this.waiting, { step, events });
     this.send({ kind: "get_step", id: this.waiting, step });
   }
 
   /** A `step_data` message; false when it answers nothing we asked. */
   onStepData(msg: StepDataMsg, buffers: DataView[] | undefined): boolean {
+    const ask = this.asked.get(msg.id);
+    if (ask && ask.step !== msg.step) return false; // another view's request that happens to share the id
     const forView = msg.id === this.waiting;
-    const forCache = msg.id === this.prefetching || this.asked.has(msg.id); // a step the view left: keep it
+    const forCache = msg.id === this.prefetching || ask !== undefined; // a step the view left: keep it
     this.asked.delete(msg.id);
     if (!forView && !forCache) return false;
     const wasPrefetch = msg.id === this.prefetching;
-    if (wasPrefetch) (this.prefetching = 0), (this.prefetchStep = -1);
-    if (forView) this.waiting = 0;
+    if (wasPrefetch) this.prefetching = 0;
+    if (forView) (this.waiting = 0), (this.waitingStep = -1);
     const summary = this.meta?.steps[msg.step];
     if (!buffers?.length || !summary) {
       if (forView) this.onFail("step data arrived without its bundle");
@@ -88,9 +106,10 @@ export class StepLoader {
   /** An `error` message; true when it answered the request the view waits for. */
   onError(id: number | null): boolean {
     if (id !== null) this.asked.delete(id);
-    if (id !== null && id === this.prefetching) (this.prefetching = 0), (this.prefetchStep = -1);
+    if (id !== null && id === this.prefetching) this.prefetching = 0;
     if (id === null || id !== this.waiting) return false;
     this.waiting = 0;
+    this.waitingStep = -1;
     return true;
   }
 
@@ -108,8 +127,7 @@ export class StepLoader {
     for (const k of [step + 1, step - 1]) {
       if (k < 0 || k >= m.steps.length || !m.steps[k].kept || this.cache.has(k)) continue;
       this.prefetching = this.nextId++;
-      this.prefetchStep = k;
-      this.asked.add(this.prefetching);
+      this.asked.set(this.prefetching, { step: k, events: m.steps[k].num_events });
       this.send({ kind: "get_step", id: this.prefetching, step: k });
       return;
     }
