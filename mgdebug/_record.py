@@ -89,7 +89,8 @@ def recording(
         with micrograd.listen(recorder, exclusive=True):
             yield recorder
     except BaseException as e:
-        trace.error = {"type": type(e).__name__, "message": str(e)}
+        if not (isinstance(e, SystemExit) and e.code in (0, None)):  # a clean exit is no error
+            trace.error = {"type": type(e).__name__, "message": str(e)}
         raise
     finally:
         recorder.close_step()

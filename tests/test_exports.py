@@ -157,6 +157,14 @@ def test_cli_passes_the_scripts_exit_code_and_keeps_the_trace_of_a_failing_scrip
     assert "ValueError" in done.stderr and "stopped by ValueError" in done.stdout
 
 
+def test_cli_clean_exit_is_not_an_error(tmp_path):
+    (tmp_path / "done.py").write_text(
+        "from micrograd.engine import Value\nx = Value(1.0) * 2\nraise SystemExit(0)\n"
+    )
+    done = run_cli("run", "done.py", cwd=tmp_path)
+    assert done.returncode == 0 and "stopped by" not in done.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
