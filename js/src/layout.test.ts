@@ -153,6 +153,25 @@ describe("layout", () => {
     expect(b.treeId).toBe(a.treeId);
   });
 
+  it("the engine keeps the last few structures: back to one seen before costs no layout", () => {
+    const g = mlpInput();
+    const other = synthetic(6, 3);
+    const e = new LayoutEngine();
+    const req = (id: number) => ({ type: "layout" as const, id, version: id, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    e.setGraph({ type: "graph", version: 1, graph: g });
+    const a = e.layout(req(1));
+    e.setGraph({ type: "graph", version: 2, graph: other });
+    const b = e.layout(req(2));
+    e.setGraph({ type: "graph", version: 3, graph: { ...g, scope: g.scope.slice() } });
+    const c = e.layout(req(3));
+    if (a.type !== "layout" || b.type !== "layout" || c.type !== "layout") throw new Error("layout failed");
+    expect(b.treeId).not.toBe(a.treeId);
+    expect(c.treeId).toBe(a.treeId);
+    expect(c.tree).not.toBeNull(); // sent again: the client kept only the other one
+    expect(Array.from(c.layout.x)).toEqual(Array.from(a.layout.x));
+    expect(Array.from(c.layout.unit)).toEqual(Array.from(a.layout.unit));
+  });
+
   it("lays out a fully expanded 10,000-node graph in reasonable time", () => {
     // a random DAG without scopes: one level of 10k nodes, the slowest case for one layout
     const n = 10_000;

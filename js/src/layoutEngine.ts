@@ -37,25 +37,60 @@ export interface LayoutFailure {
   message: string;
 }
 
+// one graph structure seen lately, with its group tree, level layouts and last picture
+interface Kept {
+  graph: GraphInput;
+  tree: GroupTree | null;
+  treeId: number;
+  composer: Composer | null;
+  groupsKey: string;
+  last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null;
+}
+
+const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
+
 export class LayoutEngine {
   private graph: GraphInput | null = null;
   private version = -1;
   private tree: GroupTree | null = null;
   private treeId = 0;
+  private nextTreeId = 1;
   private sentTreeId = -1;
   private composer: Composer | null = null;
   private groupsKey = "";
   private last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null = null;
+  private kept: Kept[] = []; // most recent first; kept[0] mirrors the fields above
 
   setGraph(msg: GraphMessage): void {
     // training loops build the same graph every step: keep the tree and every cached
     // level layout when the structure did not change, so switching steps costs no layout
-    if (!(this.graph && sameStructure(this.graph, msg.graph))) {
-      this.tree = null;
-      this.composer = null;
+    this.save();
+    let at = this.kept.findIndex((k) => sameStructure(k.graph, msg.graph));
+    if (at < 0) {
+      this.kept.unshift({ graph: msg.graph, tree: null, treeId: 0, composer: null, groupsKey: "", last: null });
+      this.kept.length = Math.min(this.kept.length, KEEP_STRUCTURES);
+      at = 0;
     }
+    const [k] = this.kept.splice(at, 1);
+    this.kept.unshift(k);
+    k.graph = msg.graph;
     this.graph = msg.graph;
+    this.tree = k.tree;
+    this.treeId = k.treeId;
+    this.composer = k.composer;
+    this.groupsKey = k.groupsKey;
+    this.last = k.last;
     this.version = msg.version;
+  }
+
+  private save(): void {
+    const k = this.kept[0];
+    if (!k) return;
+    k.tree = this.tree;
+    k.treeId = this.treeId;
+    k.composer = this.composer;
+    k.groupsKey = this.groupsKey;
+    k.last = this.last;
   }
 
   layout(req: LayoutRequest): LayoutResult | LayoutFailure {
@@ -69,7 +104,7 @@ export class LayoutEngine {
       this.tree = buildGroups(g, req.groups);
       this.composer = new Composer(this.tree, levelEdges(this.tree, g), req.view);
       this.groupsKey = groupsKey;
-      this.treeId++;
+      this.treeId = this.nextTreeId++;
     }
     const tree = this.tree;
     let open: Uint8Array;

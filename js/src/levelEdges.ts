@@ -16,7 +16,7 @@ export interface LevelEdges {
 export function levelEdges(tree: GroupTree, g: GraphInput): LevelEdges {
   const n = tree.numNodes;
   const { parent, depth, nodeGroup } = tree;
-  const pairs = new PairMap(1024);
+  const pairs = new PairMap(Math.min(g.child.length, 1 << 20)); // sized once: no rehashing on the way
   const E = g.child.length;
   const lv = new Int32Array(E);
   const src = new Int32Array(E);
