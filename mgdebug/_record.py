@@ -89,7 +89,8 @@ def recording(
         with micrograd.listen(recorder, exclusive=True):
             yield recorder
     except BaseException as e:
-        if not (isinstance(e, SystemExit) and e.code in (0, None)):  # a clean exit is no error
+        clean_exit = isinstance(e, SystemExit) and e.code in (0, None)
+        if not clean_exit:
             trace.error = {"type": type(e).__name__, "message": str(e)}
         raise
     finally:
