@@ -35,15 +35,17 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-def show(trace: Trace):
-    """Display the viewer for `trace` in the current notebook output; returns the widget."""
+def show(trace: Trace) -> None:
+    """Display the viewer for `trace` in the current notebook output.
+
+    Returns None, like IPython's display(), so that `mgdebug.show(t)` as a cell's last
+    line shows one viewer, not two; `mgdebug.TraceViewer(trace)` gives the widget.
+    """
     from IPython.display import display
 
     from .widget import TraceViewer
 
-    viewer = TraceViewer(trace)
-    display(viewer)
-    return viewer
+    display(TraceViewer(trace))
 
 
 def __getattr__(name):
