@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_moons
+from demo_helpers import demo_setup, demo_step
 
 import mgdebug
 import micrograd
@@ -235,13 +235,6 @@ def test_before_backward_every_grad_reads_zero_and_nodes_appear_as_built():
 # ---------------------------------------------------------------------- the demo, exactly
 
 
-def demo_setup():
-    np.random.seed(1337)
-    random.seed(1337)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    return X.tolist(), [int(v) * 2 - 1 for v in y], MLP(2, [16, 16, 1])
-
-
 @pytest.fixture(scope="module")
 def demo():
     """Two demo steps recorded with a live witness (20 full snapshots per backward)."""
@@ -249,15 +242,7 @@ def demo():
     witness = LiveWitness(snapshots=20)
     with mgdebug.record() as trace, micrograd.listen(witness):
         for k in range(2):
-            inputs = [list(map(Value, row)) for row in X]
-            scores = list(map(model, inputs))
-            losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
-            total = sum(losses) * (1.0 / len(losses))
-            total = total + 1e-4 * sum(p * p for p in model.parameters())
-            model.zero_grad()
-            total.backward()
-            for p in model.parameters():
-                p.data -= (1.0 - 0.9 * k / 100) * p.grad
+            demo_step(model, X, y, k)
     return trace, witness.runs
 
 
