@@ -2,8 +2,11 @@
 
 The key fact: backward visits nodes in topological order, so when a node's chain
 rule runs its own grad is final. Replaying the visits once, with the very same
-float operations as the engine (`child.grad += local * grad`, in the same order),
-gives every child's running grad after each edge: `after[e]`. Then the grad of
+float operations as the engine (`child.grad += local * grad`, in the same order
+per child), gives every child's running grad after each edge: `after[e]`. The
+replay runs in numpy a graph level at a time (Kahn's algorithm), which keeps each
+child's additions in the engine's order, so the floats are the engine's, bit for
+bit; a long narrow chain, where levels would cost more than edges, runs edge by edge. Then the grad of
 a node at any moment is simply `after` of the last edge into it applied so far
 (or its starting grad), which numpy finds for all nodes at once.
 
@@ -26,35 +29,43 @@ class BackwardReplay:
         # the edges in the order backward applies them: each visited node's, in turn
         counts = ptr[visits + 1] - ptr[visits]
         self.edges_done = np.concatenate([[0], np.cumsum(counts)])  # after j visits
-        self.num_edges = int(self.edges_done[-1])
+        self.num_edges = num_edges = int(self.edges_done[-1])
         edges = np.repeat(ptr[visits] - self.edges_done[:-1], counts) + np.arange(
-            self.num_edges
+            num_edges
         )
-        self.edge_child = graph.child[edges].astype(np.int64)
+        self.edge_child = child = graph.child[edges].astype(np.int64)
+        local = graph.local[edges]
+        parent_pos = np.repeat(np.arange(len(visits)), counts)
         self.start = np.zeros(graph.num_nodes)
         self.start[graph.start_id] = graph.start_grad
-        # The one sequential part: the engine's own float operations, in its order.
-        # A parent's grad is final when it is visited, so reading it per edge is
-        # the engine's `g = self.grad` read once per node.
-        grad, after = self.start.tolist(), []
-        applied = after.append
-        parents = np.repeat(visits, counts).tolist()
-        for p, c, d in zip(
-            parents, self.edge_child.tolist(), graph.local[edges].tolist()
-        ):
-            v = grad[c] = grad[c] + d * grad[p]  # exactly the engine's _backward
-            applied(v)
-        self.final = np.array(grad)
-        self.after = np.array(after, dtype=np.float64)
         # the next (and previous) applied edge into the same child, for O(k) lookups
-        order = np.argsort(self.edge_child, kind="stable")
-        same = self.edge_child[order][1:] == self.edge_child[order][:-1]
-        self.next_same = np.full(self.num_edges, self.num_edges, dtype=np.int64)
+        order = np.argsort(child, kind="stable")
+        same = child[order][1:] == child[order][:-1]
+        self.next_same = np.full(num_edges, num_edges, dtype=np.int64)
         self.next_same[order[:-1][same]] = order[1:][same]
-        prev_same = np.full(self.num_edges, -1, dtype=np.int64)
+        prev_same = np.full(num_edges, -1, dtype=np.int64)
         prev_same[order[1:][same]] = order[:-1][same]
+
+        level = _edge_levels(visits, counts, self.edges_done, child, parent_pos)
+        rank = _rank_among_siblings(order, same)
+        with np.errstate(all="ignore"):  # inf and nan flow on, as in the engine
+            if level is None or int(rank.max(initial=0)) > _MAX_ROUNDS:
+                # a long chain, or a node with thousands of parents: edge by edge
+                self.after = _running_sums_in_order(
+                    visits[parent_pos], child, local, self.start
+                )
+            else:
+                contribution = _contributions_by_level(
+                    level, visits[parent_pos], child, local, self.start
+                )
+                self.after = _running_sums_by_round(
+                    rank, prev_same, child, contribution, self.start
+                )
+        last = self.next_same == num_edges  # the last edge into its child
+        self.final = self.start.copy()
+        self.final[child[last]] = self.after[last]
         self.before = np.where(
-            prev_same >= 0, self.after[prev_same], self.start[self.edge_child]
+            prev_same >= 0, self.after[np.maximum(prev_same, 0)], self.start[child]
         )
 
     def grads_after_visits(self, visits_done: int) -> np.ndarray:
@@ -64,6 +75,111 @@ class BackwardReplay:
         last = self.next_same[:k] >= k  # the last edge into its child among the first k
         grad[self.edge_child[:k][last]] = self.after[:k][last]
         return grad
+
+
+# The replay in numpy, exact: the engine's sums are sequential per child (its grad
+# plus one contribution after another), and everything below keeps that order; only
+# independent sums run side by side. Past these bounds the numpy rounds would cost
+# more than the plain loop (tens of microseconds a round against ~0.4 us an edge).
+_MAX_ROUNDS = 256
+
+
+def _level_budget(num_edges: int) -> int:
+    return 16 + num_edges // 256
+
+
+def _edge_levels(visits, counts, edges_done, child, parent_pos):
+    """For each edge, the level of its child: the longest path of edges that reaches it.
+
+    All parents of a node sit on lower levels, so with every lower level summed its
+    grad is final. Children backward never visits (a snapshot's frontier) get the
+    level after the last. None when the levels are too many to pay (a deep, narrow
+    graph) or the visits are not in topological order.
+    """
+    num_visits, num_edges = len(visits), len(child)
+    position = np.full(int(child.max(initial=0)) + 1, num_visits, dtype=np.int64)
+    inside = visits < len(position)
+    position[visits[inside]] = np.flatnonzero(inside)
+    child_pos = position[child]  # num_visits (a sink): a child never visited
+    visited = child_pos < num_visits
+    if not np.all(child_pos[visited] > parent_pos[visited]):
+        return None
+    max_depth = _level_budget(num_edges)
+    indegree = np.bincount(child_pos, minlength=num_visits + 1)
+    indegree[num_visits] = -1  # the sink never joins a frontier
+    level = np.zeros(num_visits + 1, dtype=np.int64)
+    frontier = np.flatnonzero(indegree[:num_visits] == 0)
+    slot, serial = np.zeros(num_visits + 1, dtype=np.int64), np.arange(num_visits + 1)
+    depth = 0
+    while len(frontier):  # Kahn's algorithm, a whole level per round
+        if depth > max_depth:
+            return None
+        level[frontier] = depth
+        n = counts[frontier]
+        reached = child_pos[
+            np.repeat(edges_done[frontier] - (np.cumsum(n) - n), n) + serial[: n.sum()]
+        ]
+        np.subtract.at(indegree, reached, 1)
+        ready = reached[indegree[reached] == 0]
+        slot[ready] = serial[: len(ready)]  # a node reached twice: keep one copy
+        frontier = ready[slot[ready] == serial[: len(ready)]]
+        depth += 1
+    level[num_visits] = depth
+    return level[child_pos]
+
+
+def _contributions_by_level(level, parent, child, local, start):
+    """`local * grad(parent)` on every edge, summing a level's incoming edges at once.
+
+    `np.add.at` adds in index order, and each level's edges are in applied order,
+    so every child's sum runs in the engine's order: the same floats, bit for bit.
+    """
+    key = level.astype(np.uint16) if level.max(initial=0) < 1 << 16 else level
+    by_level = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
+    bounds = np.searchsorted(key[by_level], np.arange(int(key.max(initial=0)) + 2))
+    grad, contribution = start.copy(), np.empty(len(child))
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        if lo < hi:
+            edges = by_level[lo:hi]
+            c = contribution[edges] = local[edges] * grad[parent[edges]]
+            np.add.at(grad, child[edges], c)
+    return contribution
+
+
+def _rank_among_siblings(order, same):
+    """For each edge, how many edges into the same child backward applied before it."""
+    num_edges = len(order)
+    group_start = (
+        np.flatnonzero(np.concatenate([[True], ~same])) if num_edges else order
+    )
+    sizes = np.diff(np.append(group_start, num_edges))
+    rank = np.empty(num_edges, dtype=np.int64)
+    rank[order] = np.arange(num_edges) - np.repeat(group_start, sizes)
+    return rank
+
+
+def _running_sums_by_round(rank, prev_same, child, contribution, start):
+    """Each child's grad after each edge into it: round r adds every child's r-th edge."""
+    after = np.empty(len(child))
+    rounds = int(rank.max(initial=-1)) + 1
+    key = rank.astype(np.uint16)  # rounds <= _MAX_ROUNDS
+    by_rank = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[by_rank], np.arange(rounds + 1)).tolist()
+    for r, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        edges = by_rank[lo:hi]
+        before = start[child[edges]] if r == 0 else after[prev_same[edges]]
+        after[edges] = before + contribution[edges]
+    return after
+
+
+def _running_sums_in_order(parent, child, local, start):
+    """The same running sums, one edge at a time, exactly as the engine ran them."""
+    grad, sums = start.tolist(), []
+    keep = sums.append
+    for p, c, d in zip(parent.tolist(), child.tolist(), local.tolist()):
+        s = grad[c] = grad[c] + d * grad[p]  # the engine's `child.grad += local * grad`
+        keep(s)
+    return np.array(sums, dtype=np.float64)
 
 
 class StepState:

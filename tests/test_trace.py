@@ -5,6 +5,7 @@ chain rule; the trace must replay exactly what it saw, bit for bit.
 """
 
 import json
+import math
 import pickle
 import random
 import struct
@@ -16,7 +17,7 @@ from demo_helpers import demo_setup, demo_step
 
 import mgdebug
 import micrograd
-from mgdebug import _bundle
+from mgdebug import _bundle, _replay
 from micrograd import Value
 from micrograd.nn import MLP
 
@@ -213,6 +214,79 @@ def test_nan_and_inf_grads_replay_as_they_happened():
     end = trace.state_at(trace.num_events - 1)
     assert np.isnan(end.grad[0]) and np.isinf(end.value[1])
     assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
+
+
+class ReplayPaths:
+    """Counts which replay strategy ran: numpy levels or the edge-by-edge loop."""
+
+    def __init__(self, monkeypatch):
+        self.by_level = self.in_order = 0
+        for name in ("_contributions_by_level", "_running_sums_in_order"):
+            real = getattr(_replay, name)
+            monkeypatch.setattr(_replay, name, self._counting(name, real))
+
+    def _counting(self, name, real):
+        def wrapper(*args):
+            if name == "_contributions_by_level":
+                self.by_level += 1
+            else:
+                self.in_order += 1
+            return real(*args)
+
+        return wrapper
+
+
+def assert_both_replays_agree_bit_for_bit(graph, monkeypatch):
+    monkeypatch.setattr(_replay, "_level_budget", lambda edges: edges)  # levels always
+    paths = ReplayPaths(monkeypatch)
+    by_level = _replay.BackwardReplay(graph)
+    assert paths.by_level == 1
+    monkeypatch.setattr(_replay, "_MAX_ROUNDS", -1)  # forces the edge-by-edge loop
+    in_order = _replay.BackwardReplay(graph)
+    monkeypatch.undo()
+    for name in ("after", "before", "final"):
+        a, b = getattr(by_level, name), getattr(in_order, name)
+        assert a.view(np.int64).tolist() == b.view(np.int64).tolist(), name
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_numpy_replay_and_edge_by_edge_replay_give_the_same_bits(seed, monkeypatch):
+    rng = random.Random(seed)
+    with mgdebug.record() as trace:
+        for _ in range(3):
+            out, leaves = random_graph(rng, 200)
+            (out * Value(math.inf) + leaves[0]).backward()  # inf and nan on the way
+    for step in range(3):
+        assert_both_replays_agree_bit_for_bit(trace.graph(step), monkeypatch)
+
+
+def test_the_demo_step_replays_by_levels_and_agrees_with_the_loop(monkeypatch):
+    X, y, model = demo_setup()
+    with mgdebug.record() as trace:
+        demo_step(model, X, y, 0)
+    paths = ReplayPaths(monkeypatch)
+    trace.replay(0)
+    assert paths.by_level == 1 and paths.in_order == 0
+    monkeypatch.undo()
+    assert_both_replays_agree_bit_for_bit(trace.graph(0), monkeypatch)
+
+
+@pytest.mark.parametrize("shape", ["long chain", "one node with 1,000 parents"])
+def test_graphs_the_numpy_replay_declines_replay_edge_by_edge_exactly(
+    shape, monkeypatch
+):
+    def build():
+        x = Value(0.5, label="x")
+        y = Value(0.0)
+        for i in range(1000):
+            # a chain 2,000 levels deep, or x feeding 1,000 products
+            y = y * 0.999 + x if shape == "long chain" else y + x * (i % 7 - 3)
+        y.backward()
+
+    trace, runs = record_with_witness(build)
+    paths = ReplayPaths(monkeypatch)
+    assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
+    assert paths.in_order == 1 and paths.by_level == 0
 
 
 def test_before_backward_every_grad_reads_zero_and_nodes_appear_as_built():
