@@ -39,7 +39,7 @@ class BackwardReplay:
         self.start = np.zeros(graph.num_nodes)
         self.start[graph.start_id] = graph.start_grad
         # the next (and previous) applied edge into the same child, for O(k) lookups
-        order = np.argsort(child, kind="stable")
+        order = _stable_argsort(child)
         same = child[order][1:] == child[order][:-1]
         self.next_same = np.full(num_edges, num_edges, dtype=np.int64)
         self.next_same[order[:-1][same]] = order[1:][same]
@@ -88,6 +88,15 @@ def _level_budget(num_edges: int) -> int:
     return 16 + num_edges // 256
 
 
+def _stable_argsort(keys):
+    """np.argsort(keys, kind="stable") for keys in [0, 2**32), as two 16-bit radix sorts."""
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if len(keys) == 0 or keys.max() < 1 << 16:
+        return low
+    high = (keys[low] >> 16).astype(np.uint16)
+    return low[np.argsort(high, kind="stable")]
+
+
 def _edge_levels(visits, counts, edges_done, child, parent_pos):
     """For each edge, the level of its child: the longest path of edges that reaches it.
 
@@ -102,27 +111,28 @@ def _edge_levels(visits, counts, edges_done, child, parent_pos):
     position[visits[inside]] = np.flatnonzero(inside)
     child_pos = position[child]  # num_visits (a sink): a child never visited
     visited = child_pos < num_visits
-    if not np.all(child_pos[visited] > parent_pos[visited]):
+    width = int(counts.max(initial=0))  # 2 for micrograd: at most two children
+    if width > 4 or not np.all(child_pos[visited] > parent_pos[visited]):
         return None
-    max_depth = _level_budget(num_edges)
+    # row j: the positions of visit j's children, padded with the sink
+    out = np.full((num_visits + 1, max(width, 1)), num_visits, dtype=np.int64)
+    out[parent_pos, np.arange(num_edges) - edges_done[parent_pos]] = child_pos
     indegree = np.bincount(child_pos, minlength=num_visits + 1)
-    indegree[num_visits] = -1  # the sink never joins a frontier
+    indegree[num_visits] = -1  # the sink never gets to 0
     level = np.zeros(num_visits + 1, dtype=np.int64)
-    frontier = np.flatnonzero(indegree[:num_visits] == 0)
-    slot, serial = np.zeros(num_visits + 1, dtype=np.int64), np.arange(num_visits + 1)
-    depth = 0
+    slot, serial = np.zeros(num_visits + 1, dtype=np.int64), np.arange(num_edges + 1)
+    frontier = np.flatnonzero(indegree == 0)
+    max_depth, depth = _level_budget(num_edges), 0
     while len(frontier):  # Kahn's algorithm, a whole level per round
         if depth > max_depth:
             return None
         level[frontier] = depth
-        n = counts[frontier]
-        reached = child_pos[
-            np.repeat(edges_done[frontier] - (np.cumsum(n) - n), n) + serial[: n.sum()]
-        ]
+        reached = out[frontier].ravel()
         np.subtract.at(indegree, reached, 1)
         ready = reached[indegree[reached] == 0]
-        slot[ready] = serial[: len(ready)]  # a node reached twice: keep one copy
-        frontier = ready[slot[ready] == serial[: len(ready)]]
+        ids = serial[: len(ready)]
+        slot[ready] = ids  # a node reached twice in one round: keep one copy
+        frontier = ready[slot[ready] == ids]
         depth += 1
     level[num_visits] = depth
     return level[child_pos]
