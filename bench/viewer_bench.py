@@ -94,6 +94,16 @@ def wait_mark(
     ).json_value()
 
 
+def wait_for_new_viewer(page, older: int) -> int:
+    """The number of the first view newer than `older` to ask the kernel for a step."""
+    return page.wait_for_function(
+        "(older) => (window.__mgdebugPerf || []).find(m => m.name === 'step-request'"
+        " && m.viewer > older) || null",
+        arg=older,
+        timeout=60_000,
+    ).json_value()["viewer"]
+
+
 def now(page) -> float:
     return page.evaluate("() => performance.now()")
 
@@ -127,9 +137,15 @@ def first_paint(page, runs: int) -> list[float]:
     """Re-run the `mgdebug.show(run)` cell: a cold view; data arrival -> first painted layout."""
     out = []
     for _ in range(runs):
+        # the views so far, then a new one: its own first bundle is the anchor (an
+        # older view's prefetch may still land after the marks are cleared)
+        older = page.evaluate(
+            "() => Math.max(0, ...(window.__mgdebugPerf || []).map(m => m.viewer))"
+        )
         clear_marks(page)
         rerun_cell(page, 2)
-        arrived = wait_mark(page, "step-data", 0)
+        viewer = wait_for_new_viewer(page, older)
+        arrived = wait_mark(page, "step-data", 0, viewer=viewer)
         painted = wait_mark(page, "painted", arrived["t"], viewer=arrived["viewer"])
         out.append(painted["t"] - arrived["t"])
         marks = [m for m in page.evaluate(MARKS) if m["viewer"] == arrived["viewer"]]
@@ -220,6 +236,11 @@ def switch_steps(page, plan: list[int]) -> tuple[list[float], list[float]]:
             for m in marks
         )
         (cold if asked else cached).append(painted["t"] - t0)
+        print(
+            f"  switch to step {k}: {painted['t'] - t0:.0f} ms"
+            f" ({'cold' if asked else 'cached'})",
+            file=sys.stderr,
+        )
         if asked:
             data = next(
                 m
@@ -231,6 +252,36 @@ def switch_steps(page, plan: list[int]) -> tuple[list[float], list[float]]:
             ).append(data["t"] - t0)
             BREAKDOWN.setdefault("cold switch: bundle arrived -> painted", []).append(
                 painted["t"] - data["t"]
+            )
+            shown = next(
+                m
+                for m in marks
+                if m["name"] == "view" and m["t"] >= data["t"] and m.get("step") == k
+            )
+            BREAKDOWN.setdefault(
+                "cold switch: bundle arrived -> step shown (decode, replay)", []
+            ).append(shown["t"] - data["t"])
+            BREAKDOWN.setdefault(
+                "cold switch: step shown -> painted (layout, paint)", []
+            ).append(painted["t"] - shown["t"])
+            laid = next(
+                (
+                    m
+                    for m in marks
+                    if m["name"] == "layout" and shown["t"] <= m["t"] <= painted["t"]
+                ),
+                None,
+            )  # none when the step shares the layout of the one shown before
+            layout_part = (
+                f"layout arrived +{laid['t'] - shown['t']:.0f} (worker {laid['ms']:.0f})"
+                if laid
+                else "same structure: no layout"
+            )
+            print(
+                f"    kernel+transfer {data['t'] - t0:.0f} ({data['bytes'] / 1e6:.1f} MB),"
+                f" decode+replay {shown['t'] - data['t']:.0f}, {layout_part},"
+                f" painted +{painted['t'] - shown['t']:.0f} (frame {painted['ms']:.0f})",
+                file=sys.stderr,
             )
         wait_idle(page, 0)
     return cold, cached

@@ -5,7 +5,7 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const common = { bundle: true, minify: true, target: "es2020", legalComments: "none", logLevel: "warning" };
+const common = { bundle: true, minify: process.env.MGDEBUG_NO_MINIFY !== "1", target: "es2020", legalComments: "none", logLevel: "warning" };
 
 const inlineWorker = {
   name: "inline-worker",

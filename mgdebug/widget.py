@@ -7,6 +7,7 @@ requests, so a 65k-node step is one message, never one per node.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from pathlib import Path
@@ -22,6 +23,10 @@ from .trace import Trace
 
 _STATIC = Path(__file__).parent / "static"
 _PROGRESS_INTERVAL_S = 0.1  # at most 10 progress messages a second
+# what a step's graph looks like, as opposed to its numbers: a training loop builds the
+# same structure every step, so the frontend keeps it and a step needs only its numbers
+STRUCTURE_COLUMNS = ("op", "scope", "label", "child_ptr", "child", "imported", "visits")
+_MAX_STRUCTURES_HELD = 8  # more keys than this in a request is not a frontend of ours
 
 
 class TraceViewer(anywidget.AnyWidget):
@@ -47,6 +52,7 @@ class TraceViewer(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._last_progress = 0.0
         self._losses_sent = 0
+        self._structure_keys: dict[int, tuple[Any, str]] = {}
         self.status = self._status()
         if trace.steps:
             self.step = len(trace.steps) - 1
@@ -63,7 +69,13 @@ class TraceViewer(anywidget.AnyWidget):
             if kind == "hello":
                 self.send_meta()
             elif kind == "get_step":
-                self._send_step(_int_field(content, "step"), request_id)
+                held = content.get("structures", [])
+                if not isinstance(held, list) or len(held) > _MAX_STRUCTURES_HELD:
+                    raise ValueError(
+                        f"get_step 'structures' must be a list of at most "
+                        f"{_MAX_STRUCTURES_HELD} keys"
+                    )
+                self._send_step(_int_field(content, "step"), request_id, held)
             elif kind == "get_params":
                 self._send_params(request_id)
             elif kind == "get_hits":
@@ -114,11 +126,18 @@ class TraceViewer(anywidget.AnyWidget):
             }
         )
 
-    def _send_step(self, step: int, request_id: Any) -> None:
+    def _send_step(self, step: int, request_id: Any, held: list = ()) -> None:
+        """A step's graph; without its structure columns when the frontend holds them."""
         graph = self.trace.graph(step)
         summary = self.trace.steps[step]
+        key = self._structure_key(step, graph)
+        shared = key in held
+        columns = {
+            name: column
+            for name, column in graph.columns.items()
+            if not (shared and name in STRUCTURE_COLUMNS)
+        }
         meta = {"step": step, "n_created": graph.n_created}
-        payload = _bundle.encode(graph.columns, meta)
         self.send(
             {
                 "kind": "step_data",
@@ -127,9 +146,19 @@ class TraceViewer(anywidget.AnyWidget):
                 "n_created": graph.n_created,
                 "event_offset": int(self.trace._offsets[step]),
                 "has_backward": summary.has_backward,
+                "structure": key,
+                "structure_sent": not shared,
             },
-            buffers=[payload],
+            buffers=[_bundle.encode(columns, meta)],
         )
+
+    def _structure_key(self, step: int, graph: Any) -> str:
+        cached = self._structure_keys.get(step)
+        if cached is not None and cached[0] is graph:  # a paused step's graph changes
+            return cached[1]
+        key = structure_key(graph)
+        self._structure_keys[step] = (graph, key)
+        return key
 
     def _send_params(self, request_id: Any) -> None:
         names: list[str] = []
@@ -237,6 +266,16 @@ class TraceViewer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"TraceViewer({self.trace!r})"
+
+
+def structure_key(graph: Any) -> str:
+    """A digest of a step's structure columns and node split: equal for equal structures."""
+    digest = hashlib.blake2b(str(graph.n_created).encode(), digest_size=16)
+    for name in STRUCTURE_COLUMNS:
+        column = graph.columns[name]
+        digest.update(f"{name}:{column.dtype.str}:{len(column)};".encode())
+        digest.update(np.ascontiguousarray(column).data)
+    return digest.hexdigest()
 
 
 def _json_safe(x: Any) -> Any:

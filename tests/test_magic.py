@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -233,6 +234,56 @@ def test_kernel_interrupt_stops_a_traced_cell_quickly(kernel):
     assert time.monotonic() - start < 10  # not "never"; typically well under a second
     after = kernel.run("print(interrupted.error['type'], micrograd.events.active)")
     assert after.streams.split() == ["TraceStopped", "0"]
+
+
+def comm_replies(kernel, comm_id, count):
+    replies, deadline = [], time.monotonic() + 10
+    while len(replies) < count and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=5)
+        if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == comm_id:
+            replies.append((msg["content"]["data"]["content"], msg["buffers"]))
+    return replies
+
+
+@pytest.mark.kernel
+def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel):
+    r = kernel.run(
+        "%%mgtrace --name loop\nw = Value(0.5, label='w')\nfor k in range(3):\n"
+        "    loss = (w * 3.0).tanh()\n    loss.backward()\n    w.data -= 0.1 * w.grad\n"
+    )
+    comm_id = anywidget_comm_id(r)
+    kernel.send_custom(comm_id, {"kind": "get_step", "id": 1, "step": 1})
+    (full, [full_buffer]) = comm_replies(kernel, comm_id, 1)[0]
+    key = full["structure"]
+    assert full["structure_sent"] is True and len(key) == 32
+    # step 2 repeats step 1's structure; step 0 built w, so its structure differs
+    for step, ask_id in ((2, 2), (0, 3)):
+        kernel.send_custom(
+            comm_id,
+            {"kind": "get_step", "id": ask_id, "step": step, "structures": [key]},
+        )
+    (two, [two_buffer]), (zero, [zero_buffer]) = comm_replies(kernel, comm_id, 2)
+    assert (two["structure"], two["structure_sent"]) == (key, False)
+    assert zero["structure"] != key and zero["structure_sent"] is True
+    numbers, _ = mgdebug._bundle.decode(two_buffer)
+    structure, _ = mgdebug._bundle.decode(full_buffer)
+    assert set(numbers) == {
+        "data", "local", "start_id", "start_grad", "src_file", "src_line"
+    }  # fmt: skip
+    assert set(mgdebug._bundle.decode(zero_buffer)[0]) == set(structure)
+    # numbers + the structure held = what the kernel has for step 2
+    check = kernel.run(
+        "import json\ng = loop.graph(2)\n"
+        "print(json.dumps([g.data.tolist(), g.local.tolist(), g.visits.tolist()]))"
+    )
+    data, local, visits = json.loads(check.streams)
+    assert numbers["data"].tolist() == data and numbers["local"].tolist() == local
+    assert structure["visits"].tolist() == visits
+    kernel.send_custom(
+        comm_id, {"kind": "get_step", "id": 4, "step": 2, "structures": 7}
+    )
+    (refused, _) = comm_replies(kernel, comm_id, 1)[0]
+    assert refused["kind"] == "error" and "structures" in refused["message"]
 
 
 @pytest.mark.kernel

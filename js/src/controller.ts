@@ -212,12 +212,19 @@ export function createController(
     pendingCursor = null;
     const selected = s.selected < view.numNodes ? s.selected : -1;
     view.seek(cursor - view.eventOffset);
-    update({ view, cursor, lane: s.view && s.view.numEvents === view.numEvents ? s.lane : null, loading: s.layout ? "" : "laying out…", selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
+    // the next step of a training loop has the structure of the one shown: its picture is
+    // the same, so it is drawn at once; another structure waits for its own layout
+    const key = view.structureKey;
+    const sameStructure = !!(s.layout && key !== null && s.view?.structureKey === key);
+    const placement = sameStructure ? { loading: "" } : { loading: "laying out…", layout: null, tree: null };
+    update({ view, cursor, lane: s.view && s.view.numEvents === view.numEvents ? s.lane : null, ...placement, selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
     if (pendingNode >= 0) actions.select(pendingNode);
     pendingNode = -1;
     setTrait("cursor", cursor);
-    layout.setGraph(view.graphInput(s.meta));
-    requestLayout();
+    const meta = s.meta;
+    layout.setGraph(key, () => view.graphInput(meta)); // later requests (expand) refer to it
+    if (sameStructure) loader.settled();
+    else requestLayout();
     applyPendingSelect();
   }
 
@@ -257,6 +264,7 @@ export function createController(
     onLayout(ans) {
       mark("layout", { ms: ans.result.ms, units: ans.result.layout.unit.length });
       view.onLayout(ans);
+      loader.settled();
     },
     onTrait(name) {
       if (name === "cursor") {

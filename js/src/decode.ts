@@ -129,6 +129,23 @@ const STEP_DTYPES: Record<keyof StepColumns, string> = {
   imported: "i8", visits: "i4", start_id: "i4", start_grad: "f8", src_file: "u4", src_line: "u4",
 };
 
+/** The columns a training loop repeats every step (mgdebug/widget.py STRUCTURE_COLUMNS). */
+export const STRUCTURE_COLUMNS = ["op", "scope", "label", "child_ptr", "child", "imported", "visits"] as const;
+export type StepStructure = Pick<StepColumns, (typeof STRUCTURE_COLUMNS)[number]>;
+
+/** A step's structure columns, kept to complete later bundles that leave them out. */
+export function structureOf(s: StepColumns): StepStructure {
+  return { op: s.op, scope: s.scope, label: s.label, child_ptr: s.child_ptr, child: s.child, imported: s.imported, visits: s.visits };
+}
+
+/** A bundle of numbers only, completed with a structure kept from an earlier step. */
+export function withStructure(bundle: Bundle, structure: StepStructure): Bundle {
+  for (const name of STRUCTURE_COLUMNS) {
+    if (bundle.columns[name]) throw new BundleError(`a numbers-only step bundle carries '${name}'`);
+  }
+  return { ...bundle, columns: { ...bundle.columns, ...structure } };
+}
+
 /** Check a decoded bundle holds a consistent step graph; throws naming what is wrong. */
 export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
   const c = bundle.columns;

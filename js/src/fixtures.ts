@@ -9,6 +9,8 @@ const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 export interface FixtureStep {
   index: number;
   bundle: string;
+  numbers: string; // the same step without its structure columns
+  structure: string; // the kernel's structure key
   n_created: number;
   num_nodes: number;
   event_offset: number;

@@ -5,6 +5,7 @@ import { buildGroups, Kind, type GraphInput, type GroupTree } from "./groups";
 import { Composer, defaultExpanded, type ViewLayout } from "./layout";
 import { levelEdges } from "./levelEdges";
 import { layoutLevel } from "./levelLayout";
+import { LayoutClient, type LayoutAnswer } from "./layoutClient";
 import { LayoutEngine } from "./layoutEngine";
 
 function mlpInput(): GraphInput {
@@ -143,9 +144,9 @@ describe("layout", () => {
   it("the engine keeps the group tree when the next step has the same structure", () => {
     const g = mlpInput();
     const e = new LayoutEngine();
-    e.setGraph({ type: "graph", version: 1, graph: g });
+    e.setGraph({ type: "graph", version: 1, key: null, graph: g });
     const a = e.layout({ type: "layout", id: 1, version: 1, groups: { bySample: true }, view: { showOps: true }, expanded: null });
-    e.setGraph({ type: "graph", version: 2, graph: { ...g, scope: g.scope.slice() } });
+    e.setGraph({ type: "graph", version: 2, key: null, graph: { ...g, scope: g.scope.slice() } });
     const b = e.layout({ type: "layout", id: 2, version: 2, groups: { bySample: true }, view: { showOps: true }, expanded: null });
     if (a.type !== "layout" || b.type !== "layout") throw new Error("layout failed");
     expect(a.tree).not.toBeNull();
@@ -158,11 +159,11 @@ describe("layout", () => {
     const other = synthetic(6, 3);
     const e = new LayoutEngine();
     const req = (id: number) => ({ type: "layout" as const, id, version: id, groups: { bySample: true }, view: { showOps: true }, expanded: null });
-    e.setGraph({ type: "graph", version: 1, graph: g });
+    e.setGraph({ type: "graph", version: 1, key: null, graph: g });
     const a = e.layout(req(1));
-    e.setGraph({ type: "graph", version: 2, graph: other });
+    e.setGraph({ type: "graph", version: 2, key: null, graph: other });
     const b = e.layout(req(2));
-    e.setGraph({ type: "graph", version: 3, graph: { ...g, scope: g.scope.slice() } });
+    e.setGraph({ type: "graph", version: 3, key: null, graph: { ...g, scope: g.scope.slice() } });
     const c = e.layout(req(3));
     if (a.type !== "layout" || b.type !== "layout" || c.type !== "layout") throw new Error("layout failed");
     expect(b.treeId).not.toBe(a.treeId);
@@ -172,7 +173,46 @@ describe("layout", () => {
     expect(Array.from(c.layout.unit)).toEqual(Array.from(a.layout.unit));
   });
 
-  it("lays out a fully expanded 10,000-node graph in reasonable time", () => {
+  it("the engine finds a kept structure by its key alone, and refuses a key it lost", () => {
+    const g = mlpInput();
+    const e = new LayoutEngine();
+    const req = (id: number) => ({ type: "layout" as const, id, version: id, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    e.setGraph({ type: "graph", version: 1, key: "A", graph: g });
+    const a = e.layout(req(1));
+    e.setGraph({ type: "graph", version: 2, key: "A", graph: null });
+    const b = e.layout(req(2));
+    if (a.type !== "layout" || b.type !== "layout") throw new Error("layout failed");
+    expect(b.treeId).toBe(a.treeId);
+    expect(Array.from(b.layout.x)).toEqual(Array.from(a.layout.x));
+    e.setGraph({ type: "graph", version: 3, key: "B", graph: null }); // never sent
+    expect(e.layout(req(3)).type).toBe("error");
+  });
+
+  it("the client sends a structure's arrays only when the engine may not keep them", async () => {
+    const g = mlpInput();
+    const made: string[] = [];
+    const client = new LayoutClient(() => {}, () => {});
+    const set = (key: string) => client.setGraph(key, () => (made.push(key), { ...g, scope: g.scope.slice() }));
+    set("A");
+    set("A"); // the same structure again: by key
+    set("B");
+    set("C");
+    set("A"); // A, B, C kept (three): still by key
+    expect(made).toEqual(["A", "B", "C"]);
+    set("D"); // evicts B, the least recent
+    set("B");
+    expect(made).toEqual(["A", "B", "C", "D", "B"]);
+    const answer = new Promise<LayoutAnswer>((resolve) => {
+      const c2 = new LayoutClient(resolve, (m) => { throw new Error(m); });
+      c2.setGraph("A", () => g);
+      c2.setGraph("A", () => { throw new Error("not asked again"); });
+      c2.request({ bySample: true }, { showOps: true }, null);
+    });
+    expect((await answer).result.layout.unit.length).toBeGreaterThan(0);
+    client.dispose();
+  });
+
+  it("lays out a fully expanded 10,000-node graph", () => {
     // a random DAG without scopes: one level of 10k nodes, the slowest case for one layout
     const n = 10_000;
     let seed = 1;
@@ -184,11 +224,9 @@ describe("layout", () => {
       ptr.push(child.length);
     }
     const g: GraphInput = { nCreated: n, scope: new Uint32Array(n), label: new Uint32Array(n), childPtr: Int32Array.from(ptr), child: Int32Array.from(child), scopes: [""], labels: [""] };
-    const t0 = performance.now();
     const t = buildGroups(g, { bySample: true });
     const l = compose(g, t, new Uint8Array(t.numGroups).fill(1));
-    const ms = performance.now() - t0;
-    expect(l.unit.length).toBe(n);
-    expect(ms).toBeLessThan(10_000); // measured ~0.3 s here; the browser target is 2 s with drawing
+    expect(l.unit.length).toBe(n); // its speed: bench/viewer_bench.py, not a timed assertion
+    expect(new Set(Array.from(l.unit)).size).toBe(n);
   });
 });

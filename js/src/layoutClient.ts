@@ -6,7 +6,7 @@
 import workerSource from "inline-worker:layout";
 import type { GraphInput, GroupOptions, GroupTree } from "./groups";
 import type { ViewOptions } from "./layout";
-import { LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./layoutEngine";
+import { KEEP_STRUCTURES, LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./layoutEngine";
 
 export interface LayoutAnswer {
   id: number;
@@ -23,6 +23,10 @@ export class LayoutClient {
   private fallback: LayoutEngine | null = null;
   private fallbackPending: LayoutRequest | null = null;
   private graphMsg: GraphMessage | null = null;
+  private makeGraph: (() => GraphInput) | null = null;
+  // the structure keys the engine keeps, most recent first, as its setGraph keeps them (or
+  // fewer: dropping a key here too early only costs sending arrays the engine had)
+  private held: (string | null)[] = [];
   private lastRequest: LayoutRequest | null = null;
   private version = 0;
   private nextId = 1;
@@ -55,7 +59,8 @@ export class LayoutClient {
         this.toFallback(); // a page policy may refuse blob workers: lay out here instead
       };
       this.worker = w;
-      if (this.graphMsg) w.postMessage(this.graphMsg);
+      this.held = [];
+      if (this.graphMsg) w.postMessage(this.fullGraphMsg());
       this.trees.clear();
     } catch {
       this.toFallback();
@@ -66,7 +71,8 @@ export class LayoutClient {
     this.worker?.terminate();
     this.worker = null;
     this.fallback = new LayoutEngine();
-    if (this.graphMsg) this.fallback.setGraph(this.graphMsg);
+    this.held = [];
+    if (this.graphMsg) this.fallback.setGraph(this.fullGraphMsg());
     this.trees.clear();
     // the request the worker never answered: run it here
     const req = this.lastRequest;
@@ -77,10 +83,30 @@ export class LayoutClient {
   }
 
   /** A new step's graph; later requests refer to it. */
-  setGraph(graph: GraphInput): void {
-    this.graphMsg = { type: "graph", version: ++this.version, graph };
+  setGraph(key: string | null, makeGraph: () => GraphInput): void {
+    const known = key !== null && this.held.includes(key);
+    // a structure the engine keeps goes by its key: no 1.3 MB copy, clone and compare
+    this.graphMsg = { type: "graph", version: ++this.version, key, graph: known ? null : makeGraph() };
+    this.makeGraph = makeGraph;
+    this.hold(key);
     if (this.worker) this.worker.postMessage(this.graphMsg);
     else this.fallback?.setGraph(this.graphMsg);
+  }
+
+  private hold(key: string | null): void {
+    const at = key === null ? -1 : this.held.indexOf(key);
+    if (at >= 0) this.held.splice(at, 1);
+    this.held.unshift(key);
+    this.held.length = Math.min(this.held.length, KEEP_STRUCTURES);
+  }
+
+  // the current graph with its arrays, for an engine that starts empty
+  private fullGraphMsg(): GraphMessage {
+    const msg = this.graphMsg!;
+    if (msg.graph || !this.makeGraph) return msg;
+    this.graphMsg = { ...msg, graph: this.makeGraph() };
+    this.hold(msg.key);
+    return this.graphMsg;
   }
 
   /** Ask for a layout; only the answer to the newest request is delivered. */

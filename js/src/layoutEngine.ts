@@ -8,7 +8,8 @@ import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./
 export interface GraphMessage {
   type: "graph";
   version: number; // the client's counter: a layout request names the graph it is about
-  graph: GraphInput;
+  key: string | null; // the kernel's structure digest, null when unknown (offline pages)
+  graph: GraphInput | null; // null: the structure `key` names, which this engine keeps
 }
 
 export interface LayoutRequest {
@@ -39,6 +40,7 @@ export interface LayoutFailure {
 
 // one graph structure seen lately, with its group tree, level layouts and last picture
 interface Kept {
+  key: string | null;
   graph: GraphInput;
   tree: GroupTree | null;
   treeId: number;
@@ -47,7 +49,7 @@ interface Kept {
   last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null;
 }
 
-const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
+export const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
 
 export class LayoutEngine {
   private graph: GraphInput | null = null;
@@ -64,17 +66,26 @@ export class LayoutEngine {
   setGraph(msg: GraphMessage): void {
     // training loops build the same graph every step: keep the tree and every cached
     // level layout when the structure did not change, so switching steps costs no layout
+    // (LayoutClient mirrors this bookkeeping to know which keys need no graph arrays)
     this.save();
-    let at = this.kept.findIndex((k) => sameStructure(k.graph, msg.graph));
+    const graph = msg.graph;
+    let at = msg.key === null ? -1 : this.kept.findIndex((k) => k.key === msg.key);
+    if (at < 0 && graph) at = this.kept.findIndex((k) => sameStructure(k.graph, graph));
     if (at < 0) {
-      this.kept.unshift({ graph: msg.graph, tree: null, treeId: 0, composer: null, groupsKey: "", last: null });
+      if (!graph) {
+        this.graph = null; // layout requests for this version fail and say so
+        this.version = -1;
+        return;
+      }
+      this.kept.unshift({ key: msg.key, graph, tree: null, treeId: 0, composer: null, groupsKey: "", last: null });
       this.kept.length = Math.min(this.kept.length, KEEP_STRUCTURES);
       at = 0;
     }
     const [k] = this.kept.splice(at, 1);
     this.kept.unshift(k);
-    k.graph = msg.graph;
-    this.graph = msg.graph;
+    if (graph) k.graph = graph;
+    if (msg.key !== null) k.key = msg.key;
+    this.graph = k.graph;
     this.tree = k.tree;
     this.treeId = k.treeId;
     this.composer = k.composer;

@@ -6,7 +6,8 @@
 //   "step-data"   {step, bytes, forView}   a step bundle arrived (before decoding)
 //   "view"        {step}    a decoded step became the shown one
 //   "layout"      {ms}      a layout answer arrived (ms = worker time)
-//   "painted"     {step, units, ms}  the first redraw showing a new layout (ms = that frame's work)
+//   "painted"     {step, units, ms}  the first redraw showing a step in its layout: a new
+//                 layout, or a new step drawn in the layout it shares (ms = that frame's work)
 // Besides, the root element carries data-frame-ms (the last redraw's work, every renderer).
 
 export interface PerfMark {
@@ -17,13 +18,16 @@ export interface PerfMark {
 }
 
 const MAX_MARKS = 2000;
-let viewers = 0;
+let viewers = 0; // where there is no window (tests)
 
-type PerfWindow = { __mgdebugPerf?: PerfMark[] };
+// the count lives on the window: anywidget may load this module afresh for each widget,
+// and view numbers must still grow across all of them
+type PerfWindow = { __mgdebugPerf?: PerfMark[]; __mgdebugViewers?: number };
 
 /** A mark function for one widget view. */
 export function perfFor(): (name: string, detail?: Record<string, number | string | boolean>) => void {
-  const viewer = ++viewers;
+  const pw = typeof window === "undefined" ? null : (window as unknown as PerfWindow);
+  const viewer = pw ? (pw.__mgdebugViewers = (pw.__mgdebugViewers ?? 0) + 1) : ++viewers;
   return (name, detail = {}) => {
     if (typeof window === "undefined") return;
     const w = window as unknown as PerfWindow;

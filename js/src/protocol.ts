@@ -29,6 +29,8 @@ export interface StepDataMsg {
   n_created: number;
   event_offset: number;
   has_backward: boolean;
+  structure?: string; // digest of the structure columns (mgdebug/widget.py STRUCTURE_COLUMNS)
+  structure_sent?: boolean; // false: the bundle holds only the numbers; take the structure we keep
 }
 
 export interface ParamsMsg {
@@ -119,7 +121,10 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
       return ok ? (m as unknown as TraceMeta) : null;
     }
     case "step_data":
-      return typeof m.step === "number" && typeof m.n_created === "number" ? (m as unknown as StepDataMsg) : null;
+      return typeof m.step === "number" && typeof m.n_created === "number" &&
+        (m.structure === undefined || typeof m.structure === "string")
+        ? (m as unknown as StepDataMsg)
+        : null;
     case "params":
       return strs(m.names) ? (m as unknown as ParamsMsg) : null;
     case "progress":

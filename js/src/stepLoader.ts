@@ -1,12 +1,16 @@
 // Getting step graphs from the kernel: the one request the view waits for (older answers
 // are stale), a small cache of decoded steps, and a prefetch of the neighbours of the
 // step shown, so moving to the next or previous training step needs no round trip.
+// The prefetch waits until the view has settled on its step (`settled()`, called once
+// its layout arrived): on two cores, a neighbour built by the kernel and decoded here
+// while the shown step is still being laid out made that step's switch ~50 % slower.
 
-import { decode, stepColumns } from "./decode";
+import { decode, stepColumns, structureOf, withStructure, type StepStructure } from "./decode";
 import type { StepDataMsg, TraceMeta } from "./protocol";
 import { StepView } from "./stepview";
 
 const CACHE_STEPS = 4; // ~7 MB each at the demo's scale (columns + replay arrays)
+const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
 
 export class StepLoader {
   // ids start at a random base: every view of one widget model receives every answer, and a
@@ -19,6 +23,10 @@ export class StepLoader {
   private meta: TraceMeta | null = null;
   private asked = new Map<number, { step: number; events: number }>(); // every get_step not answered yet
   private shown = -1; // the step the view shows or waits for: prefetch around it
+  private prefetchDue = false; // the shown step arrived: prefetch once the view settles
+  // step structures by their kernel digest, most recent first: a training loop repeats its
+  // structure, so later steps come as numbers only (half the bytes of a demo step)
+  private structures = new Map<string, StepStructure>();
 
   constructor(
     private send: (content: Record<string, unknown>) => void,
@@ -52,8 +60,9 @@ export class StepLoader {
       this.waiting = 0;
       this.waitingStep = -1;
       this.touch(step, hit);
+      this.prefetchDue = true;
       this.onReady(hit);
-      return this.prefetch(step);
+      return;
     }
     if (this.waiting && this.waitingStep === step) return; // asked already (the same trace_meta twice)
     const events = this.meta?.steps[step]?.num_events ?? -1;
@@ -69,7 +78,7 @@ export class StepLoader {
     this.waiting = this.nextId++;
     this.waitingStep = step;
     this.asked.set(this.waiting, { step, events });
-    this.send({ kind: "get_step", id: this.waiting, step });
+    this.send({ kind: "get_step", id: this.waiting, step, structures: [...this.structures.keys()] });
   }
 
   /** A `step_data` message; false when it answers nothing we asked. */
@@ -90,17 +99,49 @@ export class StepLoader {
     }
     let view: StepView;
     try {
-      view = new StepView(stepColumns(decode(buffers[0]), msg.n_created), msg.step, msg.n_created, msg.event_offset, summary);
+      view = new StepView(this.columnsOf(msg, buffers[0]), msg.step, msg.n_created, msg.event_offset, summary, msg.structure ?? null);
     } catch (e) {
       if (forView) this.onFail(`could not read step ${msg.step}: ${(e as Error).message}`);
       return true;
     }
     if (!this.meta?.recording) this.touch(msg.step, view);
     if (forView) {
+      this.prefetchDue = true;
       this.onReady(view);
-      this.prefetch(msg.step);
     } else if (wasPrefetch && this.shown >= 0) this.prefetch(this.shown); // then the other neighbour
     return true;
+  }
+
+  private columnsOf(msg: StepDataMsg, buffer: DataView) {
+    const bundle = decode(buffer);
+    const key = msg.structure;
+    if (msg.structure_sent === false) {
+      const kept = key === undefined ? undefined : this.structures.get(key);
+      // we name only structures we keep, and drop none while a request is out
+      if (!kept) throw new Error("the kernel sent numbers for a structure this view does not keep");
+      this.keepStructure(key!, kept);
+      return stepColumns(withStructure(bundle, kept), msg.n_created);
+    }
+    const columns = stepColumns(bundle, msg.n_created);
+    if (key !== undefined) this.keepStructure(key, structureOf(columns));
+    return columns;
+  }
+
+  private keepStructure(key: string, structure: StepStructure): void {
+    this.structures.delete(key);
+    this.structures.set(key, structure);
+    // keep the newest; the oldest goes when no request that may rely on it is out (or past
+    // twice the usual count: at most two requests are out, the view's and one prefetch)
+    while (this.structures.size > KEEP_STRUCTURES && (this.asked.size === 0 || this.structures.size > 2 * KEEP_STRUCTURES)) {
+      this.structures.delete(this.structures.keys().next().value!);
+    }
+  }
+
+  /** The view shows its step (laid out and drawn): time to fetch the neighbours. */
+  settled(): void {
+    if (!this.prefetchDue || this.waiting) return;
+    this.prefetchDue = false;
+    if (this.shown >= 0) this.prefetch(this.shown);
   }
 
   /** An `error` message; true when it answered the request the view waits for. */
@@ -128,7 +169,7 @@ export class StepLoader {
       if (k < 0 || k >= m.steps.length || !m.steps[k].kept || this.cache.has(k)) continue;
       this.prefetching = this.nextId++;
       this.asked.set(this.prefetching, { step: k, events: m.steps[k].num_events });
-      this.send({ kind: "get_step", id: this.prefetching, step: k });
+      this.send({ kind: "get_step", id: this.prefetching, step: k, structures: [...this.structures.keys()] });
       return;
     }
   }

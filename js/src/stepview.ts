@@ -25,6 +25,7 @@ export class StepView {
     readonly nCreated: number,
     readonly eventOffset: number,
     readonly summary: StepSummary,
+    readonly structureKey: string | null = null, // the kernel's digest of the structure columns
   ) {
     this.numNodes = g.op.length;
     this.numEvents = summary.num_events;

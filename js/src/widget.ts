@@ -102,7 +102,9 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   store.subscribe((st, changed) => {
     const ms = performance.now() - frameStart;
     root.dataset.frameMs = ms.toFixed(2);
-    if (changed.has("layout") && st.layout) mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
+    // the first frame that shows a step in its layout: a new layout, or a new step drawn
+    // in the layout it shares with the last one
+    if ((changed.has("layout") || changed.has("view")) && st.layout) mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
   });
 
   // ---------------------------------------------------------------- model wiring
