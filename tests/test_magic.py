@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -245,6 +246,42 @@ def comm_replies(kernel, comm_id, count):
     return replies
 
 
+def unpack_local(columns, ptr, child, data):
+    """What js/src/decode.ts unpackLocal does, in plain Python, as the reference."""
+    literals = iter(columns["local_literal"].tolist())
+    local = []
+    for p in range(len(ptr) - 1):
+        e0, e1 = int(ptr[p]), int(ptr[p + 1])
+        for e in range(e0, e1):
+            kind = int(columns["local_kind"][e])
+            if kind == 0:
+                local.append(next(literals))
+            elif kind == 3:
+                assert e1 - e0 == 2
+                local.append(float(data[child[e0 + 1 if e == e0 else e0]]))
+            else:
+                local.append({1: 1.0, 2: 0.0}[kind])
+    assert next(literals, None) is None
+    return np.array(local)
+
+
+def test_packed_local_derivatives_unpack_to_the_same_bits():
+    from mgdebug.widget import frontend_columns
+    from micrograd import Value
+
+    with mgdebug.record() as trace:
+        x, y = Value(-0.0), Value(float("nan"))
+        z, w = Value(1.0), Value(float("inf"))
+        out = x * y + x * x + (z * w).relu() + (z * -0.0).tanh() + (x + 2.0) ** 3
+        out = out + (z * 1.0) * (w * 0.0) + Value(3.0).exp() * z
+        out.backward()
+    graph = trace.graph(0)
+    columns = frontend_columns(graph, with_structure=True)
+    assert "local" not in columns and set(np.unique(columns["local_kind"])) >= {0, 1, 3}
+    unpacked = unpack_local(columns, graph.child_ptr, graph.child, graph.data)
+    assert unpacked.view(np.int64).tolist() == graph.local.view(np.int64).tolist()
+
+
 @pytest.mark.kernel
 def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel):
     r = kernel.run(
@@ -268,7 +305,8 @@ def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel)
     numbers, _ = mgdebug._bundle.decode(two_buffer)
     structure, _ = mgdebug._bundle.decode(full_buffer)
     assert set(numbers) == {
-        "data", "local", "start_id", "start_grad", "src_file", "src_line"
+        "data", "local_kind", "local_literal", "start_id", "start_grad", "src_file",
+        "src_line",
     }  # fmt: skip
     assert set(mgdebug._bundle.decode(zero_buffer)[0]) == set(structure)
     # numbers + the structure held = what the kernel has for step 2
@@ -277,7 +315,11 @@ def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel)
         "print(json.dumps([g.data.tolist(), g.local.tolist(), g.visits.tolist()]))"
     )
     data, local, visits = json.loads(check.streams)
-    assert numbers["data"].tolist() == data and numbers["local"].tolist() == local
+    assert numbers["data"].tolist() == data
+    unpacked = unpack_local(
+        numbers, structure["child_ptr"], structure["child"], numbers["data"]
+    )
+    assert unpacked.tolist() == local
     assert structure["visits"].tolist() == visits
     kernel.send_custom(
         comm_id, {"kind": "get_step", "id": 4, "step": 2, "structures": 7}

@@ -43,4 +43,26 @@ describe("decode", () => {
     delete b.columns.visits;
     expect(() => stepColumns(b, step.n_created)).toThrow(/lacks column 'visits'/);
   });
+
+  it("unpacks local derivatives from their kinds, and refuses kinds that do not fit", () => {
+    const expr = readFixture("expr").steps[0]; // every kind: literal, 1.0, other operand
+    const fresh = () => decode(readBundle(expr.bundle));
+    const g = stepColumns(fresh(), expr.n_created);
+    expect(g.local.length).toBe(g.child.length);
+    const kind = fresh().columns.local_kind as Uint8Array;
+    const withKind = (e: number, k: number) => {
+      const b = fresh();
+      const copy = (b.columns.local_kind as Uint8Array).slice();
+      copy[e] = k;
+      b.columns.local_kind = copy;
+      return b;
+    };
+    const single = Array.from(g.child_ptr).findIndex((p, i) => g.child_ptr[i + 1] - p === 1);
+    expect(() => stepColumns(withKind(g.child_ptr[single], 3), expr.n_created)).toThrow(/local_kind 3/);
+    expect(() => stepColumns(withKind(0, 9), expr.n_created)).toThrow(/local_kind 9/);
+    const literal = kind.indexOf(0);
+    expect(() => stepColumns(withKind(literal, 1), expr.n_created)).toThrow(/left over/);
+    const one = kind.indexOf(1);
+    expect(() => stepColumns(withKind(one, 0), expr.n_created)).toThrow(/too few/);
+  });
 });

@@ -146,9 +146,12 @@ export function withStructure(bundle: Bundle, structure: StepStructure): Bundle 
   return { ...bundle, columns: { ...bundle.columns, ...structure } };
 }
 
-/** Check a decoded bundle holds a consistent step graph; throws naming what is wrong. */
+/** Check a decoded bundle holds a consistent step graph; throws naming what is wrong.
+ * `local` may come as `local_kind` + `local_literal` (the widget's transfer form). */
 export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
-  const c = bundle.columns;
+  const c = { ...bundle.columns };
+  const packed = !c.local && c.local_kind !== undefined;
+  if (packed) c.local = new Float64Array(0); // filled in below, once the rest checked out
   for (const [name, code] of Object.entries(STEP_DTYPES)) {
     const col = c[name];
     if (!col) throw new BundleError(`step bundle lacks column '${name}'`);
@@ -164,11 +167,44 @@ export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
   expect(nCreated >= 0 && nCreated <= n && s.imported.length === n - nCreated, "imported count");
   expect(s.child_ptr.length === n + 1 && s.child_ptr[0] === 0 && s.child_ptr[n] === edges, "child_ptr bounds");
   for (let i = 0; i < n; i++) expect(s.child_ptr[i] <= s.child_ptr[i + 1], "child_ptr must not decrease");
-  expect(s.local.length === edges, "local has one entry per edge");
   for (const arr of [s.child, s.visits, s.start_id]) {
     for (let i = 0; i < arr.length; i++) expect(arr[i] >= 0 && arr[i] < n, "node index out of range");
   }
+  if (packed) s.local = unpackLocal(c.local_kind, c.local_literal, s);
+  expect(s.local.length === edges, "local has one entry per edge");
   expect(s.start_grad.length === s.start_id.length, "start_grad length");
   expect(s.src_file.length === s.src_line.length && (s.src_file.length === 0 || s.src_file.length === nCreated), "src length");
   return s;
+}
+
+// local_kind codes (mgdebug/widget.py pack_local): where each edge's local derivative is
+const LOCAL_LITERAL = 0; // the next value of local_literal
+const LOCAL_ONE = 1; // 1.0: both edges of a +
+const LOCAL_ZERO = 2; // +0.0: a ReLU that was off
+const LOCAL_OTHER_DATA = 3; // the other child's data: d(a*b)/da = b
+
+function unpackLocal(kind: Column | undefined, literal: Column | undefined, s: StepColumns): Float64Array {
+  if (!(kind instanceof Uint8Array) || !(literal instanceof Float64Array)) {
+    throw new BundleError("packed local needs local_kind (u1) and local_literal (f8)");
+  }
+  const { child_ptr: ptr, child, data } = s;
+  if (kind.length !== child.length) throw new BundleError("inconsistent step graph: local_kind has one entry per edge");
+  const local = new Float64Array(kind.length);
+  let next = 0;
+  for (let p = 0; p + 1 < ptr.length; p++) {
+    const e0 = ptr[p];
+    const e1 = ptr[p + 1];
+    for (let e = e0; e < e1; e++) {
+      const k = kind[e];
+      if (k === LOCAL_LITERAL) {
+        if (next >= literal.length) throw new BundleError("inconsistent step graph: too few local_literal values");
+        local[e] = literal[next++];
+      } else if (k === LOCAL_ONE) local[e] = 1;
+      else if (k === LOCAL_ZERO) local[e] = 0;
+      else if (k === LOCAL_OTHER_DATA && e1 - e0 === 2) local[e] = data[child[e === e0 ? e0 + 1 : e0]];
+      else throw new BundleError(`inconsistent step graph: local_kind ${k} on edge ${e}`);
+    }
+  }
+  if (next !== literal.length) throw new BundleError("inconsistent step graph: local_literal values left over");
+  return local;
 }
