@@ -177,15 +177,7 @@ class Value:
                 v.grad = 0.0
         self.grad += 1.0
         if not _events.active:
-            for v in order:  # v._backward(), inlined: this loop runs once per node
-                a = v._a
-                if a is not None:
-                    g = v.grad
-                    a.grad += v._da * g
-                    b = v._b
-                    if b is not None:
-                        b.grad += v._db * g
-            return
+            return _apply_chain_rules(order)
         completed = False
         try:
             _events.backward_begin(self, order)
@@ -195,8 +187,7 @@ class Value:
                     v._backward()
                     _events.after_chain_rule(v, _contributions(v))
             else:
-                for v in order:
-                    v._backward()
+                _apply_chain_rules(order)
             completed = True
         finally:
             _events.backward_end(self, completed)
@@ -301,6 +292,18 @@ def _topological_order(root):
                 push(a)  # pushed last, so explored first, as micrograd's recursion did
     order.reverse()
     return order
+
+
+def _apply_chain_rules(order):
+    """v._backward() for every v in order, inlined: this loop runs once per node."""
+    for v in order:
+        a = v._a
+        if a is not None:
+            g = v.grad
+            a.grad += v._da * g
+            b = v._b
+            if b is not None:
+                b.grad += v._db * g
 
 
 def _contributions(v):
