@@ -90,7 +90,7 @@ class StepGraph:
         A ref is the entity id of a node built in the step, or -1-slot for an imported
         one. `num_visits` keeps only the first visits (a snapshot taken mid-backward).
         """
-        n_created, base = len(s.op), s.entity_base
+        n_created, base = s.resolved, s.entity_base
         visits = s.visits if num_visits is None else s.visits[:num_visits]
 
         def column(
@@ -99,15 +99,16 @@ class StepGraph:
             count = sum(map(len, lists))
             return np.fromiter(itertools.chain(*lists), dtype=dtype, count=count)
 
-        def node_ids(*lists):
-            ref = column(lists, np.int64)
+        def chunks(parts, tail, dtype):  # the built nodes' numpy chunks, then a list
+            return np.concatenate([*parts, np.asarray(tail, dtype=dtype)]).astype(dtype)
+
+        def node_ids(ref):
             return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
 
         n = n_created + len(s.imp_op)
-        imp_end = column([s.imp_child_end], np.int64) + len(s.child)
-        child_ptr = np.concatenate(
-            [[0], column([s.child_end], np.int64), imp_end]
-        ).astype("<i4")
+        built_edges = int(s.child_end[-1][-1]) if s.child_end else 0
+        imp_end = column([s.imp_child_end], np.int64) + built_edges
+        child_ptr = chunks([[0], *s.child_end], imp_end, "<i4")
         scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
         if s.scope_runs:  # runs of (first node, scope id), the first at node 0
             starts, ids = zip(*s.scope_runs)
@@ -117,16 +118,16 @@ class StepGraph:
         for node, lid in s.labels:  # later entries win: a label set after building
             label[node] = lid
         columns = {
-            "op": column([s.op, s.imp_op], "<u2"),
+            "op": chunks(s.op, s.imp_op, "<u2"),
             "scope": scope,
             "label": label,
             "data": column([s.data, s.imp_data], "<f8"),
             "child_ptr": child_ptr,
-            "child": node_ids(s.child, s.imp_child),
-            "local": column([s.local, s.imp_local], "<f8"),
+            "child": node_ids(chunks(s.child, s.imp_child, np.int64)),
+            "local": chunks(s.local, s.imp_local, "<f8"),
             "imported": np.asarray(s.imp_entity, dtype="<i8"),
-            "visits": node_ids(visits),
-            "start_id": node_ids(s.start_ids),
+            "visits": node_ids(column([visits], np.int64)),
+            "start_id": node_ids(column([s.start_ids], np.int64)),
             "start_grad": np.asarray(s.start_grads, dtype="<f8"),
             "src_file": np.asarray(s.src_file, dtype="<u4"),
             "src_line": np.asarray(s.src_line, dtype="<u4"),

@@ -77,7 +77,7 @@ class LiveBreakpoints:
     def _wrap_backward_end(self, inner):
         def backward_end(root, completed):
             s, trace = self.recorder._step, self.recorder.trace
-            first_event, step = trace.num_events + len(s.op) + s.uncounted, s.index
+            first_event, step = trace.num_events + len(s.built) + s.uncounted, s.index
             may_match, match = self._may_match, self._match
             found = [(j, match(v)) for j, v in enumerate(self._order) if may_match(v)]
             self._order = []
@@ -92,15 +92,16 @@ class LiveBreakpoints:
         return backward_end
 
     def _wrap_value_created(self, inner):
-        def value_created(value, op, children, local_grads, scope):
-            inner(value, op, children, local_grads, scope)
+        def value_created(value, scope):
+            inner(value, scope)
             if not self._forward_reported and not math.isfinite(value.data):
+                children = value._prev
                 if all(math.isfinite(c.data) for c in children):
                     self._forward_reported = (
                         True  # the first non-finite value born here
                     )
                     inputs = ", ".join(f"{c.data!r}" for c in children)
-                    reason = f"non-finite value {value.data!r} born in forward at {op or 'leaf'}({inputs})"
+                    reason = f"non-finite value {value.data!r} born in forward at {value._op or 'leaf'}({inputs})"
                     self._hit(value, reason, phase="forward")
 
         return value_created
@@ -224,7 +225,7 @@ class LiveBreakpoints:
         s = self.recorder._step
         t = node._tag
         local = t - s.entity_base if t is not None else -1
-        if not 0 <= local < len(s.op) or not s.scope_runs:
+        if not 0 <= local < len(s.built) or not s.scope_runs:
             return 0
         i = bisect_right(s.scope_runs, (local, float("inf"))) - 1
         return s.scope_runs[i][1] if i >= 0 else 0
@@ -235,14 +236,15 @@ class LiveBreakpoints:
         recorder, trace = self.recorder, self.recorder.trace
         s = recorder._step
         if phase == "forward":
-            event_in_step = len(s.op) - 1
+            event_in_step = len(s.built) - 1
         else:
             # backward begins after every node built, then one event per chain rule
-            event_in_step = len(s.op) + s.uncounted + s.visits_done
+            event_in_step = len(s.built) + s.uncounted + s.visits_done
         event = trace.num_events + event_in_step
         trace.hits.append({"event": event, "reason": reason, "step": s.index})
         if self.pause is None:
             return
+        recorder._resolve(s)  # the step so far, as the viewer will show it
         summary = recorder._summarize(s)
         summary.has_backward = phase == "backward"
         summary.num_visits = s.visits_done if phase == "backward" else 0
@@ -254,7 +256,7 @@ class LiveBreakpoints:
             "step": s.index,
             "event": event,
             "node": (t - s.entity_base)
-            if t is not None and 0 <= t - s.entity_base < len(s.op)
+            if t is not None and 0 <= t - s.entity_base < len(s.built)
             else graph.node_of_entity(t)
             if t is not None
             else -1,

@@ -23,6 +23,8 @@ import threading
 import time
 import warnings
 
+import numpy as np
+
 import micrograd
 
 from .trace import StepGraph, StepSummary, Trace
@@ -38,6 +40,46 @@ _OWN_DIRS = tuple(
     os.path.dirname(os.path.abspath(m.__file__)) + os.sep
     for m in (micrograd, sys.modules[__package__])
 )
+
+
+# _resolve's refs for "no child" and "a Value no recorder has named yet" (both import)
+_NO_CHILD = -(1 << 62)
+_UNTAGGED = -(1 << 61)
+
+
+def _child_tags(nodes: list, slot: str) -> np.ndarray:
+    """The `_tag` of each node's child in `slot` ("_a" or "_b") as int64, in one pass:
+    _NO_CHILD where there is none, _UNTAGGED for a Value no recorder has named."""
+    if slot == "_a":
+        tags = [
+            _NO_CHILD
+            if (c := v._a) is None
+            else _UNTAGGED
+            if (t := c._tag) is None
+            else t
+            for v in nodes
+        ]
+    else:
+        tags = [
+            _NO_CHILD
+            if (c := v._b) is None
+            else _UNTAGGED
+            if (t := c._tag) is None
+            else t
+            for v in nodes
+        ]
+    return np.fromiter(tags, np.int64, len(tags))
+
+
+def _child(nodes: list, met: int):
+    """The child met at `met` = 2 * node index, + 1 for the node's second child."""
+    v = nodes[met >> 1]
+    return v._b if met & 1 else v._a
+
+
+def _floats(values: list, present: np.ndarray) -> np.ndarray:
+    """The floats of `values` (None where not `present`), exactly as they are."""
+    return np.array(values, dtype=object)[present].astype(np.float64)
 
 
 class TraceStopped(KeyboardInterrupt):
@@ -59,14 +101,16 @@ class _StepBuffer:
         # nodes built in this step (local ids 0..n-1); the recorder's hot path appends
         # to these same lists, which it empties once the step is closed
         (
-            self.op,
+            self.built,  # the Values built, in order: the hot path appends only these
             self.scope_runs,
-            self.labels,
             self.data,
+            self.op,  # ... and the rest, numpy chunks read off them by Recorder._resolve
+            self.labels,
             self.child_end,
             self.child,
             self.local,
         ) = hot
+        self.resolved = 0  # how many of `built` _resolve has read
         self.last_scope = (
             None  # scope_runs: (first node, scope id); labels: (node, label id)
         )
@@ -102,7 +146,7 @@ class _StepBuffer:
         )
 
     def size(self) -> int:
-        return len(self.op) + len(self.imp_op)
+        return len(self.built) + len(self.imp_op)
 
 
 class Recorder:
@@ -132,7 +176,7 @@ class Recorder:
         self._full = False  # max_nodes reached: no later step is kept for good
         self._noticed: set[str] = set()
         self._warned = False
-        self._hot = ([], [], [], [], [], [], [])
+        self._hot = ([], [], [], [], [], [], [], [])
         self._step = _StepBuffer(0, self._next_entity, self._hot)
         strings = trace.strings
         self._intern_op = strings.ops.intern
@@ -146,62 +190,127 @@ class Recorder:
     def _make_value_created(self):
         """The listener method for `value_created`, as a closure over the step's lists.
 
-        This runs once per Value built, so everything it touches is a local or a
-        closure cell (a method reading a dozen attributes cost twice as much), and
-        it stays plain: no zip, one extend for the local grads, no new ints for
-        children built in this step (their refs are their entity ids).
+        This runs once per Value built, so it does as little as it can: name the
+        Value (its entity id in `_tag`), keep it, its value and its scope. How it
+        was built (op, children, local grads, label) does not change afterwards, so
+        `_resolve` reads that off the kept Values later, in one loop, when backward
+        begins or the step closes; that halved the cost of recording a step.
         """
-        op_l, scope_l, label_l, data_l, end_l, child_l, local_l = self._hot
-        op_ids = self.trace.strings.ops._index
-        add_local_grads = local_l.extend
-        max_nodes, source = self.max_nodes, self.source
+        built, scope_l, data_l = self._hot[:3]
+        keep, keep_data = built.append, data_l.append
+        max_nodes, source, stop = self.max_nodes, self.source, self.stop_requested
         recorder = self
 
-        def value_created(value, op, children, local_grads, scope):
+        def value_created(value, scope):
             s = recorder._step
-            local = len(data_l)
-            if (
-                local >= max_nodes
-            ):  # too big to keep even alone: only count from here on
-                s.overflowed = True
+            if s.overflowed:
                 s.uncounted += 1
                 return
-            if (
-                not local & 0x3FF and recorder.stop_requested.is_set()
-            ):  # every 1024 nodes
+            local = len(built)
+            if local >= max_nodes:  # too big to keep even alone: count from here on,
+                recorder._resolve(s)  # (importing the parameters met so far, for the
+                s.overflowed = True  # summary) and let go of the Values kept
+                s.uncounted += local + 1
+                built.clear()
+                data_l.clear()
+                return
+            if not local & 0x3FF and stop.is_set():  # every 1024 nodes
                 raise TraceStopped("stopped from the viewer; the trace keeps what ran")
-            base = s.entity_base
-            entity = value._tag = base + local
-            try:
-                op_l.append(op_ids[op])
-            except KeyError:
-                op_l.append(recorder._intern_op(op))
-            if (
-                scope is not s.last_scope
-            ):  # scopes change rarely: keep runs, not a column
+            value._tag = s.entity_base + local
+            keep(value)
+            keep_data(value.data)
+            if scope is not s.last_scope:  # scopes change rarely: runs, not a column
                 s.last_scope = scope
                 scope_l.append((local, recorder._intern_scope(scope)))
-            if value.label:  # most nodes have none: keep the few that do
-                label_l.append((local, recorder._intern_label(value.label)))
-            data_l.append(value.data)
-            if children:
-                for c in children:
-                    t = c._tag
-                    if (
-                        t is not None and base <= t < entity
-                    ):  # built earlier in this step
-                        child_l.append(t)
-                    else:
-                        slot = s.imp_slot.get(t)
-                        child_l.append(
-                            -1 - slot if slot is not None else recorder._import(c)
-                        )
-                add_local_grads(local_grads)
-            end_l.append(len(child_l))
             if source:
                 recorder._record_source(s)
 
         return value_created
+
+    def _resolve(self, s: _StepBuffer) -> None:
+        """Read op, label, children and local grads off the Values built since the last call.
+
+        A child built earlier in this step is referred to by its entity id; any
+        other is imported (copied, with what is under it) the first time it is met.
+        It reads each field in one comprehension and finishes in numpy, which
+        makes the step's columns directly (a loop per node and lists cost 2x).
+        """
+        built, start = s.built, s.resolved
+        n = len(built) - start
+        if n <= 0:
+            return
+        nodes = built[start:] if start else built
+        base, first = s.entity_base, s.entity_base + start
+        index = self.trace.strings.ops._index
+        names = [v._op for v in nodes]
+        for name in set(names).difference(index):
+            self._intern_op(name)
+        s.op.append(np.fromiter(map(index.__getitem__, names), np.uint16, n))
+        labels = [v.label for v in nodes]  # most are '': keep the few that are not
+        s.labels.extend(
+            (start + i, self._intern_label(labels[i]))
+            for i in itertools.compress(range(n), labels)
+        )
+        # children as refs: entity ids for nodes built earlier in the step, imports else
+        a_ref, b_ref = _child_tags(nodes, "_a"), _child_tags(nodes, "_b")
+        own = np.arange(first, first + n)
+        has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
+        import_a = has_a & ((a_ref < base) | (a_ref >= own))
+        import_b = has_b & ((b_ref < base) | (b_ref >= own))
+        self._import_children(nodes, a_ref, b_ref, import_a, import_b)
+        count = has_a.astype(np.int64) + has_b
+        prior = int(s.child_end[-1][-1]) if s.child_end else 0
+        end = np.cumsum(count) + prior
+        s.child_end.append(end)
+        at_a = end[has_a] - count[has_a] - prior  # a node's edges: its a, then its b
+        at_b = end[has_b] - 1 - prior
+        child = np.empty(int(count.sum()), dtype=np.int64)
+        local = np.empty(len(child))
+        child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
+        local[at_a] = _floats([v._da for v in nodes], has_a)
+        local[at_b] = _floats(
+            [v._db for v in nodes], has_b
+        )  # (one pass each: the cost)
+        s.child.append(child)
+        s.local.append(local)
+        s.resolved = len(built)
+
+    def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
+        """Replace the tags of children from before the step by their import refs.
+
+        Each distinct Value is imported once (Values no recorder named yet first,
+        then the others in the order they are met): the same few parameters recur
+        thousands of times, so the work is per distinct Value, and numpy spreads
+        the refs over the edges.
+        """
+        at_a, at_b = np.flatnonzero(import_a), np.flatnonzero(import_b)
+        met = np.concatenate([2 * at_a, 2 * at_b + 1])  # 2 i (+1 for b): meeting order
+        tags = np.concatenate([a_ref[at_a], b_ref[at_b]])
+        if not len(met):
+            return
+        untagged = np.flatnonzero(tags == _UNTAGGED)
+        if len(untagged):  # Values from before any recording: import (and so name) each
+            children = [_child(nodes, k) for k in met[untagged].tolist()]
+            for child in children:  # the same few Values recur: the rest is a check
+                if child._tag is None:
+                    self._ref(child)
+            tags[untagged] = [child._tag for child in children]
+        distinct, first, inverse = np.unique(
+            tags, return_index=True, return_inverse=True
+        )
+        distinct_refs = [  # each distinct Value once, in the order they are met
+            (u, self._ref(_child(nodes, key)))
+            for key, u in sorted(zip(met[first].tolist(), range(len(distinct))))
+        ]
+        ref_of = np.empty(len(distinct), dtype=np.int64)
+        ref_of[[u for u, _ in distinct_refs]] = [r for _, r in distinct_refs]
+        refs = ref_of[inverse]
+        a_ref[at_a], b_ref[at_b] = refs[: len(at_a)], refs[len(at_a) :]
+
+    def _ref(self, value) -> int:
+        """The ref of a Value not built in this step: its import slot, as -1-slot."""
+        slot = self._step.imp_slot.get(value._tag)
+        return -1 - slot if slot is not None else self._import(value)
 
     def _import(self, value) -> int:
         """The import slot of a Value from before this step, copying it (and its graph) once."""
@@ -240,7 +349,9 @@ class Recorder:
         return -1 - s.imp_slot[value._tag]
 
     def _record_source(self, s: _StepBuffer) -> None:
-        frame = sys._getframe(2)  # value_created <- events.created <- the op or Value()
+        frame = sys._getframe(
+            2
+        )  # value_created <- events.created <- _result, Value()...
         while frame is not None and self._is_ours(frame.f_code):
             frame = frame.f_back
         if frame is None:
@@ -273,7 +384,8 @@ class Recorder:
         s.order = order
         if s.overflowed:
             return
-        base, end = s.entity_base, s.entity_base + len(s.op)
+        self._resolve(s)
+        base, end = s.entity_base, s.entity_base + s.resolved
         visits = s.visits
         for v in order:
             t = v._tag
@@ -312,11 +424,15 @@ class Recorder:
         def same(a, b):
             return a == b or (a != a and b != b)  # nan equals nan here
 
+        child_end = np.concatenate(s.child_end).tolist() if s.child_end else []
+        child = np.concatenate(s.child).tolist() if s.child else []
+        local = np.concatenate(s.local).tolist() if s.local else []
+
         def edges(ref):
             if ref >= 0:  # built in this step
                 i = ref - s.entity_base
-                lo = s.child_end[i - 1] if i else 0
-                return s.child[lo : s.child_end[i]], s.local[lo : s.child_end[i]]
+                lo = child_end[i - 1] if i else 0
+                return child[lo : child_end[i]], local[lo : child_end[i]]
             i = -1 - ref
             lo = s.imp_child_end[i - 1] if i else 0
             return s.imp_child[lo : s.imp_child_end[i]], s.imp_local[
@@ -352,7 +468,9 @@ class Recorder:
     def close_step(self) -> None:
         """Turn the current step's lists into the trace's columns and begin a new step."""
         s = self._step
-        self._next_entity = s.entity_base + len(s.op)
+        if not s.overflowed:
+            self._resolve(s)
+        self._next_entity = s.entity_base + len(s.built)
         if s.root is not None and not s.backward_completed and not s.overflowed:
             # keep only the chain rules that ran (live breakpoints count them)
             done = (
@@ -382,7 +500,7 @@ class Recorder:
             loss=s.loss,
             has_backward=s.root is not None,
             backward_completed=s.backward_completed,
-            num_created=len(s.op) + s.uncounted,
+            num_created=len(s.built) + s.uncounted,
             num_visits=s.num_visits,
             started_ns=s.started_ns,
             backward_ns=s.backward_ns,

@@ -7,10 +7,11 @@ reverse topological order and applies the chain rule: child.grad += local * grad
 
 Events (contract in docs/events.md): while a listener is attached with
 `micrograd.listen(...)`, every Value announces itself once built
-(`value_created`), and `backward()` announces `backward_begin` with the visit
-order, `before_chain_rule`/`after_chain_rule` around each node if a listener
-asked for them, and `backward_end`. With no listener attached each op pays one
-check of an int.
+(`value_created`; the Value itself tells its op, children and local grads), and
+`backward()` announces `backward_begin` with the visit order,
+`before_chain_rule`/`after_chain_rule` around each node if a listener asked for
+them, and `backward_end`. With no listener attached each op pays one check of an
+int.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Value:
         if _children:
             _attach_children(self, tuple(_children), tuple(local_grads))
         if _events.active:
-            _events.created(self, _op, self._prev, self.local_grads)
+            _events.created(self)
 
     @property
     def _prev(self):
@@ -61,23 +62,17 @@ class Value:
 
     # ------------------------------------------------------------------ primitive ops
     # Each op: coerce the other operand, build `out` from its value, its op name and
-    # each child with its local derivative, announce it to listeners, return it.
+    # each child with its local derivative (`_result` announces it), return it.
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
         # each child goes in with d out / d child: d(a+b)/da = 1, d(a+b)/db = 1
-        out = _result(self.data + other.data, "+", self, 1.0, other, 1.0)
-        if _events.active:
-            _events.created(out, "+", (self, other), (1.0, 1.0))
-        return out
+        return _result(self.data + other.data, "+", self, 1.0, other, 1.0)
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
         # d(ab)/da = b, d(ab)/db = a
-        out = _result(self.data * other.data, "*", self, other.data, other, self.data)
-        if _events.active:
-            _events.created(out, "*", (self, other), (other.data, self.data))
-        return out
+        return _result(self.data * other.data, "*", self, other.data, other, self.data)
 
     def __pow__(self, other):
         if isinstance(other, Value):
@@ -91,10 +86,7 @@ class Value:
             )
         op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
         d = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
-        out = _result(_ieee_pow(x, k), op, self, d)
-        if _events.active:
-            _events.created(out, op, (self,), (out._da,))
-        return out
+        return _result(_ieee_pow(x, k), op, self, d)
 
     def _pow_value(self, other):
         a, b = self.data, other.data
@@ -106,37 +98,24 @@ class Value:
         y = _ieee_pow(a, b)
         da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
         db = _pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
-        out = _result(y, "pow", self, da, other, db)
-        if _events.active:
-            _events.created(out, "pow", (self, other), (out._da, out._db))
-        return out
+        return _result(y, "pow", self, da, other, db)
 
     def relu(self):
         x = self.data
         y = 0.0 if x < 0 else x
-        out = _result(
-            y, "ReLU", self, 0.0 if y <= 0 else 1.0
-        )  # [x > 0]; nan passes, as torch
-        if _events.active:
-            _events.created(out, "ReLU", (self,), (out._da,))
-        return out
+        # d relu(x)/dx = [x > 0]; nan passes through, as in torch
+        return _result(y, "ReLU", self, 0.0 if y <= 0 else 1.0)
 
     def tanh(self):
         t = math.tanh(self.data)
-        out = _result(t, "tanh", self, 1.0 - t * t)  # d tanh(x)/dx = 1 - tanh(x)^2
-        if _events.active:
-            _events.created(out, "tanh", (self,), (out._da,))
-        return out
+        return _result(t, "tanh", self, 1.0 - t * t)  # d tanh(x)/dx = 1 - tanh(x)^2
 
     def exp(self):
         try:
             e = math.exp(self.data)
         except OverflowError:
             e = math.inf  # IEEE overflow; the debugger's anomaly mode finds it
-        out = _result(e, "exp", self, e)  # d e^x/dx = e^x
-        if _events.active:
-            _events.created(out, "exp", (self,), (e,))
-        return out
+        return _result(e, "exp", self, e)  # d e^x/dx = e^x
 
     def log(self):
         x = self.data
@@ -145,10 +124,7 @@ class Value:
                 f"log of {x!r}: log is only defined for positive values "
                 "(clamp the input, e.g. (x + 1e-12).log(), if it can reach 0)"
             )
-        out = _result(math.log(x), "log", self, 1.0 / x)  # d ln(x)/dx = 1/x
-        if _events.active:
-            _events.created(out, "log", (self,), (out._da,))
-        return out
+        return _result(math.log(x), "log", self, 1.0 / x)  # d ln(x)/dx = 1/x
 
     def sigmoid(self):
         x = self.data
@@ -158,10 +134,7 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        out = _result(s, "sigmoid", self, s * (1.0 - s))  # d sigmoid(x)/dx = s (1 - s)
-        if _events.active:
-            _events.created(out, "sigmoid", (self,), (out._da,))
-        return out
+        return _result(s, "sigmoid", self, s * (1.0 - s))  # d sigmoid(x)/dx = s (1-s)
 
     # ------------------------------------------------------------------ backward
 
@@ -254,7 +227,10 @@ class Value:
 
 
 def _result(data, op, a, da, b=None, db=None):
-    """A new interior node: its value, op name, and each child with d(node)/d(child)."""
+    """A new interior node: its value, op name, and each child with d(node)/d(child).
+
+    Every op builds its result here, so here is where listeners hear of it.
+    """
     out = object.__new__(Value)
     out.data = data
     out.grad = 0.0
@@ -265,6 +241,10 @@ def _result(data, op, a, da, b=None, db=None):
     out._b = b
     out._db = db
     out._tag = None
+    if _events.active:  # events.created(out), inlined: this runs once per op
+        ctx = _events._context.get()
+        for value_created in ctx.on_created:
+            value_created(out, ctx.scope)
     return out
 
 

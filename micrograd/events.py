@@ -3,7 +3,7 @@
 A listener is any object with some of these methods (all optional); the engine
 calls the ones it has, in this order of occurrence (contract: docs/events.md):
 
-    value_created(value, op, children, local_grads, scope)
+    value_created(value, scope)      (how it was built: value._op, _prev, local_grads)
     backward_begin(root, order)
     before_chain_rule(node)
     after_chain_rule(node, contributions)
@@ -137,10 +137,10 @@ def current_scope() -> str:
 # The engine calls these only after checking `active`, so they may take their time.
 
 
-def created(value, op, children, local_grads) -> None:
+def created(value) -> None:
     ctx = _context.get()
     for value_created in ctx.on_created:
-        value_created(value, op, children, local_grads, ctx.scope)
+        value_created(value, ctx.scope)
 
 
 def backward_begin(root, order) -> None:

@@ -17,9 +17,10 @@ class Recorder:
     def __init__(self):
         self.events = []
 
-    def value_created(self, value, op, children, local_grads, scope):
+    def value_created(self, value, scope):
+        # how it was built is on the Value (docs/events.md)
         self.events.append(
-            ("created", value, op, tuple(children), tuple(local_grads), scope)
+            ("created", value, value._op, value._prev, value.local_grads, scope)
         )
 
     def backward_begin(self, root, order):
