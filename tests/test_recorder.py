@@ -160,6 +160,18 @@ def test_labels_set_after_building_are_in_the_trace():
     assert labels_of(trace, trace.graph(0)) == ["x", "h", "out"]
 
 
+def test_labels_set_before_backward_are_kept_for_nodes_backward_never_reaches():
+    with mgdebug.record() as trace:
+        x = Value(0.5)
+        side = x.exp()  # built in the step, not on the way to the loss
+        loss = x * 2.0
+        side.label = "side"
+        loss.backward()
+    graph = trace.graph(0)
+    assert labels_of(trace, graph)[1] == "side"
+    assert trace.state_at(trace.num_events - 1).node("side") == 1
+
+
 def test_a_leaf_as_root_is_a_step_of_one_node_seeded_with_one():
     with mgdebug.record() as trace:
         x = Value(5.0)
