@@ -100,6 +100,7 @@ class Trace:
         self._replays: dict[int, BackwardReplay] = {}
         self._entity_names: dict[int, str] = {}
         self._offsets = [0]
+        self._nonfinite: tuple[tuple, dict | None] | None = None  # (shape, answer)
 
     # ------------------------------------------------------------------ steps and events
 
@@ -267,10 +268,20 @@ class Trace:
         return breakpoint_hits(self, parse_specs(specs))
 
     def first_nonfinite(self) -> dict | None:
-        """Where the first NaN/inf was born (forward value or backward grad), or None."""
+        """Where the first NaN/inf was born (forward value or backward grad), or None.
+
+        It replays every kept step, so the answer is kept for as long as the trace
+        does not change (each viewer opened on the trace asks for it).
+        """
         from ._hits import first_nonfinite
 
-        return first_nonfinite(self)
+        shape = (
+            len(self.steps), self.num_events, self.kept_steps(), id(self.pending)
+        )  # fmt: skip
+        if self._nonfinite is None or self._nonfinite[0] != shape:
+            self._nonfinite = (shape, first_nonfinite(self))
+        found = self._nonfinite[1]
+        return None if found is None else dict(found)
 
     def describe(self, step: int, node: int) -> str:
         graph = self.graph(step)

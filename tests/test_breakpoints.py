@@ -856,3 +856,15 @@ def test_buttons_when_nothing_is_paused_answer_an_error_message(kernel):
             assert "nothing is paused" in reply["message"]
             assert repr(action) in reply["message"]
     assert printed(kernel, "1 + 1") == ["2"]  # the kernel is fine
+
+
+def test_first_nonfinite_is_asked_again_once_the_trace_has_grown():
+    with mgdebug.record() as trace:
+        (Value(1.0) * 2.0).backward()
+        assert trace.first_nonfinite() is None
+        assert trace.first_nonfinite() is None  # (kept: the trace did not change)
+        (Value(1000.0).exp() * 2.0).backward()
+    found = trace.first_nonfinite()
+    assert (found["phase"], found["step"], found["op"]) == ("forward", 1, "exp")
+    found["step"] = 99  # a caller's copy: the next answer is the trace's
+    assert trace.first_nonfinite()["step"] == 1
