@@ -6,9 +6,10 @@ float operations as the engine (`child.grad += local * grad`, in the same order
 per child), gives every child's running grad after each edge: `after[e]`. The
 replay runs in numpy a graph level at a time (Kahn's algorithm), which keeps each
 child's additions in the engine's order, so the floats are the engine's, bit for
-bit; a long narrow chain, where levels would cost more than edges, runs edge by edge. Then the grad of
-a node at any moment is simply `after` of the last edge into it applied so far
-(or its starting grad), which numpy finds for all nodes at once.
+bit; a long narrow chain, where levels would cost more than edges, runs edge by
+edge. Then the grad of a node at any moment is simply `after` of the last edge
+into it applied so far (or its starting grad), which numpy finds for all nodes at
+once.
 
 Within a step, events are numbered: node i built at event i (i < n_created),
 backward begins at event n_created, visit j happens at event n_created + 1 + j.
@@ -144,9 +145,8 @@ def _contributions_by_level(level, parent, child, local, start):
     `np.add.at` adds in index order, and each level's edges are in applied order,
     so every child's sum runs in the engine's order: the same floats, bit for bit.
     """
-    key = level.astype(np.uint16) if level.max(initial=0) < 1 << 16 else level
-    by_level = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
-    bounds = np.searchsorted(key[by_level], np.arange(int(key.max(initial=0)) + 2))
+    by_level = _stable_argsort(level)
+    bounds = np.searchsorted(level[by_level], np.arange(int(level.max(initial=0)) + 2))
     grad, contribution = start.copy(), np.empty(len(child))
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         if lo < hi:
@@ -172,9 +172,8 @@ def _running_sums_by_round(rank, prev_same, child, contribution, start):
     """Each child's grad after each edge into it: round r adds every child's r-th edge."""
     after = np.empty(len(child))
     rounds = int(rank.max(initial=-1)) + 1
-    key = rank.astype(np.uint16)  # rounds <= _MAX_ROUNDS
-    by_rank = np.argsort(key, kind="stable")
-    bounds = np.searchsorted(key[by_rank], np.arange(rounds + 1)).tolist()
+    by_rank = _stable_argsort(rank)
+    bounds = np.searchsorted(rank[by_rank], np.arange(rounds + 1)).tolist()
     for r, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
         edges = by_rank[lo:hi]
         before = start[child[edges]] if r == 0 else after[prev_same[edges]]

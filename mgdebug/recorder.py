@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import warnings
+from operator import attrgetter
 
 import numpy as np
 
@@ -45,29 +46,16 @@ _OWN_DIRS = tuple(
 # _resolve's refs for "no child" and "a Value no recorder has named yet" (both import)
 _NO_CHILD = -(1 << 62)
 _UNTAGGED = -(1 << 61)
+_first_child, _second_child = attrgetter("_a"), attrgetter("_b")
 
 
-def _child_tags(nodes: list, slot: str) -> np.ndarray:
-    """The `_tag` of each node's child in `slot` ("_a" or "_b") as int64, in one pass:
-    _NO_CHILD where there is none, _UNTAGGED for a Value no recorder has named."""
-    if slot == "_a":
-        tags = [
-            _NO_CHILD
-            if (c := v._a) is None
-            else _UNTAGGED
-            if (t := c._tag) is None
-            else t
-            for v in nodes
-        ]
-    else:
-        tags = [
-            _NO_CHILD
-            if (c := v._b) is None
-            else _UNTAGGED
-            if (t := c._tag) is None
-            else t
-            for v in nodes
-        ]
+def _child_tags(children: list) -> np.ndarray:
+    """Each child's `_tag` as int64: _NO_CHILD for None, _UNTAGGED for a Value no
+    recorder has named."""
+    tags = [
+        _NO_CHILD if c is None else _UNTAGGED if (t := c._tag) is None else t
+        for c in children
+    ]
     return np.fromiter(tags, np.int64, len(tags))
 
 
@@ -193,8 +181,8 @@ class Recorder:
         This runs once per Value built, so it does as little as it can: name the
         Value (its entity id in `_tag`), keep it, its value and its scope. How it
         was built (op, children, local grads, label) does not change afterwards, so
-        `_resolve` reads that off the kept Values later, in one loop, when backward
-        begins or the step closes; that halved the cost of recording a step.
+        `_resolve` reads that off the kept Values later, when backward begins or the
+        step closes (docs/benchmarks.md, "Session 2": closing a step 23 -> 8 ms).
         """
         built, scope_l, data_l = self._hot[:3]
         keep, keep_data = built.append, data_l.append
@@ -252,7 +240,8 @@ class Recorder:
             for i in itertools.compress(range(n), labels)
         )
         # children as refs: entity ids for nodes built earlier in the step, imports else
-        a_ref, b_ref = _child_tags(nodes, "_a"), _child_tags(nodes, "_b")
+        a_ref = _child_tags(list(map(_first_child, nodes)))
+        b_ref = _child_tags(list(map(_second_child, nodes)))
         own = np.arange(first, first + n)
         has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
         import_a = has_a & ((a_ref < base) | (a_ref >= own))
@@ -268,9 +257,7 @@ class Recorder:
         local = np.empty(len(child))
         child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
         local[at_a] = _floats([v._da for v in nodes], has_a)
-        local[at_b] = _floats(
-            [v._db for v in nodes], has_b
-        )  # (one pass each: the cost)
+        local[at_b] = _floats([v._db for v in nodes], has_b)
         s.child.append(child)
         s.local.append(local)
         s.resolved = len(built)
@@ -349,9 +336,9 @@ class Recorder:
         return -1 - s.imp_slot[value._tag]
 
     def _record_source(self, s: _StepBuffer) -> None:
-        frame = sys._getframe(
-            2
-        )  # value_created <- events.created <- _result, Value()...
+        # value_created <- _result (an op) or events.created (a leaf) <- ...: the
+        # loop below walks on past every frame of ours
+        frame = sys._getframe(2)
         while frame is not None and self._is_ours(frame.f_code):
             frame = frame.f_back
         if frame is None:
