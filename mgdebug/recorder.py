@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 import warnings
-from operator import attrgetter
 
 import numpy as np
 
@@ -46,28 +45,24 @@ _OWN_DIRS = tuple(
 # _resolve's refs for "no child" and "a Value no recorder has named yet" (both import)
 _NO_CHILD = -(1 << 62)
 _UNTAGGED = -(1 << 61)
-_first_child, _second_child = attrgetter("_a"), attrgetter("_b")
 
 
 def _child_tags(children: list) -> np.ndarray:
     """Each child's `_tag` as int64: _NO_CHILD for None, _UNTAGGED for a Value no
     recorder has named."""
-    tags = [
-        _NO_CHILD if c is None else _UNTAGGED if (t := c._tag) is None else t
-        for c in children
-    ]
-    return np.fromiter(tags, np.int64, len(tags))
+    tags = [_NO_CHILD if c is None else c._tag for c in children]
+    try:
+        return np.fromiter(tags, np.int64, len(tags))
+    except TypeError:  # some child has no tag yet (a Value from before any recording)
+        return np.fromiter(
+            [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
+        )
 
 
 def _child(nodes: list, met: int):
     """The child met at `met` = 2 * node index, + 1 for the node's second child."""
     v = nodes[met >> 1]
     return v._b if met & 1 else v._a
-
-
-def _floats(values: list, present: np.ndarray) -> np.ndarray:
-    """The floats of `values` (None where not `present`), exactly as they are."""
-    return np.array(values, dtype=object)[present].astype(np.float64)
 
 
 class TraceStopped(KeyboardInterrupt):
@@ -221,7 +216,7 @@ class Recorder:
         A child built earlier in this step is referred to by its entity id; any
         other is imported (copied, with what is under it) the first time it is met.
         It reads each field in one comprehension and finishes in numpy, which
-        makes the step's columns directly (a loop per node and lists cost 2x).
+        makes the step's columns directly.
         """
         built, start = s.built, s.resolved
         n = len(built) - start
@@ -240,8 +235,8 @@ class Recorder:
             for i in itertools.compress(range(n), labels)
         )
         # children as refs: entity ids for nodes built earlier in the step, imports else
-        a_ref = _child_tags(list(map(_first_child, nodes)))
-        b_ref = _child_tags(list(map(_second_child, nodes)))
+        a_ref = _child_tags([v._a for v in nodes])
+        b_ref = _child_tags([v._b for v in nodes])
         own = np.arange(first, first + n)
         has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
         import_a = has_a & ((a_ref < base) | (a_ref >= own))
@@ -256,8 +251,12 @@ class Recorder:
         child = np.empty(int(count.sum()), dtype=np.int64)
         local = np.empty(len(child))
         child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
-        local[at_a] = _floats([v._da for v in nodes], has_a)
-        local[at_b] = _floats([v._db for v in nodes], has_b)
+        local[at_a] = np.fromiter(
+            [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
+        )
+        local[at_b] = np.fromiter(
+            [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
+        )
         s.child.append(child)
         s.local.append(local)
         s.resolved = len(built)
