@@ -144,10 +144,7 @@ class Value:
         Leaves accumulate across calls, as in PyTorch; every interior node is reset
         first, so its grad is exact for this call.
         """
-        order = _topological_order(self)
-        for v in order:
-            if v._a is not None:
-                v.grad = 0.0
+        order = _topological_order(self)  # also sets every interior grad to 0
         self.grad += 1.0
         if not _events.active:
             return _apply_chain_rules(order)
@@ -226,12 +223,15 @@ class Value:
 # ---------------------------------------------------------------------- helpers
 
 
+_new = object.__new__  # looked up once: _result runs once per op
+
+
 def _result(data, op, a, da, b=None, db=None):
     """A new interior node: its value, op name, and each child with d(node)/d(child).
 
     Every op builds its result here, so here is where listeners hear of it.
     """
-    out = object.__new__(Value)
+    out = _new(Value)  # no __init__: every field is set right here
     out.data = data
     out.grad = 0.0
     out.label = ""
@@ -252,23 +252,30 @@ def _topological_order(root):
     """Every node `root` depends on, root first and each node before its children.
 
     micrograd recursed here and hit Python's recursion limit at a depth of ~1000;
-    this is the same depth-first post-order with an explicit stack.
+    this is the same depth-first post-order with an explicit stack. Each interior
+    node's grad is set to 0 as it joins the order (backward starts from zero).
     """
     order, visited = [], set()
     stack = [root]
-    pop, push = stack.pop, stack.append  # bound once: this loop runs once per node
-    while stack:
+    pop, push, emit, seen = stack.pop, stack.append, order.append, visited.add
+    while stack:  # bound once above: this loop runs once or twice per node
         v = pop()
         if v is None:  # 2. the marker: every child of the node below it is in `order`
-            order.append(pop())
-        elif v not in visited:  # 1. first visit: come back to v after its children
-            visited.add(v)
-            push(v)
+            v = pop()
+            v.grad = 0.0
+            emit(v)
+        elif v not in visited:  # 1. first visit
+            seen(v)
+            a = v._a
+            if a is None:  # a leaf has no children to wait for
+                emit(v)
+                continue
+            push(v)  # come back to v after its children
             push(None)
-            b, a = v._b, v._a
+            b = v._b
             if b is not None and b not in visited:
                 push(b)
-            if a is not None and a not in visited:
+            if a not in visited:
                 push(a)  # pushed last, so explored first, as micrograd's recursion did
     order.reverse()
     return order
