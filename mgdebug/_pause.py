@@ -92,8 +92,9 @@ class LiveBreakpoints:
         return backward_end
 
     def _wrap_value_created(self, inner):
-        def value_created(value, scope):
-            inner(value, scope)
+        def value_created(value, scope):  # the recorder's tape already has `value`
+            if inner is not None:
+                inner(value, scope)
             if not self._forward_reported and not math.isfinite(value.data):
                 children = value._prev
                 if all(math.isfinite(c.data) for c in children):

@@ -84,6 +84,9 @@ def recording(
     )
     if breakpoints:
         LiveBreakpoints(recorder, breakpoints, pause)
+    for outer in micrograd.listeners():  # an enclosing record() names what it has
+        if isinstance(outer, Recorder):  # built so far, before this one can meet it
+            outer.name_what_was_built()
     trace.recording = True
     try:
         with micrograd.listen(recorder, exclusive=True):

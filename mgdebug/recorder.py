@@ -27,6 +27,8 @@ import numpy as np
 
 import micrograd
 
+from micrograd.events import Tape
+
 from .trace import StepGraph, StepSummary, Trace
 
 # Entity ids: recorder r owns [r << 40, (r + 1) << 40), so ids are unique across
@@ -45,6 +47,8 @@ _OWN_DIRS = tuple(
 # _resolve's refs for "no child" and "a Value no recorder has named yet" (both import)
 _NO_CHILD = -(1 << 62)
 _UNTAGGED = -(1 << 61)
+# the hot path looks at the Stop button (and the cap, past max_nodes) every this many Values
+_CHECK_EVERY = 1024
 
 
 def _child_tags(children: list) -> np.ndarray:
@@ -85,18 +89,16 @@ class _StepBuffer:
         # to these same lists, which it empties once the step is closed
         (
             self.built,  # the Values built, in order: the hot path appends only these
-            self.scope_runs,
-            self.data,
-            self.op,  # ... and the rest, numpy chunks read off them by Recorder._resolve
+            self.scope_runs,  # ... and (first node, scope id) when the scope changes;
+            self.data,  # the rest are numpy chunks read off them by Recorder._resolve
+            self.op,
             self.labels,
             self.child_end,
             self.child,
             self.local,
         ) = hot
-        self.resolved = 0  # how many of `built` _resolve has read
-        self.last_scope = (
-            None  # scope_runs: (first node, scope id); labels: (node, label id)
-        )
+        self.resolved = 0  # how many of `built` _resolve has read (and tagged)
+        self.scopes_read = 0  # ... and how many of the tape's scope notes
         self.src_file, self.src_line = [], []
         # child, visits and start_ids hold refs, made local ids when the step closes:
         # a node built in this step by its entity id (the int already in its _tag, so
@@ -114,7 +116,7 @@ class _StepBuffer:
             None  # the engine's visit order, until the step closes
         )
         self.loss = float("nan")
-        self.visits: list[int] = []
+        self.visits: list[int] | np.ndarray = []  # refs, int64 once backward began
         self.start_ids: list[int] = []
         self.start_grads: list[float] = []
         self.backward_completed = False
@@ -159,56 +161,64 @@ class Recorder:
         self._full = False  # max_nodes reached: no later step is kept for good
         self._noticed: set[str] = set()
         self._warned = False
-        self._hot = ([], [], [], [], [], [], [], [])
+        # the engine appends every Value built to the tape (no call): it is the
+        # step's `built`; the other lists are the step's columns, made by _resolve
+        self.tape = Tape(on_due=self._checkpoint)
+        self._hot = (self.tape, [], [], [], [], [], [], [])
         self._step = _StepBuffer(0, self._next_entity, self._hot)
         strings = trace.strings
         self._intern_op = strings.ops.intern
         self._intern_scope = strings.scopes.intern
         self._intern_label = strings.labels.intern
         self._code_is_ours: dict[object, bool] = {}
-        self.value_created = self._make_value_created()
+        self._new_step_tape()
+        # a per-Value call only when each Value's source line is wanted
+        self.value_created = self._note_source if source else None
 
     # ------------------------------------------------------------------ forward
 
-    def _make_value_created(self):
-        """The listener method for `value_created`, as a closure over the step's lists.
+    # The engine appends every Value built to `self.tape` (micrograd.events.Tape):
+    # no call per Value, which would cost more than the op. Everything about a
+    # Value (entity id, value, op, children, local grads, label, scope) `_resolve`
+    # reads off the kept Values later, when backward begins or the step closes, in
+    # one pass per field (docs/benchmarks.md, "Session 3").
 
-        This runs once per Value built, so it does as little as it can: name the
-        Value (its entity id in `_tag`), keep it, its value and its scope. How it
-        was built (op, children, local grads, label) does not change afterwards, so
-        `_resolve` reads that off the kept Values later, when backward begins or the
-        step closes (docs/benchmarks.md, "Session 2": closing a step 23 -> 8 ms).
-        """
-        built, scope_l, data_l = self._hot[:3]
-        keep, keep_data = built.append, data_l.append
-        max_nodes, source, stop = self.max_nodes, self.source, self.stop_requested
-        recorder = self
+    def _new_step_tape(self) -> None:
+        tape = self.tape
+        tape.clear()
+        tape.scopes.clear()
+        tape.scopes.append((0, micrograd.current_scope()))
+        tape.due = min(_CHECK_EVERY, self.max_nodes + 1)
 
-        def value_created(value, scope):
-            s = recorder._step
-            if s.overflowed:
-                s.uncounted += 1
-                return
-            local = len(built)
-            if local >= max_nodes:  # too big to keep even alone: count from here on,
-                recorder._resolve(s)  # (importing the parameters met so far, for the
-                s.overflowed = True  # summary) and let go of the Values kept
-                s.uncounted += local + 1
-                built.clear()
-                data_l.clear()
-                return
-            if not local & 0x3FF and stop.is_set():  # every 1024 nodes
-                raise TraceStopped("stopped from the viewer; the trace keeps what ran")
-            value._tag = s.entity_base + local
-            keep(value)
-            keep_data(value.data)
-            if scope is not s.last_scope:  # scopes change rarely: runs, not a column
-                s.last_scope = scope
-                scope_l.append((local, recorder._intern_scope(scope)))
-            if source:
-                recorder._record_source(s)
+    def _checkpoint(self) -> None:
+        """Every _CHECK_EVERY Values, and past max_nodes: the Stop button and the cap."""
+        s, tape = self._step, self.tape
+        if self.stop_requested.is_set():
+            raise TraceStopped("stopped from the viewer; the trace keeps what ran")
+        if s.overflowed:  # past the cap: count, and let go of the Values kept
+            s.uncounted += len(tape)
+            self._new_step_tape()
+        elif len(tape) > self.max_nodes:  # too big to keep even alone: from here on
+            self._resolve(s)  # count only (resolving imports the parameters met so
+            s.overflowed = True  # far, for the summary)
+            s.uncounted += len(tape)
+            s.data.clear()
+            self._new_step_tape()
+        tape.due = len(tape) + _CHECK_EVERY
+        if not s.overflowed:
+            tape.due = min(tape.due, self.max_nodes + 1)
 
-        return value_created
+    def _note_source(self, value, scope) -> None:
+        """value_created, with source=True: the tape has the Value, this its source line."""
+        s = self._step
+        if not s.overflowed:
+            self._record_source(s)
+
+    def name_what_was_built(self) -> None:
+        """Read (and tag) the Values built so far in this step, now: another recorder
+        (a nested record()) may meet them before this step closes."""
+        if not self._step.overflowed:
+            self._resolve(self._step)
 
     def _resolve(self, s: _StepBuffer) -> None:
         """Read op, label, children and local grads off the Values built since the last call.
@@ -224,6 +234,17 @@ class Recorder:
             return
         nodes = built[start:] if start else built
         base, first = s.entity_base, s.entity_base + start
+        for value, entity in zip(nodes, range(first, first + n)):  # name them first:
+            value._tag = entity  # their parents, read below, may be among them
+        s.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
+        notes = self.tape.scopes  # (first Value, scope path), from the engine;
+        new = notes[s.scopes_read :]  # a scope left where the next one begins is dropped
+        s.scope_runs.extend(
+            (at, self._intern_scope(path))
+            for (at, path), (later, _) in zip(new, [*new[1:], (-1, "")])
+            if at != later
+        )
+        s.scopes_read = len(notes)
         index = self.trace.strings.ops._index
         names = [v._op for v in nodes]
         for name in set(names).difference(index):
@@ -372,26 +393,25 @@ class Recorder:
             return
         self._resolve(s)
         base, end = s.entity_base, s.entity_base + s.resolved
-        visits = s.visits
-        for v in order:
-            t = v._tag
-            if t is not None and base <= t < end:
-                ref = t
-                if v.label:  # perhaps labelled after it was built
-                    s.labels.append((t - base, self._intern_label(v.label)))
-                    if (
-                        v._a is None
-                    ):  # a named leaf built here: a parameter made in the region
-                        s.named_leaves.append((t, v))
-            else:
-                ref = self._import(v)
-            visits.append(ref)
-            if v._a is None and v.grad != 0:
-                s.start_ids.append(ref)
-                s.start_grads.append(v.grad)
-        if root._a is not None:  # an interior root was reset to 0 and seeded with +1
-            s.start_ids.append(visits[0])
-            s.start_grads.append(root.grad)
+        # one pass per field over the order, as in _resolve: refs, labels, grads
+        refs = _child_tags(order)  # entity ids (_UNTAGGED: named by no recorder yet)
+        own = (refs >= base) & (refs < end)
+        for i in np.flatnonzero(~own).tolist():  # from before this step: import
+            refs[i] = self._import(order[i])
+        labels = [v.label for v in order]
+        for i in itertools.compress(range(len(order)), labels):
+            if own[i]:  # perhaps labelled after it was built
+                t, v = int(refs[i]), order[i]
+                s.labels.append((t - base, self._intern_label(labels[i])))
+                if v._a is None:  # a named leaf built here: a parameter made in the region
+                    s.named_leaves.append((t, v))
+        s.visits = refs
+        # where the grads start: every interior node is at 0 now, except the root
+        # (seeded with +1); leaves hold what earlier backward() calls left them
+        grads = np.fromiter([v.grad for v in order], np.float64, len(order))
+        seeded = np.flatnonzero(grads != 0)  # nan != 0 too
+        s.start_ids = refs[seeded].tolist()
+        s.start_grads = grads[seeded].tolist()
 
     def backward_end(self, root, completed):
         self._step.backward_completed = completed
@@ -425,12 +445,13 @@ class Recorder:
                 lo : s.imp_child_end[i]
             ]
 
-        live = {ref: v.grad for ref, v in zip(s.visits, s.order)}
-        grad = dict.fromkeys(s.visits, 0.0)
+        visits = np.asarray(s.visits, dtype=np.int64).tolist()
+        live = {ref: v.grad for ref, v in zip(visits, s.order)}
+        grad = dict.fromkeys(visits, 0.0)
         grad.update(zip(s.start_ids, s.start_grads))
         wrong = {ref for ref, g in grad.items() if not same(g, live[ref])}
         best, fewest = 0, len(wrong)
-        for j, ref in enumerate(s.visits):
+        for j, ref in enumerate(visits):
             if not wrong:
                 return j
             g = grad[ref]
@@ -462,7 +483,7 @@ class Recorder:
             done = (
                 s.visits_done if s.visits_done is not None else self._visits_that_ran(s)
             )
-            del s.visits[done:]
+            s.visits = s.visits[:done]
             s.num_visits = done
         if s.size() or s.root is not None:
             summary = self._summarize(s)
@@ -470,8 +491,9 @@ class Recorder:
             self.trace._append_step(summary, graph, permanent=self._keep(s, graph))
             if self.on_step is not None:
                 self.on_step()
-        for column in self._hot:
+        for column in self._hot[1:]:
             column.clear()
+        self._new_step_tape()
         self._step = _StepBuffer(
             s.index + (s.root is not None), self._next_entity, self._hot
         )

@@ -7,7 +7,8 @@ reverse topological order and applies the chain rule: child.grad += local * grad
 
 Events (contract in docs/events.md): while a listener is attached with
 `micrograd.listen(...)`, every Value announces itself once built
-(`value_created`; the Value itself tells its op, children and local grads), and
+(`value_created`; the Value itself tells its op, children and local grads; or,
+cheaper, it is appended to the listener's `tape`, a plain list), and
 `backward()` announces `backward_begin` with the visit order,
 `before_chain_rule`/`after_chain_rule` around each node if a listener asked for
 them, and `backward_end`. With no listener attached each op pays one check of an
@@ -243,8 +244,14 @@ def _result(data, op, a, da, b=None, db=None):
     out._tag = None
     if _events.active:  # events.created(out), inlined: this runs once per op
         ctx = _events._context.get()
-        for value_created in ctx.on_created:
-            value_created(out, ctx.scope)
+        tape = ctx.tape
+        if tape is not None:  # a recorder's list: an append, no call
+            tape.append(out)
+            if len(tape) >= tape.due:
+                tape.on_due()
+        if ctx.on_created:
+            for value_created in ctx.on_created:
+                value_created(out, ctx.scope)
     return out
 
 

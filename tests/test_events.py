@@ -277,3 +277,73 @@ def test_nn_modules_push_no_scope_without_a_listener(monkeypatch):
     with listen(Recorder()):
         model([1.0, 2.0])
     assert calls[:3] == ["MLP", "layers.0", "neurons.0"]
+
+
+# ----------------------------------------------------------------------------- tapes
+
+
+class TapeListener:
+    """A listener that keeps the Values on a tape (no call per Value), as mgdebug's recorder."""
+
+    def __init__(self, **kwargs):
+        self.tape = events_module.Tape(**kwargs)
+
+
+def test_a_tape_gets_every_value_in_order_and_the_scope_changes_beside_it():
+    listener = TapeListener()
+    x = Value(1.0)  # before the block: never on the tape
+    with scope("outer"):
+        with listen(listener):
+            a = x * 2.0  # the constant 2.0, then the product
+            with scope("inner"):
+                b = a.relu()
+            c = b + a
+    assert len(listener.tape) == 4 and listener.tape[0].data == 2.0
+    assert listener.tape[1:] == [a, b, c]  # Values compare by identity
+    # (first Value, scope path): attached inside outer, inner entered at 2 and left at 3
+    assert listener.tape.scopes == [(0, "outer"), (2, "outer/inner"), (3, "outer")]
+
+
+def test_a_tape_and_value_created_both_hear_every_value():
+    tape_listener, caller = TapeListener(), Recorder()
+    with listen(tape_listener), listen(caller):
+        y = Value(3.0) * Value(4.0)
+    assert list(tape_listener.tape) == caller.created() == [*y._prev, y]
+
+
+def test_on_due_runs_once_the_tape_reaches_due_and_can_stop_the_code():
+    seen = []
+
+    def on_due():
+        seen.append(len(listener.tape))
+        if len(listener.tape) >= 6:
+            raise KeyboardInterrupt("stop")
+        listener.tape.due = len(listener.tape) + 2
+
+    listener = TapeListener(due=3, on_due=on_due)
+    x = Value(0.5)
+    with pytest.raises(KeyboardInterrupt), listen(listener):
+        for _ in range(10):
+            x = x.tanh()
+    assert seen == [3, 5, 7]  # the raise at 7 reached the code: no 8th Value
+    assert len(listener.tape) == 7
+
+
+def test_one_tape_per_context_unless_the_second_is_exclusive():
+    with listen(TapeListener()):
+        with pytest.raises(ValueError, match="exclusive=True"):
+            with listen(TapeListener()):
+                pass
+        inner = TapeListener()
+        with listen(inner, exclusive=True):
+            v = Value(1.0) + 1.0
+        assert v in list(inner.tape)
+
+
+def test_a_tape_must_be_a_tape():
+    class Bad:
+        tape = []
+
+    with pytest.raises(TypeError, match="micrograd.events.Tape"):
+        with listen(Bad()):
+            pass
