@@ -26,7 +26,6 @@ import warnings
 import numpy as np
 
 import micrograd
-
 from micrograd.events import Tape
 
 from .trace import StepGraph, StepSummary, Trace
@@ -238,7 +237,9 @@ class Recorder:
             value._tag = entity  # their parents, read below, may be among them
         s.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
         notes = self.tape.scopes  # (first Value, scope path), from the engine;
-        new = notes[s.scopes_read :]  # a scope left where the next one begins is dropped
+        new = notes[
+            s.scopes_read :
+        ]  # a scope left where the next one begins is dropped
         s.scope_runs.extend(
             (at, self._intern_scope(path))
             for (at, path), (later, _) in zip(new, [*new[1:], (-1, "")])
@@ -403,7 +404,9 @@ class Recorder:
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
                 s.labels.append((t - base, self._intern_label(labels[i])))
-                if v._a is None:  # a named leaf built here: a parameter made in the region
+                if (
+                    v._a is None
+                ):  # a named leaf built here: a parameter made in the region
                     s.named_leaves.append((t, v))
         s.visits = refs
         # where the grads start: every interior node is at 0 now, except the root

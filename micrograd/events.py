@@ -116,7 +116,9 @@ def listen(listener: Any, *, exclusive: bool = False) -> Iterator[Any]:
                 "with listen(..., exclusive=True) (one tape per context)"
             )
         tape.scopes.append((len(tape), ctx.scope))
-    attached = (() if exclusive else ctx.attached) + (_Attached(listener, tape, *methods),)
+    attached = (() if exclusive else ctx.attached) + (
+        _Attached(listener, tape, *methods),
+    )
     tape = next((e.tape for e in attached if e.tape is not None), None)
     on_created = tuple(e.value_created for e in attached if e.value_created)
     token = _context.set(_Context(attached, tape, on_created, ctx.scope))
@@ -163,7 +165,9 @@ class scope:
         ctx = _context.get()
         path = f"{ctx.scope}/{self.name}" if ctx.scope else self.name
         # (not ctx._replace(scope=path): that costs ~1.5 us, most of a scope's cost)
-        self._token = _context.set(_Context(ctx.attached, ctx.tape, ctx.on_created, path))
+        self._token = _context.set(
+            _Context(ctx.attached, ctx.tape, ctx.on_created, path)
+        )
         if ctx.tape is not None:
             ctx.tape.scopes.append((len(ctx.tape), path))
         return path
