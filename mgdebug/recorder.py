@@ -50,13 +50,11 @@ _UNTAGGED = -(1 << 61)
 _CHECK_EVERY = 1024
 
 
-def _child_tags(children: list) -> np.ndarray:
-    """Each child's `_tag` as int64: _NO_CHILD for None, _UNTAGGED for a Value no
-    recorder has named."""
-    tags = [_NO_CHILD if c is None else c._tag for c in children]
+def _as_refs(tags: list) -> np.ndarray:
+    """Entity ids as int64; a None (a Value no recorder has named yet) becomes _UNTAGGED."""
     try:
         return np.fromiter(tags, np.int64, len(tags))
-    except TypeError:  # some child has no tag yet (a Value from before any recording)
+    except TypeError:  # some Value has no tag yet (one from before any recording)
         return np.fromiter(
             [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
         )
@@ -257,8 +255,8 @@ class Recorder:
             for i in itertools.compress(range(n), labels)
         )
         # children as refs: entity ids for nodes built earlier in the step, imports else
-        a_ref = _child_tags([v._a for v in nodes])
-        b_ref = _child_tags([v._b for v in nodes])
+        a_ref = _as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
+        b_ref = _as_refs([_NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
         own = np.arange(first, first + n)
         has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
         import_a = has_a & ((a_ref < base) | (a_ref >= own))
@@ -395,7 +393,7 @@ class Recorder:
         self._resolve(s)
         base, end = s.entity_base, s.entity_base + s.resolved
         # one pass per field over the order, as in _resolve: refs, labels, grads
-        refs = _child_tags(order)  # entity ids (_UNTAGGED: named by no recorder yet)
+        refs = _as_refs([v._tag for v in order])
         own = (refs >= base) & (refs < end)
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = self._import(order[i])
