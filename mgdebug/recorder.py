@@ -234,10 +234,10 @@ class Recorder:
         for value, entity in zip(nodes, range(first, first + n)):  # name them first:
             value._tag = entity  # their parents, read below, may be among them
         s.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
-        notes = self.tape.scopes  # (first Value, scope path), from the engine;
-        new = notes[
-            s.scopes_read :
-        ]  # a scope left where the next one begins is dropped
+        # the engine's (first Value, scope path) notes; a scope left where the next
+        # one begins (same position) is dropped
+        notes = self.tape.scopes
+        new = notes[s.scopes_read :]
         s.scope_runs.extend(
             (at, self._intern_scope(path))
             for (at, path), (later, _) in zip(new, [*new[1:], (-1, "")])

@@ -264,8 +264,9 @@ def _topological_order(root):
     """
     order, visited = [], set()
     stack = [root]
+    # bound once: the loop below runs once or twice per node
     pop, push, emit, seen = stack.pop, stack.append, order.append, visited.add
-    while stack:  # bound once above: this loop runs once or twice per node
+    while stack:
         v = pop()
         if v is None:  # 2. the marker: every child of the node below it is in `order`
             v = pop()

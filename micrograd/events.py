@@ -164,7 +164,7 @@ class scope:
     def __enter__(self) -> str:
         ctx = _context.get()
         path = f"{ctx.scope}/{self.name}" if ctx.scope else self.name
-        # (not ctx._replace(scope=path): that costs ~1.5 us, most of a scope's cost)
+        # (not ctx._replace(scope=path): 1.2 us, three times the constructor)
         self._token = _context.set(
             _Context(ctx.attached, ctx.tape, ctx.on_created, path)
         )
