@@ -24,6 +24,8 @@ import threading
 from bisect import bisect_right
 from typing import Any
 
+import numpy as np
+
 from ._graph import StepGraph
 from .breakpoints import _COMPARE, Breakpoint, condition_holds, scope_matches
 from .recorder import Recorder, TraceStopped
@@ -78,8 +80,8 @@ class LiveBreakpoints:
         def backward_end(root, completed):
             s, trace = self.recorder._step, self.recorder.trace
             first_event, step = trace.num_events + len(s.built) + s.uncounted, s.index
-            may_match, match = self._may_match, self._match
-            found = [(j, match(v)) for j, v in enumerate(self._order) if may_match(v)]
+            order, match = self._order, self._match
+            found = [(j, match(order[j])) for j in self._candidates(order)]
             self._order = []
             inner(root, completed)  # closes the step, keeping the chain rules that ran
             ran = trace.steps[-1].num_visits
@@ -144,8 +146,8 @@ class LiveBreakpoints:
         )  # fmt: skip
         nonfinite, labels = "nonfinite" in kinds, "label" in kinds
         isfinite, label_hit, scope_id = math.isfinite, self._label_hit, self._scope_id
-        globs = [b.argument for b in self.breakpoints if b.kind == "label"]
         owner = self
+        self._filter = (ops, ids, conditions, nonfinite, labels)
 
         def may_match(node) -> bool:
             if node._op in ops or (ids and id(node) in ids):
@@ -157,16 +159,57 @@ class LiveBreakpoints:
             if nonfinite and not isfinite(node.grad):
                 return True
             if labels:
-                label = node.label
-                hit = label_hit.get(label)
+                hit = label_hit.get(node.label)
                 if hit is None:
-                    hit = any(fnmatch.fnmatchcase(label, g) for g in globs)
-                    label_hit[label] = hit
+                    hit = owner._label_glob_hits(node.label)
                 if hit:
                     return True
             return bool(owner._hot_scopes) and scope_id(node) in owner._hot_scopes
 
         return may_match
+
+    def _label_glob_hits(self, label: str) -> bool:
+        """Whether a label glob matches `label` (remembered: labels recur every step)."""
+        globs = [b.argument for b in self.breakpoints if b.kind == "label"]
+        hit = self._label_hit[label] = any(fnmatch.fnmatchcase(label, g) for g in globs)
+        return hit
+
+    def _candidates(self, order: list) -> list[int]:
+        """The positions in `order` where `_may_match` is True, read one field per pass.
+
+        Record-only backward checks every visited node once it ends; a Python call
+        per node cost as much as the rest of the breakpoints' overhead
+        (bench/breakpoint_bench.py), so this reads each field the specs need in
+        one comprehension and compares in numpy (the same IEEE comparisons).
+        """
+        ops, ids, conditions, nonfinite, labels = self._filter
+        n = len(order)
+        may = np.zeros(n, dtype=bool)
+        if ops:
+            may |= np.fromiter([v._op in ops for v in order], bool, n)
+        if ids:
+            may |= np.fromiter([id(v) in ids for v in order], bool, n)
+        if conditions or nonfinite:
+            grads = np.fromiter([v.grad for v in order], np.float64, n)
+            data = None
+            if not all(is_grad for is_grad, *_ in conditions):
+                data = np.fromiter([v.data for v in order], np.float64, n)
+            with np.errstate(invalid="ignore"):  # nan compares False, as in Python
+                for is_grad, use_abs, compare, number in conditions:
+                    x = grads if is_grad else data
+                    may |= compare(np.abs(x) if use_abs else x, number)
+            if nonfinite:
+                may |= ~np.isfinite(grads)
+        if labels:
+            names = [v.label for v in order]
+            known = self._label_hit
+            for label in set(names).difference(known):
+                self._label_glob_hits(label)
+            may |= np.fromiter(map(known.__getitem__, names), bool, n)
+        if self._hot_scopes:
+            hot, scope_id = self._hot_scopes, self._scope_id
+            may |= np.fromiter([scope_id(v) in hot for v in order], bool, n)
+        return np.flatnonzero(may).tolist()
 
     def _scopes_that_may_match(self) -> frozenset[int]:
         """Scope ids a scope spec matches, or a label glob as `dotted.scope.op` does."""
