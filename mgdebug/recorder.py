@@ -229,7 +229,7 @@ class Recorder:
         n = len(built) - start
         if n <= 0:
             return
-        nodes = built[start:] if start else built
+        nodes = built[start : start + n]  # a copy: another thread may append meanwhile
         base, first = s.entity_base, s.entity_base + start
         for value, entity in zip(nodes, range(first, first + n)):  # name them first:
             value._tag = entity  # their parents, read below, may be among them
@@ -279,7 +279,7 @@ class Recorder:
         )
         s.child.append(child)
         s.local.append(local)
-        s.resolved = len(built)
+        s.resolved = start + n
 
     def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
         """Replace the tags of children from before the step by their import refs.
