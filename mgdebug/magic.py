@@ -189,7 +189,7 @@ class TracedCell:
     def _on_command(self, action: str) -> None:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
         if action == "stop" and not self.finished:
-            self.stop_requested.set()  # stops a running body at its next op
+            self.stop_requested.set()  # stops a running body within 1024 Values built
             if self.pause is not None:
                 self.pause.command("stop")  # wakes a paused body; no later pause waits
         elif self.pause is not None and self.trace.pending is not None:
@@ -240,7 +240,7 @@ class TracedCell:
                 await asyncio.wait([done], timeout=_WAKE_INTERVAL_S)
             return done.result()
         except asyncio.CancelledError:
-            # Kernel -> Interrupt cancels the awaiting cell: stop the body at its next op,
+            # Kernel -> Interrupt cancels the awaiting cell: stop the body within 1024 Values,
             # or at once if it is paused at a breakpoint (else join waits out the timeout)
             self.stop_requested.set()
             if self.pause is not None:
