@@ -13,7 +13,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextvars
+import ctypes
 import threading
+import time
 from typing import Any
 
 from IPython.core import magic_arguments
@@ -27,6 +29,16 @@ from .trace import Trace
 
 DEFAULT_NAME = "last_trace"
 _WAKE_INTERVAL_S = 0.1
+# Stop and Interrupt act at the recorder's next check (within 1024 Values built);
+# code that builds none for this long is stopped by raising in its thread
+_FORCE_STOP_AFTER_S = 2.0
+
+
+def _raise_in(thread: threading.Thread) -> None:
+    """Make `thread` raise TraceStopped (its default message) at its next Python instruction."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident), ctypes.py_object(TraceStopped)
+    )
 
 
 @magic_arguments.magic_arguments()
@@ -121,6 +133,10 @@ class TracedCell:
             None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
         )
         self.stop_requested = threading.Event()
+        self.stop_asked_at: float | None = None  # time.monotonic() of Stop / Interrupt
+        self.in_user_code = False  # the worker is running the cell's own statements
+        self.recorder = None
+        self.forced_stop = False
         self.finished = (
             False  # the body ran (or failed); buttons have nothing left to do
         )
@@ -161,10 +177,35 @@ class TracedCell:
             pause=self.pause,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
-            exec(self.statements, self.ip.user_ns)
-            if self.last_expression is not None:
-                return eval(self.last_expression, self.ip.user_ns)
+            self.recorder = recorder
+            self.in_user_code = True
+            try:
+                exec(self.statements, self.ip.user_ns)
+                if self.last_expression is not None:
+                    return eval(self.last_expression, self.ip.user_ns)
+            finally:
+                self.in_user_code = False
         return None
+
+    def _request_stop(self) -> None:
+        self.stop_requested.set()  # stops a running body within 1024 Values built
+        if self.stop_asked_at is None:
+            self.stop_asked_at = time.monotonic()
+        if self.pause is not None:
+            self.pause.command("stop")  # wakes a paused body; no later pause waits
+
+    def _force_stop_if_stuck(self, worker: threading.Thread) -> None:
+        """After Stop, if the cell's code has built no Value for a while, raise in it."""
+        if (
+            self.stop_asked_at is not None
+            and not self.forced_stop
+            and self.in_user_code  # not in the recorder's set-up or clean-up,
+            and not (self.recorder is not None and self.recorder.busy)  # nor its work
+            and worker.is_alive()
+            and time.monotonic() - self.stop_asked_at >= _FORCE_STOP_AFTER_S
+        ):
+            self.forced_stop = True
+            _raise_in(worker)
 
     def finish(self) -> None:
         self.finished = True
@@ -189,9 +230,7 @@ class TracedCell:
     def _on_command(self, action: str) -> None:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
         if action == "stop" and not self.finished:
-            self.stop_requested.set()  # stops a running body within 1024 Values built
-            if self.pause is not None:
-                self.pause.command("stop")  # wakes a paused body; no later pause waits
+            self._request_stop()
         elif self.pause is not None and self.trace.pending is not None:
             self.pause.command(action)  # wakes a paused body
         else:
@@ -238,14 +277,16 @@ class TracedCell:
                 # kernel's other threads, and then Python runs ipykernel's handler (which
                 # cancels this cell) only when the main thread next runs any bytecode.
                 await asyncio.wait([done], timeout=_WAKE_INTERVAL_S)
+                self._force_stop_if_stuck(worker)
             return done.result()
         except asyncio.CancelledError:
-            # Kernel -> Interrupt cancels the awaiting cell: stop the body within 1024 Values,
-            # or at once if it is paused at a breakpoint (else join waits out the timeout)
-            self.stop_requested.set()
-            if self.pause is not None:
-                self.pause.command("stop")
-            worker.join()
+            # Kernel -> Interrupt cancels the awaiting cell: stop the body within 1024
+            # Values, at once if it is paused at a breakpoint, and by raising in it if
+            # it builds no Values for _FORCE_STOP_AFTER_S
+            self._request_stop()
+            while worker.is_alive():
+                worker.join(_WAKE_INTERVAL_S)
+                self._force_stop_if_stuck(worker)
             raise TraceStopped(
                 "traced cell interrupted; the trace keeps what ran"
             ) from None

@@ -16,6 +16,7 @@ and keeping its entity id, so that a parameter is the same entity in every step.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sys
@@ -60,6 +61,20 @@ def _as_refs(tags: list) -> np.ndarray:
         )
 
 
+def _busy(method):
+    """Count the recorder busy while `method` runs: a forced Stop waits (magic.py)."""
+
+    @functools.wraps(method)
+    def run(self, *args):
+        self.busy += 1
+        try:
+            return method(self, *args)
+        finally:
+            self.busy -= 1
+
+    return run
+
+
 def _child(nodes: list, met: int):
     """The child met at `met` = 2 * node index, + 1 for the node's second child."""
     v = nodes[met >> 1]
@@ -68,6 +83,9 @@ def _child(nodes: list, met: int):
 
 class TraceStopped(KeyboardInterrupt):
     """The viewer's Stop (or a kernel interrupt) ended the traced code; the trace keeps what ran."""
+
+    def __init__(self, *args):  # raised without arguments too (magic.py's _raise_in)
+        super().__init__(*(args or ("stopped; the trace keeps what ran",)))
 
 
 class RecordingCapWarning(UserWarning):
@@ -148,6 +166,7 @@ class Recorder:
         self.stop_requested = (
             threading.Event()
         )  # set from another thread to stop the code
+        self.busy = 0  # > 0 while the recorder's own bookkeeping runs (see _busy)
         self.max_nodes = max_nodes
         self.keep_every = keep_every
         self.source = source
@@ -187,6 +206,7 @@ class Recorder:
         tape.scopes.append((0, micrograd.current_scope()))
         tape.due = min(_CHECK_EVERY, self.max_nodes + 1)
 
+    @_busy
     def _checkpoint(self) -> None:
         """Every _CHECK_EVERY Values, and past max_nodes: the Stop button and the cap."""
         s, tape = self._step, self.tape
@@ -217,6 +237,7 @@ class Recorder:
         if not self._step.overflowed:
             self._resolve(self._step)
 
+    @_busy
     def _resolve(self, s: _StepBuffer) -> None:
         """Read op, label, children and local grads off the Values built since the last call.
 
@@ -379,6 +400,7 @@ class Recorder:
 
     # ------------------------------------------------------------------ backward
 
+    @_busy
     def backward_begin(self, root, order):
         if self.stop_requested.is_set():
             raise TraceStopped("stopped from the viewer; the trace keeps what ran")
@@ -473,6 +495,7 @@ class Recorder:
 
     # ------------------------------------------------------------------ steps
 
+    @_busy
     def close_step(self) -> None:
         """Turn the current step's lists into the trace's columns and begin a new step."""
         s = self._step

@@ -237,6 +237,44 @@ def test_kernel_interrupt_stops_a_traced_cell_quickly(kernel):
     assert after.streams.split() == ["TraceStopped", "0"]
 
 
+@pytest.mark.kernel
+def test_interrupt_stops_a_traced_cell_that_builds_no_values(kernel):
+    # nothing reaches the recorder's checks here, so the magic raises in the worker
+    mid = kernel.execute(
+        "%%mgtrace --name spinning\nx = Value(2.0) * 3.0\nwhile True:\n    pass\n"
+    )
+    time.sleep(1.5)
+    start = time.monotonic()
+    kernel.km.interrupt_kernel()
+    r = kernel.collect(mid, timeout=30)
+    assert r.error["ename"] == "TraceStopped"
+    assert time.monotonic() - start < 15
+    after = kernel.run(
+        "print(spinning.error['type'], spinning.steps[0].num_created, micrograd.events.active)"
+    )
+    assert after.streams.split() == ["TraceStopped", "3", "0"]
+
+
+@pytest.mark.kernel
+def test_widget_stop_ends_a_cell_that_builds_no_values(kernel):
+    code = "%%mgtrace --name idle\nwhile True:\n    pass\n"
+    sent = []
+
+    def on_message(msg):
+        if msg["msg_type"] == "comm_open" and not sent:
+            state = msg["content"]["data"].get("state", {})
+            if state.get("_model_name") == "AnyModel":
+                sent.append(msg["content"]["comm_id"])
+                time.sleep(0.5)
+                kernel.send_custom(sent[0], {"kind": "command", "action": "stop"})
+
+    r = kernel.collect(kernel.execute(code), timeout=60, on_message=on_message)
+    assert r.error["ename"] == "TraceStopped"
+    assert r.error["evalue"] == "stopped; the trace keeps what ran"
+    after = kernel.run("print(idle.error['type'], micrograd.events.active)")
+    assert after.streams.split() == ["TraceStopped", "0"]
+
+
 def comm_replies(kernel, comm_id, count):
     replies, deadline = [], time.monotonic() + 10
     while len(replies) < count and time.monotonic() < deadline:
