@@ -1,6 +1,6 @@
 """Our micrograd engine against karpathy's micrograd 0.1.0, side by side.
 
-Usage: python bench/engine_vs_micrograd.py [--rounds N] [--quick] [--json PATH]
+Usage: python bench/engine_vs_micrograd.py [--rounds N] [--demo-steps N] [--quick] [--json PATH]
 
 Installs `micrograd==0.1.0` from PyPI into bench/.cache/micrograd-0.1.0 (once), writes
 the demo's moons data to bench/.cache/moons.json (once), then runs every workload of
@@ -235,13 +235,21 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 1 round, 1 step, short chains"
     )
+    parser.add_argument(
+        "--demo-steps",
+        type=int,
+        default=12,
+        help="demo training steps per process, the first untimed (default 12): our "
+        "step meets a full GC collection about every 1.2 steps, so a per-process "
+        "mean over few steps jumps with how many it happened to meet",
+    )
     parser.add_argument("--json", help="also write the raw per-run results here")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     demo_flags = (
         ["--steps", "1", "--warmup", "0"]
         if args.quick
-        else ["--steps", "6", "--warmup", "1"]
+        else ["--steps", str(max(2, args.demo_steps)), "--warmup", "1"]
     )
     chain_flags = ["--chain", "20000"] if args.quick else ["--chain", "100000"]
     deepest_flags = ["--max-depth", "10000"] if args.quick else []
