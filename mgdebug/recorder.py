@@ -501,7 +501,7 @@ class Recorder:
         s = self._step
         if not s.overflowed:
             self._resolve(s)
-        self._next_entity = s.entity_base + len(s.built)
+        self._next_entity = s.entity_base + s.resolved  # the ids _resolve gave out
         if s.root is not None and not s.backward_completed and not s.overflowed:
             # keep only the chain rules that ran (live breakpoints count them)
             done = (

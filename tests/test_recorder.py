@@ -416,6 +416,27 @@ def test_a_single_step_larger_than_max_nodes_keeps_its_summary_and_counts_every_
         trace.state_at(0)
 
 
+def test_a_value_named_in_an_oversized_step_is_imported_by_the_next_step():
+    # the oversized step names the Values it read before giving up (entity ids);
+    # the next step's own ids must not reuse them
+    with pytest.warns(mgdebug.RecordingCapWarning, match="on its own"):
+        with mgdebug.record(max_nodes=9) as trace:
+            x = Value(1.5)
+            early = x * 2.0  # among the first Values: named when the step overflows
+            y = (((early + 1.0) + 1.0) + 1.0) + 1.0  # Value 10 overflows, 11 ends it
+            y.backward()  # step 0: too big, summary only
+            v = (Value(4.0) * 1.0) * 1.0  # step 1: five Values of its own first,
+            z = v * early  # then it meets `early` again
+            z.backward()
+    g = trace.graph(1)
+    assert g.n_created == 6
+    node = trace.find(early, 1).tolist()
+    # imported, not one of step 1's own nodes
+    assert len(node) == 1 and node[0] >= g.n_created
+    assert g.columns["data"][node[0]] == early.data == 3.0
+    assert trace.state_at(trace.num_events - 1).grad_of(early) == early.grad == 4.0
+
+
 def test_the_demo_step_costs_at_most_64_bytes_per_node_with_its_edges(demo_trace):
     trace = demo_trace[0]
     g = trace.graph(0)
