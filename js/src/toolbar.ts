@@ -36,6 +36,7 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
     button("mgd-btn mgd-danger", "■ Stop", "stop the running cell", () => a.command("stop"), signal),
     reason,
   );
+  show(live, false); // until the first draw says the kernel is paused (no flash of Continue)
 
   const stepSel = el("select", "mgd-select mgd-step");
   stepSel.title = "training step";
