@@ -23,9 +23,7 @@ __version__ = "0.1.0"
 
 def load(path) -> Trace:
     """Read a trace written by `Trace.save` (no pickle; a bad file raises TraceFileError)."""
-    from ._tracefile import load as _load
-
-    return _load(path)
+    return Trace.load(path)
 
 
 def load_ipython_extension(ipython) -> None:
@@ -41,11 +39,9 @@ def show(trace: Trace) -> None:
     Returns None, like IPython's display(), so that `mgdebug.show(t)` as a cell's last
     line shows one viewer, not two; `mgdebug.TraceViewer(trace)` gives the widget.
     """
-    from IPython.display import display
+    from .widget import show as _show
 
-    from .widget import TraceViewer
-
-    display(TraceViewer(trace))
+    _show(trace)
 
 
 def __getattr__(name):

@@ -1,5 +1,8 @@
 """One training step's graph as numpy columns: nodes, edges (CSR) and the backward visits.
 
+The recorder builds it when a step closes (`recorder.py`, `_StepBuffer.to_graph`);
+loading a file rebuilds it with every index checked (`from_columns`).
+
 Column table (the same names travel to the widget; docs/trace-format.md):
 
 | column       | dtype | shape  | meaning                                                       |
@@ -24,10 +27,11 @@ Nodes 0..n_created-1 were built during the step, in order; their entity id is
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import _entity
 
 _COLUMNS = {
     "op": "u2", "scope": "u4", "label": "u4", "data": "f8", "child_ptr": "i4",
@@ -61,10 +65,6 @@ class StepGraph:
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self.columns.values())
 
-    def children_of(self, node: int) -> np.ndarray:
-        ptr = self.columns["child_ptr"]
-        return self.columns["child"][ptr[node] : ptr[node + 1]]
-
     def local_of(self, node: int) -> np.ndarray:
         ptr = self.columns["child_ptr"]
         return self.columns["local"][ptr[node] : ptr[node + 1]]
@@ -81,58 +81,12 @@ class StepGraph:
         hits = np.flatnonzero(self.columns["imported"] == entity)
         return int(hits[0]) + self.n_created if len(hits) else None
 
+    def node_of_value(self, value) -> int | None:
+        """The node id a live Value has in this step, or None (never recorded here)."""
+        entity = _entity.entity_of(value)
+        return None if entity is None else self.node_of_entity(entity)
+
     # ------------------------------------------------------------------ building
-
-    @classmethod
-    def from_buffer(cls, s, num_visits: int | None = None) -> StepGraph:
-        """Close a recorder `_StepBuffer`: imports go after built nodes, refs become node ids.
-
-        A ref is the entity id of a node built in the step, or -1-slot for an imported
-        one. `num_visits` keeps only the first visits (a snapshot taken mid-backward).
-        """
-        n_created, base = s.resolved, s.entity_base
-        visits = s.visits if num_visits is None else s.visits[:num_visits]
-
-        def column(
-            lists, dtype
-        ):  # np.fromiter reads a list of numbers ~2x faster than asarray
-            count = sum(map(len, lists))
-            return np.fromiter(itertools.chain(*lists), dtype=dtype, count=count)
-
-        def chunks(parts, tail, dtype):  # the built nodes' numpy chunks, then a list
-            return np.concatenate([*parts, np.asarray(tail, dtype=dtype)]).astype(dtype)
-
-        def node_ids(ref):
-            return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
-
-        n = n_created + len(s.imp_op)
-        built_edges = int(s.child_end[-1][-1]) if s.child_end else 0
-        imp_end = column([s.imp_child_end], np.int64) + built_edges
-        child_ptr = chunks([[0], *s.child_end], imp_end, "<i4")
-        scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
-        if s.scope_runs:  # runs of (first node, scope id), the first at node 0
-            starts, ids = zip(*s.scope_runs)
-            scope[:n_created] = np.repeat(ids, np.diff([*starts, n_created]))
-        label = np.zeros(n, dtype="<u4")
-        label[n_created:] = s.imp_label
-        for node, lid in s.labels:  # later entries win: a label set after building
-            label[node] = lid
-        columns = {
-            "op": chunks(s.op, s.imp_op, "<u2"),
-            "scope": scope,
-            "label": label,
-            "data": chunks(s.data, s.imp_data, "<f8"),
-            "child_ptr": child_ptr,
-            "child": node_ids(chunks(s.child, s.imp_child, np.int64)),
-            "local": chunks(s.local, s.imp_local, "<f8"),
-            "imported": np.asarray(s.imp_entity, dtype="<i8"),
-            "visits": node_ids(np.asarray(visits, dtype=np.int64)),
-            "start_id": node_ids(column([s.start_ids], np.int64)),
-            "start_grad": np.asarray(s.start_grads, dtype="<f8"),
-            "src_file": np.asarray(s.src_file, dtype="<u4"),
-            "src_line": np.asarray(s.src_line, dtype="<u4"),
-        }
-        return cls(columns, n_created, base)
 
     @classmethod
     def from_columns(

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
+from collections.abc import Sequence
 
-from .trace import Trace
+from ._files import write_atomically
+from ._summary import StepSummary
 
 _PID = 1
 _TRACKS = {"steps": 1, "forward": 2, "backward": 3}
 
 
-def perfetto_events(trace: Trace) -> list[dict]:
-    """The trace as a list of trace events (the `traceEvents` array)."""
+def perfetto_events(steps: Sequence[StepSummary]) -> list[dict]:
+    """A trace's step summaries as trace events (the `traceEvents` array)."""
     events: list[dict] = [
         {
             "name": "process_name",
@@ -37,14 +38,14 @@ def perfetto_events(trace: Trace) -> list[dict]:
                 "args": {"name": name},
             }
         )
-    if not trace.steps:
+    if not steps:
         return events
-    origin = trace.steps[0].started_ns
+    origin = steps[0].started_ns
 
     def us(ns: int) -> float:
         return (ns - origin) / 1000
 
-    for s in trace.steps:
+    for s in steps:
         end = s.ended_ns
         forward_end = s.backward_ns if s.has_backward else end
         args = {
@@ -84,9 +85,9 @@ def perfetto_events(trace: Trace) -> list[dict]:
     return events
 
 
-def write_perfetto(trace: Trace, path) -> None:
-    doc = {"traceEvents": perfetto_events(trace), "displayTimeUnit": "ms"}
-    Path(path).write_text(json.dumps(doc, allow_nan=False))
+def write_perfetto(steps: Sequence[StepSummary], path) -> None:
+    doc = {"traceEvents": perfetto_events(steps), "displayTimeUnit": "ms"}
+    write_atomically(path, json.dumps(doc, allow_nan=False))
 
 
 def _slice(name: str, track: str, start_us: float, end_us: float, args: dict) -> dict:

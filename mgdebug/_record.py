@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import micrograd
 
-from ._pause import LiveBreakpoints, PdbPause
+from ._live import BreakpointListener
+from ._pause import PdbPause
 from .breakpoints import Breakpoint, parse_specs
 from .recorder import Recorder
 from .trace import Trace
@@ -82,14 +83,15 @@ def recording(
         source=bool(source),
         on_step=on_step,
     )
-    if breakpoints:
-        LiveBreakpoints(recorder, breakpoints, pause)
     for outer in micrograd.listeners():  # an enclosing record() names what it has
         if isinstance(outer, Recorder):  # built so far, before this one can meet it
             outer.name_what_was_built()
-    trace.recording = True
     try:
-        with micrograd.listen(recorder, exclusive=True):
+        with ExitStack() as listening:
+            listening.enter_context(micrograd.listen(recorder, exclusive=True))
+            if breakpoints:  # after the recorder: it hears each event second
+                watcher = BreakpointListener(recorder, breakpoints, pause)
+                listening.enter_context(micrograd.listen(watcher))
             yield recorder
     except BaseException as e:
         clean_exit = isinstance(e, SystemExit) and e.code in (0, None)
@@ -98,4 +100,3 @@ def recording(
         raise
     finally:
         recorder.close_step()
-        trace.recording = False

@@ -11,12 +11,18 @@ import struct
 import zlib
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _bundle
+from ._files import write_atomically
 from ._graph import StepGraph
-from .trace import StepSummary, StringTable, Trace
+from ._strings import StringTable
+from ._summary import StepSummary
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 MAGIC = b"MGTRACE\0"
 _PARAM_FIELDS = ("param_entity", "param_value", "param_grad")
@@ -31,7 +37,8 @@ class TraceFileError(ValueError):
     """A trace file that cannot be read: says which file and what is wrong."""
 
 
-def save(trace: Trace, path) -> None:
+def write(trace: Trace, path) -> None:
+    """Save `trace` to `path` (all or nothing: a failed write leaves the old file)."""
     columns: dict[str, np.ndarray] = {}
     counts = [len(s.param_entity) for s in trace.steps]
     columns["param_ptr"] = np.concatenate(
@@ -56,21 +63,19 @@ def save(trace: Trace, path) -> None:
             columns[f"g{step}.{name}"] = column
     meta = {
         "format": "mgtrace",
-        "strings": {
-            k: getattr(trace.strings, k).items
-            for k in ("ops", "scopes", "labels", "files")
-        },
+        "strings": trace.strings.as_lists(),
         "steps": [_summary_meta(s) for s in trace.steps],
         "graphs": graphs,
         "notices": trace.notices,
         "error": trace.error,
-        "entity_names": [[e, n] for e, n in trace._entity_names.items()],
+        "entity_names": [[e, n] for e, n in trace.entity_names().items()],
     }
     data = MAGIC + _bundle.encode(columns, meta)
-    Path(path).write_bytes(data + struct.pack("<I", zlib.crc32(data)))
+    write_atomically(path, data + struct.pack("<I", zlib.crc32(data)))
 
 
-def load(path) -> Trace:
+def read_into(trace: Trace, path) -> None:
+    """Fill an empty `trace` from the file at `path`; a bad file raises TraceFileError."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no trace file at {path}")
@@ -89,7 +94,7 @@ def load(path) -> Trace:
         )
     try:
         columns, meta = _bundle.decode(body[len(MAGIC) :])
-        return _build(columns, meta)
+        _build(trace, columns, meta)
     except KeyError as e:
         raise TraceFileError(
             f"{path} is damaged or not a trace: it lacks {e}"
@@ -101,10 +106,9 @@ def load(path) -> Trace:
         ) from None
 
 
-def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
+def _build(trace: Trace, columns: dict[str, np.ndarray], meta: dict) -> None:
     if not isinstance(meta, dict) or meta.get("format") != "mgtrace":
         raise ValueError("the header does not describe an mgtrace")
-    trace = Trace()
     for name in ("ops", "scopes", "labels", "files"):
         items = meta["strings"][name]
         if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
@@ -146,7 +150,7 @@ def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
             and summary.num_visits != len(graph.visits)
         ):
             raise ValueError(f"step {i}: summary and graph disagree on the visit count")
-        trace._append_step(summary, graph, permanent=summary.kept)
+        trace.add_step(summary, graph, permanent=summary.kept)
     trace.notices = [str(n) for n in meta.get("notices", [])]
     error = meta.get("error")
     trace.error = (
@@ -155,8 +159,7 @@ def _build(columns: dict[str, np.ndarray], meta: dict) -> Trace:
         else None
     )
     for entity, name in meta.get("entity_names", []):
-        trace._name_entity(int(entity), str(name))
-    return trace
+        trace.name_entity(int(entity), str(name))
 
 
 def _summary_meta(s: StepSummary) -> dict:

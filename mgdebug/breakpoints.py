@@ -1,15 +1,22 @@
-"""Breakpoint specs: the one grammar shared by `%%mgtrace --break` and `record(break_on=...)`.
+"""Breakpoints: the spec grammar and one matcher per kind, for live pauses, record-only and replay.
 
-    SPEC      := 'nonfinite'
+    SPEC      := TERM ('&' TERM)*            every term must hold
+    TERM      := 'nonfinite'
                | 'op:' NAME                  e.g. op:tanh, op:ReLU, op:**2
                | 'scope:' PATH               e.g. scope:layers.1 (whole path segments)
+               | 'step:' N                   e.g. step:57 (only in training step 57)
                | CONDITION                   e.g. grad>10, abs(grad)>=1e3, value<0
                | LABEL_OR_GLOB               e.g. layers.1.neurons.0.*, w.1
     CONDITION := ['abs('] ('value'|'grad') [')'] OP NUMBER,   OP in > >= < <= == !=
 
 From Python a breakpoint may also be a Value (that very node) or a callable
-`f(node) -> bool`. A spec matches a node of the backward pass when its chain rule
-is about to run (docs/breakpoints.md).
+`f(node) -> bool`. A breakpoint matches a node of the backward pass when its chain
+rule is about to run (docs/breakpoints.md).
+
+Each kind of term is one matcher class with the same rule in two forms:
+`mask(nodes)`, vectorised over a step's nodes given as columns (`Nodes`), and
+`match(node)`, exact for one node (`Node`). Live pauses, record-only hits and
+replay all go through them, so a new kind is one class here (and its tests).
 """
 
 from __future__ import annotations
@@ -18,8 +25,16 @@ import fnmatch
 import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._graph import StepGraph
+    from ._strings import Strings
+    from .trace import Trace
 
 _COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
             "==": operator.eq, "!=": operator.ne}  # fmt: skip
@@ -28,22 +43,305 @@ _CONDITION = re.compile(
     r"(?P<op>>=|<=|==|!=|>|<)\s*(?P<number>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?inf)\s*$"
 )
 _NAME = re.compile(r"^[\w.*?\[\]!-]+$")
+_STEP = re.compile(r"^step:\s*(?P<n>\d+)$")
 
 
 class BreakpointSpecError(ValueError):
     """A breakpoint spec that does not parse; the message shows the grammar."""
 
 
-@dataclass(frozen=True)
-class Breakpoint:
-    """One parsed breakpoint: what kind, its argument, and the text it came from."""
+# ---------------------------------------------------------------------- what a matcher sees
 
-    kind: str  # 'nonfinite' | 'op' | 'scope' | 'condition' | 'label' | 'value' | 'callable'
+
+@dataclass
+class Nodes:
+    """A step's nodes as columns, for `mask`: ids into the string tables, numbers.
+
+    `grad` is each node's grad when its chain rule runs (its final grad in that
+    backward), or None where no term needs it. With `live`, the backward is about
+    to run: grads are not known yet, and the mask says where a breakpoint *may*
+    match; the exact `match` decides at each of those nodes as it is visited.
+    """
+
+    strings: Strings
+    step: int
+    op: np.ndarray
+    scope: np.ndarray
+    label: np.ndarray
+    value: np.ndarray
+    grad: np.ndarray | None
+    node_of: Callable[[Any], int | None]  # a Value -> its node id here, or None
+    live: bool = False  # the exact check follows node by node, with the live Values
+
+    @classmethod
+    def of_graph(
+        cls, graph: StepGraph, strings: Strings, step: int, grad, *, live=False
+    ) -> Nodes:
+        return cls(strings, step, graph.op, graph.scope, graph.label, graph.data, grad,
+                   graph.node_of_value, live)  # fmt: skip
+
+    @property
+    def count(self) -> int:
+        return len(self.op)
+
+
+@dataclass
+class Node:
+    """One node, for `match`: names as text, its numbers, and the live Value if there is one."""
+
+    op: str
+    label: str
+    scope: str
+    value: float
+    grad: float
+    step: int
+    live: Any = None  # the Value itself (live checks only)
+
+
+# ---------------------------------------------------------------------- one class per kind
+
+
+class Term:
+    """One condition of a breakpoint. Subclasses set `kind` and implement both forms."""
+
+    kind = ""
+    needs_live_node = False  # only a live check can decide (callables)
+
+    def __init__(self, text: str, argument: Any = None):
+        self.text = text
+        self.argument = argument
+
+    def mask(self, nodes: Nodes) -> np.ndarray:
+        raise NotImplementedError
+
+    def match(self, node: Node) -> bool:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and other.text == self.text
+            and _same(other.argument, self.argument)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r})"
+
+
+class OpTerm(Term):
+    kind = "op"
+
+    def mask(self, nodes):
+        ids = [i for i, s in enumerate(nodes.strings.ops.items) if s == self.argument]
+        return np.isin(nodes.op, ids)
+
+    def match(self, node):
+        return node.op == self.argument
+
+
+class ScopeTerm(Term):
+    kind = "scope"
+
+    def mask(self, nodes):
+        scopes = nodes.strings.scopes.items
+        ids = [i for i, s in enumerate(scopes) if s and scope_matches(self.argument, s)]
+        return np.isin(nodes.scope, ids)
+
+    def match(self, node):
+        return scope_matches(self.argument, node.scope)
+
+
+class LabelTerm(Term):
+    """A label glob; it also matches a node's scope as a dotted name plus its op."""
+
+    kind = "label"
+
+    def mask(self, nodes):
+        glob, strings = self.argument, nodes.strings
+        labels = [i for i, s in enumerate(strings.labels.items) if s and _fits(s, glob)]
+        mask = np.isin(nodes.label, labels)
+        for sid, scope in enumerate(strings.scopes.items):
+            dotted = _dotted(scope)
+            if dotted:
+                for oid, op in enumerate(strings.ops.items):
+                    if _fits(f"{dotted}.{op}", glob):
+                        mask |= (nodes.scope == sid) & (nodes.op == oid)
+        return mask
+
+    def match(self, node):
+        dotted = _dotted(node.scope)
+        return _fits(node.label, self.argument) or (
+            bool(dotted) and _fits(f"{dotted}.{node.op}", self.argument)
+        )
+
+
+class ConditionTerm(Term):
+    kind = "condition"
+
+    def mask(self, nodes):
+        use_abs, field, op, number = self.argument
+        x = nodes.value if field == "value" else nodes.grad
+        if nodes.live and field == "grad":  # not known yet: may match anywhere
+            return np.ones(nodes.count, dtype=bool)
+        with np.errstate(invalid="ignore"):  # nan compares False, as in Python
+            return _COMPARE[op](np.abs(x) if use_abs else x, number)
+
+    def match(self, node):
+        return condition_holds(self.argument, node.value, node.grad)
+
+
+class NonfiniteTerm(Term):
+    """A grad that is NaN or ±inf (a breakpoint with this term hits once per backward)."""
+
+    kind = "nonfinite"
+
+    def mask(self, nodes):
+        if nodes.live:
+            return np.ones(nodes.count, dtype=bool)
+        return ~np.isfinite(nodes.grad)
+
+    def match(self, node):
+        return not math.isfinite(node.grad)
+
+
+class StepTerm(Term):
+    kind = "step"
+
+    def mask(self, nodes):
+        return np.full(nodes.count, nodes.step == self.argument)
+
+    def match(self, node):
+        return node.step == self.argument
+
+
+class ValueTerm(Term):
+    """That very Value, in every step where it takes part."""
+
+    kind = "value"
+
+    def mask(self, nodes):
+        mask = np.zeros(nodes.count, dtype=bool)
+        node = nodes.node_of(self.argument)
+        if node is not None:
+            mask[node] = True
+        return mask
+
+    def match(self, node):
+        return node.live is self.argument
+
+
+class CallableTerm(Term):
+    """`f(node) -> bool`: only a live check can call it, so replay finds nothing."""
+
+    kind = "callable"
+    needs_live_node = True
+
+    def mask(self, nodes):
+        return np.full(nodes.count, nodes.live)  # replay cannot call it: no hits
+
+    def match(self, node):
+        return node.live is not None and bool(self.argument(node.live))
+
+
+# ---------------------------------------------------------------------- a breakpoint
+
+
+@dataclass(frozen=True, eq=True)
+class Breakpoint:
+    """A parsed breakpoint: one or more terms that must all hold, and the text it came from."""
+
     text: str
-    argument: Any = None  # op name, scope path, label glob, (abs, field, op, number), Value, callable
+    terms: tuple[Term, ...]
+
+    @property
+    def kind(self) -> str:
+        """The kind of its one term, or 'all' for a conjunction."""
+        return self.terms[0].kind if len(self.terms) == 1 else "all"
+
+    @property
+    def argument(self) -> Any:
+        return self.terms[0].argument if len(self.terms) == 1 else self.terms
+
+    @property
+    def once_per_backward(self) -> bool:
+        # every node after a NaN's birth inherits it: pausing at each tells nothing
+        return any(t.kind == "nonfinite" for t in self.terms)
+
+    @property
+    def needs_live_node(self) -> bool:
+        return any(t.needs_live_node for t in self.terms)
+
+    @property
+    def replayable(self) -> bool:
+        """Whether it can be found on a recorded trace (not a callable, not a Value)."""
+        return not any(t.kind in ("callable", "value") for t in self.terms)
+
+    def mask(self, nodes: Nodes) -> np.ndarray:
+        mask = self.terms[0].mask(nodes)
+        for t in self.terms[1:]:
+            mask = mask & t.mask(nodes)
+        return mask
+
+    def match(self, node: Node) -> bool:
+        return all(t.match(node) for t in self.terms)
 
     def __str__(self) -> str:
         return self.text
+
+
+def first_hits(
+    breakpoints: list[Breakpoint], nodes: Nodes, visits: np.ndarray
+) -> dict[int, list[int]]:
+    """For each breakpoint (by index), the visit positions where it matches, in order.
+
+    `visits[j]` is the node whose chain rule runs j-th. A breakpoint that hits once
+    per backward keeps only its first position.
+    """
+    found = {}
+    for i, b in enumerate(breakpoints):
+        positions = np.flatnonzero(b.mask(nodes)[visits])
+        found[i] = positions[:1].tolist() if b.once_per_backward else positions.tolist()
+    return found
+
+
+def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
+    """Every hit in the steps kept in full, in time order: {'event', 'step', 'node', 'spec'}.
+
+    A hit is the event right before the matching node's chain rule runs (the moment
+    a live breakpoint pauses at). One entry per (node, spec).
+    """
+    hits = []
+    offsets = trace.event_offsets
+    for step in trace.kept_steps():
+        if not trace.steps[step].has_backward:
+            continue
+        graph = trace.graph(step)
+        # a node's grad is final when it is visited, so the replay's final grads are
+        # each node's grad at its visit
+        grad = trace.replay(step).final if _needs_grads(breakpoints) else None
+        nodes = Nodes.of_graph(graph, trace.strings, step, grad)
+        first_event = int(offsets[step]) + graph.n_created
+        for i, positions in first_hits(breakpoints, nodes, graph.visits).items():
+            for j in positions:
+                hits.append({"event": first_event + j, "step": step,
+                             "node": int(graph.visits[j]),
+                             "spec": breakpoints[i].text})  # fmt: skip
+    hits.sort(key=lambda h: h["event"])
+    return hits
+
+
+def _needs_grads(breakpoints: list[Breakpoint]) -> bool:
+    return any(
+        t.kind == "nonfinite" or (t.kind == "condition" and t.argument[1] == "grad")
+        for b in breakpoints
+        for t in b.terms
+    )
+
+
+# ---------------------------------------------------------------------- parsing
 
 
 def parse_spec(spec: Any) -> Breakpoint:
@@ -51,44 +349,59 @@ def parse_spec(spec: Any) -> Breakpoint:
     if isinstance(spec, Breakpoint):
         return spec
     if hasattr(spec, "_prev") and hasattr(spec, "grad"):
-        return Breakpoint(
-            "value", f"node {getattr(spec, 'label', '') or hex(id(spec))}", spec
-        )
+        text = f"node {getattr(spec, 'label', '') or hex(id(spec))}"
+        return Breakpoint(text, (ValueTerm(text, spec),))
     if callable(spec):
-        return Breakpoint("callable", getattr(spec, "__name__", "predicate"), spec)
+        text = getattr(spec, "__name__", "predicate")
+        return Breakpoint(text, (CallableTerm(text, spec),))
     if not isinstance(spec, str):
         raise BreakpointSpecError(
-            f"a breakpoint is a spec string, a Value or a callable, got {type(spec).__name__}"
-            + _GRAMMAR
+            f"a breakpoint is a spec string, a Value or a callable, got "
+            f"{type(spec).__name__}" + _GRAMMAR
         )
     text = spec.strip()
     if not text:
         raise BreakpointSpecError("empty breakpoint spec" + _GRAMMAR)
+    parts = [p.strip() for p in text.split("&")]
+    if len(parts) > 1 and not all(parts):
+        raise BreakpointSpecError(
+            f"{text!r}: '&' joins two specs, e.g. step:57 & abs(grad)>10" + _GRAMMAR
+        )
+    return Breakpoint(text, tuple(_parse_term(p) for p in parts))
+
+
+def _parse_term(text: str) -> Term:
     if text == "nonfinite":
-        return Breakpoint("nonfinite", text)
+        return NonfiniteTerm(text)
     if text.startswith("op:"):
         name = text[3:].strip()
         if not name:
             raise BreakpointSpecError(
                 f"{text!r}: op: needs an op name, e.g. op:tanh" + _GRAMMAR
             )
-        return Breakpoint("op", text, name)
+        return OpTerm(text, name)
     if text.startswith("scope:"):
         path = text[6:].strip().strip("/")
         if not path:
             raise BreakpointSpecError(
                 f"{text!r}: scope: needs a path, e.g. scope:layers.1" + _GRAMMAR
             )
-        return Breakpoint("scope", text, path)
+        return ScopeTerm(text, path)
+    if text.startswith("step:"):
+        match = _STEP.match(text)
+        if not match:
+            raise BreakpointSpecError(
+                f"{text!r}: step: needs a step number, e.g. step:57" + _GRAMMAR
+            )
+        return StepTerm(text, int(match["n"]))
     match = _CONDITION.match(text)
     if match:
         number = float(match["number"])
-        return Breakpoint(
-            "condition", text, (bool(match["abs"]), match["field"], match["op"], number)
-        )
+        argument = (bool(match["abs"]), match["field"], match["op"], number)
+        return ConditionTerm(text, argument)
     if any(ch in text for ch in "<>=()") or not _NAME.match(text):
         raise BreakpointSpecError(f"{text!r} is not a breakpoint spec" + _GRAMMAR)
-    return Breakpoint("label", text, text)
+    return LabelTerm(text, text)
 
 
 def parse_specs(specs: Any) -> list[Breakpoint]:
@@ -117,11 +430,22 @@ def scope_matches(path: str, scope: str) -> bool:
     )
 
 
-def is_nonfinite(x: float) -> bool:
-    return not math.isfinite(x)
+def _dotted(scope: str) -> str:
+    """`MLP/layers.0/neurons.3` -> `layers.0.neurons.3` (the root module's name dropped)."""
+    return ".".join(scope.split("/")[1:])
+
+
+def _fits(name: str, glob: str) -> bool:
+    return fnmatch.fnmatchcase(name, glob)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # a Value or callable argument is the same breakpoint only as the same object
+    return a is b or (type(a) in (str, int, tuple) and a == b)
 
 
 _GRAMMAR = (
-    "\nbreakpoint specs: nonfinite | op:NAME | scope:PATH | LABEL or glob (layers.1.*) | "
-    "value/grad condition: grad>10, abs(grad)>=1e3, value<0"
+    "\nbreakpoint specs: nonfinite | op:NAME | scope:PATH | step:N | LABEL or glob "
+    "(layers.1.*) | value/grad condition: grad>10, abs(grad)>=1e3, value<0; "
+    "join with & to require all (step:57 & abs(grad)>10)"
 )

@@ -1,8 +1,8 @@
 """A standalone HTML page holding the viewer and a trace: works offline, from file://.
 
 The page embeds the same bundle the notebook widget runs (mgdebug/static/) and
-every answer the kernel would give it (docs/widget-protocol.md), computed here
-by a real TraceViewer. A small stand-in for the anywidget model replays those
+every answer the kernel would give it (docs/widget-protocol.md), computed by the
+same `protocol.answer`. A small stand-in for the anywidget model replays those
 answers, so the viewer cannot tell it is not in a notebook.
 
 Safety: everything embedded goes inside one JSON script element, with `<`, `>`
@@ -16,9 +16,13 @@ import base64
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .trace import Trace
+from ._files import write_atomically
+from .protocol import answer
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -64,48 +68,45 @@ await render({model, el: document.getElementById("mgdebug-root")});
 """
 
 
-def trace_to_html(
+# the viewer's synced traits as a page opened on a finished trace starts them
+_TRAITS = {"cursor": -1, "selected": -1, "paused": {}, "height_px": 560}
+
+
+def write_html(
     trace: Trace, path, *, title: str = "mgdebug trace", breakpoints=()
 ) -> Path:
     """Write `trace` and the viewer into one self-contained HTML file; returns its path."""
-    from .widget import TraceViewer
-
-    viewer = TraceViewer(trace, breakpoints=list(breakpoints))
-    sent: list[dict] = []
-    viewer.send = lambda content, buffers=None: sent.append(_message(content, buffers))  # type: ignore[method-assign]
+    specs = list(breakpoints)
 
     def ask(content: dict) -> dict:
-        sent.clear()
-        viewer._on_frontend_msg(viewer, content, [])
-        return sent[-1]
+        return _message(*answer(trace, content, breakpoints=specs))
 
-    steps = {}
-    for step in trace.kept_steps():
-        steps[str(step)] = ask({"kind": "get_step", "id": 0, "step": step})
+    steps = {
+        str(step): ask({"kind": "get_step", "id": 0, "step": step})
+        for step in trace.kept_steps()
+    }
+    error = trace.error
+    status = {"recording": False, "steps": len(trace.steps),
+              "nodes": sum(s.num_created for s in trace.steps),
+              "error": f"{error['type']}: {error['message']}" if error else None}  # fmt: skip
+    traits = dict(_TRAITS, step=max(len(trace.steps) - 1, 0), status=status,
+                  breakpoints=specs)  # fmt: skip
     payload = {
         "esm": (_STATIC / "widget.js").read_text(encoding="utf-8"),
-        "traits": {
-            name: getattr(viewer, name)
-            for name in viewer.keys
-            if not name.startswith("_")
-            and name not in ("comm", "keys", "log", "layout", "tabbable", "tooltip")
-        },
+        "traits": traits,
         "meta": ask({"kind": "hello"}),
         "steps": steps,
         "params": ask({"kind": "get_params", "id": 0}),
         "hits": ask({"kind": "get_hits", "id": 0}),
         "anomaly": ask({"kind": "get_anomaly", "id": 0}),
     }
-    viewer.close()
     page = _PAGE.format(
         title=html.escape(title),
         css=(_STATIC / "widget.css").read_text(encoding="utf-8").replace("</", "<\\/"),
         data=_script_safe_json(payload),
         boot=_BOOT,
     )
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomically(path, page)
 
 
 def _message(content: dict, buffers: Any) -> dict:

@@ -1,6 +1,6 @@
 """`%%mgtrace`: record a cell into a Trace, show the viewer live, keep the trace.
 
-How a cell runs (docs/magic.md): in a Jupyter kernel, an input transformer turns
+How a cell runs (README, "How it runs"; docs/architecture.md): in a Jupyter kernel, an input transformer turns
 a `%%mgtrace` cell into a top-level `await` of `run_traced_cell`, which runs the
 body in a worker thread. The kernel's event loop stays free while it waits, so
 the viewer's messages (Stop, and Continue at a breakpoint) are heard while the
@@ -152,9 +152,8 @@ class TracedCell:
 
         self.viewer = TraceViewer(
             self.trace,
-            breakpoints=[
-                b.text for b in self.breakpoints if b.kind not in ("value", "callable")
-            ],
+            breakpoints=[b.text for b in self.breakpoints if b.replayable],
+            recording=True,
         )
         self.viewer.on_command = self._on_command
         if self.breakpoints:
@@ -215,12 +214,7 @@ class TracedCell:
         if self.options.html:
             self.trace.to_html(
                 self.options.html,
-                breakpoints=self.options.breaks
-                and [
-                    b.text
-                    for b in self.breakpoints
-                    if b.kind not in ("value", "callable")
-                ],
+                breakpoints=[b.text for b in self.breakpoints if b.replayable],
             )
         if self.viewer is not None:
             self.viewer.finish()
@@ -231,7 +225,7 @@ class TracedCell:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
         if action == "stop" and not self.finished:
             self._request_stop()
-        elif self.pause is not None and self.trace.pending is not None:
+        elif self.pause is not None and self.pause.waiting:
             self.pause.command(action)  # wakes a paused body
         else:
             done = " (the cell has finished)" if self.finished else ""

@@ -14,72 +14,21 @@ columns (`_replay.py`); the widget, the exports and the tests all read this.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 from bisect import bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import _anomaly, _perfetto, _tracefile, export_html
+from . import breakpoints as _breakpoints
 from ._graph import StepGraph
 from ._replay import BackwardReplay, StepState
+from ._strings import Strings, StringTable
+from ._summary import StepSummary
 
-
-class StringTable:
-    """Interned strings; index 0 is always the empty string."""
-
-    def __init__(self, items: Iterable[str] = ("",)):
-        self.items: list[str] = list(items)
-        if not self.items or self.items[0] != "":
-            raise ValueError("a string table starts with ''")
-        self._index = {s: i for i, s in enumerate(self.items)}
-
-    def intern(self, s: str) -> int:
-        i = self._index.get(s)
-        if i is None:
-            i = self._index[s] = len(self.items)
-            self.items.append(s)
-        return i
-
-    def __getitem__(self, i: int) -> str:
-        return self.items[i]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-@dataclass
-class Strings:
-    """The trace's interned tables: op names, scope paths, labels, source files."""
-
-    ops: StringTable = field(default_factory=StringTable)
-    scopes: StringTable = field(default_factory=StringTable)
-    labels: StringTable = field(default_factory=StringTable)
-    files: StringTable = field(default_factory=StringTable)
-
-
-@dataclass
-class StepSummary:
-    """What is always kept of a step, even when its graph is not."""
-
-    index: int
-    loss: float  # the backward root's value (nan if the step had no backward)
-    has_backward: bool
-    backward_completed: bool
-    num_created: int
-    num_visits: int
-    started_ns: int
-    backward_ns: int
-    ended_ns: int
-    param_entity: list[int]
-    param_value: list[float]
-    param_grad: list[float]
-    kept: bool = False  # its graph is held for good (else maybe as the latest only)
-
-    @property
-    def num_events(self) -> int:
-        return self.num_created + (1 + self.num_visits if self.has_backward else 0)
+__all__ = ["State", "StepGraph", "StepSummary", "StringTable", "Strings", "Trace"]
 
 
 class Trace:
@@ -92,21 +41,23 @@ class Trace:
         self.error: dict[str, str] | None = (
             None  # {'type', 'message'} if the region raised
         )
-        self.recording = False
-        self.hits: list[dict] = []  # live breakpoint hits: {'event', 'reason', 'step'}
-        self.pending: StepSummary | None = None  # a step shown while paused mid-way
+        self.hits: list[
+            dict
+        ] = []  # breakpoint hits while recording: {'event', 'reason', 'step'}
+        self.version = 0  # counts changes: answers computed from the trace key on it
         self._graphs: dict[int, StepGraph] = {}
         self._latest: tuple[int, StepGraph] | None = None
         self._replays: dict[int, BackwardReplay] = {}
         self._entity_names: dict[int, str] = {}
         self._offsets = [0]
-        self._nonfinite: tuple[tuple, dict | None] | None = None  # (shape, answer)
+        self._nonfinite: tuple[int, dict | None] | None = None  # (version, answer)
 
     # ------------------------------------------------------------------ steps and events
 
-    def _append_step(
+    def add_step(
         self, summary: StepSummary, graph: StepGraph | None, *, permanent: bool
-    ):
+    ) -> None:
+        """Append a step; its graph is kept for good if `permanent`, else as the latest only."""
         summary.kept = graph is not None and permanent
         self.steps.append(summary)
         self._offsets.append(self._offsets[-1] + summary.num_events)
@@ -114,26 +65,31 @@ class Trace:
             self._graphs[summary.index] = graph
         elif graph is not None:
             self._latest = (summary.index, graph)
+        self.version += 1
 
-    def _set_pending(self, summary: StepSummary, graph: StepGraph) -> None:
-        """Show the unfinished current step as the last step (while paused at a breakpoint)."""
-        self._clear_pending()
-        self._append_step(summary, None, permanent=False)
-        self._replays.pop(summary.index, None)
-        self.pending = summary
-        self._pending_graph = graph
+    def with_step(self, summary: StepSummary, graph: StepGraph | None) -> Trace:
+        """A copy that shows one more step (the step so far, while paused); this trace
+        is unchanged. Columns and string tables are shared, not copied."""
+        view = copy.copy(self)
+        view.steps = [*self.steps]
+        view._offsets = [*self._offsets]
+        view._graphs = dict(self._graphs)
+        view._replays = {}
+        view._nonfinite = None
+        view.add_step(summary, graph, permanent=graph is not None)
+        return view
 
-    def _clear_pending(self) -> None:
-        if self.pending is not None:
-            self.steps.pop()
-            self._offsets.pop()
-            self._replays.pop(self.pending.index, None)
-            self.pending = None
-            self._pending_graph = None
-
-    def _name_entity(self, entity: int, label: str) -> None:
+    def name_entity(self, entity: int, label: str) -> None:
+        """Remember `label` as the name of a persistent leaf (parameter) entity."""
         if label:
             self._entity_names[entity] = label
+
+    def entity_names(self) -> dict[int, str]:
+        """The name of each named persistent leaf (parameter), by entity id."""
+        return dict(self._entity_names)
+
+    def name_of_entity(self, entity: int) -> str | None:
+        return self._entity_names.get(entity)
 
     @property
     def num_events(self) -> int:
@@ -160,8 +116,6 @@ class Trace:
             )
         if step in self._graphs:
             return self._graphs[step]
-        if self.pending is not None and self.pending.index == step:
-            return self._pending_graph
         if self._latest and self._latest[0] == step:
             return self._latest[1]
         raise LookupError(
@@ -174,8 +128,7 @@ class Trace:
         kept = sorted(self._graphs)
         if self._latest and self._latest[0] not in self._graphs:
             kept.append(self._latest[0])
-        if self.pending is not None:
-            kept.append(self.pending.index)
+            kept.sort()
         return kept
 
     def replay(self, step: int) -> BackwardReplay:
@@ -251,9 +204,8 @@ class Trace:
                 if ids
                 else np.array([], dtype=int)
             )
-        entity = getattr(spec, "_tag", None)
-        if entity is not None or hasattr(spec, "_prev"):
-            node = graph.node_of_entity(entity) if entity is not None else None
+        if hasattr(spec, "_prev"):
+            node = graph.node_of_value(spec)
             return np.array([node]) if node is not None else np.array([], dtype=int)
         raise TypeError(
             f"find a node by Value, node id (int), label or label pattern (str); "
@@ -262,24 +214,16 @@ class Trace:
 
     def breakpoint_hits(self, specs: Any) -> list[dict]:
         """Where breakpoints would pause, as timeline positions: [{'event', 'step', 'node', 'spec'}]."""
-        from ._hits import breakpoint_hits
-        from .breakpoints import parse_specs
-
-        return breakpoint_hits(self, parse_specs(specs))
+        return _breakpoints.breakpoint_hits(self, _breakpoints.parse_specs(specs))
 
     def first_nonfinite(self) -> dict | None:
         """Where the first NaN/inf was born (forward value or backward grad), or None.
 
-        It replays every kept step, so the answer is kept for as long as the trace
-        does not change (each viewer opened on the trace asks for it).
+        It replays every kept step, so the answer is kept while the trace does not
+        change (each viewer opened on the trace asks for it).
         """
-        from ._hits import first_nonfinite
-
-        shape = (
-            len(self.steps), self.num_events, self.kept_steps(), id(self.pending)
-        )  # fmt: skip
-        if self._nonfinite is None or self._nonfinite[0] != shape:
-            self._nonfinite = (shape, first_nonfinite(self))
+        if self._nonfinite is None or self._nonfinite[0] != self.version:
+            self._nonfinite = (self.version, _anomaly.first_nonfinite(self))
         found = self._nonfinite[1]
         return None if found is None else dict(found)
 
@@ -308,7 +252,7 @@ class Trace:
         if getattr(get_ipython(), "kernel", None) is None:
             print(repr(self))
             return
-        from . import show
+        from .widget import show  # the widget imports no trace code: no cycle
 
         show(self)
 
@@ -316,21 +260,22 @@ class Trace:
 
     def save(self, path) -> None:
         """Write the trace to `path` (a binary bundle, no pickle; docs/trace-format.md)."""
-        from ._tracefile import save
+        _tracefile.write(self, path)
 
-        save(self, path)
+    @classmethod
+    def load(cls, path) -> Trace:
+        """Read a trace written by `save` (no pickle; a bad file raises TraceFileError)."""
+        trace = cls()
+        _tracefile.read_into(trace, path)
+        return trace
 
     def to_html(self, path, *, title: str = "mgdebug trace", breakpoints=()):
         """Write one self-contained HTML file (viewer + data) that works offline from file://."""
-        from .export_html import trace_to_html
-
-        return trace_to_html(self, path, title=title, breakpoints=breakpoints)
+        return export_html.write_html(self, path, title=title, breakpoints=breakpoints)
 
     def to_perfetto(self, path) -> None:
         """Write Chrome/Perfetto trace JSON: steps as slices, forward/backward tracks, loss counter."""
-        from ._perfetto import write_perfetto
-
-        write_perfetto(self, path)
+        _perfetto.write_perfetto(self.steps, path)
 
 
 class State:

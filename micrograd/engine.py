@@ -11,7 +11,7 @@ Events (contract in docs/events.md): while a listener is attached with
 cheaper, it is appended to the listener's `tape`, a plain list), and
 `backward()` announces `backward_begin` with the visit order,
 `before_chain_rule`/`after_chain_rule` around each node if a listener asked for
-them, and `backward_end`. With no listener attached each op pays one check of an
+them, and `backward_end` with how many chain rules ran. With no listener attached each op pays one check of an
 int.
 """
 
@@ -149,19 +149,29 @@ class Value:
         self.grad += 1.0
         if not _events.active:
             return _apply_chain_rules(order)
-        completed = False
+        applied = 0  # chain rules run to the end, told to backward_end
         try:
             _events.backward_begin(self, order)
             if _events.wants_chain_rule_events():
                 for v in order:
                     _events.before_chain_rule(v)
                     v._backward()
+                    applied += 1
                     _events.after_chain_rule(v, _contributions(v))
             else:
-                _apply_chain_rules(order)
-            completed = True
+                # _apply_chain_rules with a count: if the loop stops early (an
+                # interrupt, a listener raising), listeners learn how far it got
+                for v in order:
+                    a = v._a
+                    if a is not None:
+                        g = v.grad
+                        a.grad += v._da * g
+                        b = v._b
+                        if b is not None:
+                            b.grad += v._db * g
+                    applied += 1
         finally:
-            _events.backward_end(self, completed)
+            _events.backward_end(self, applied == len(order), applied)
 
     def _backward(self):
         # the chain rule at one node: each child gets local derivative * our grad

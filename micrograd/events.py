@@ -7,7 +7,7 @@ calls the ones it has, in this order of occurrence (contract: docs/events.md):
     backward_begin(root, order)
     before_chain_rule(node)
     after_chain_rule(node, contributions)
-    backward_end(root, completed)
+    backward_end(root, completed, applied)
 
 A listener that keeps every Value for later (a recorder) can offer a `tape`
 instead of `value_created`: a `Tape` (a list) the engine appends each Value to
@@ -217,7 +217,7 @@ def after_chain_rule(node, contributions) -> None:
             e.after_chain_rule(node, contributions)
 
 
-def backward_end(root, completed) -> None:
+def backward_end(root, completed, applied) -> None:
     for e in _context.get().attached:
         if e.backward_end:
-            e.backward_end(root, completed)
+            e.backward_end(root, completed, applied)

@@ -21,7 +21,7 @@ from kernel_helpers import REPO, KernelSession, anywidget_comm_id
 
 import mgdebug
 import micrograd
-from mgdebug._pause import BreakpointTimeout, WidgetPause
+from mgdebug._pause import BreakpointTimeout, PauseAt, WidgetPause
 from mgdebug._record import recording
 from mgdebug.breakpoints import BreakpointSpecError, parse_spec, parse_specs
 from mgdebug.magic import TracedCell
@@ -92,12 +92,15 @@ class ScriptedPause:
         """Called right before each backward: wait() compares this graph's grads."""
         self.root = root
 
-    def wait(self, info: dict, node) -> str:
-        trace = self.trace
-        assert trace.pending is not None and trace.pending.index == info["step"]
-        assert trace.steps[-1] is trace.pending and info["step"] in trace.kept_steps()
+    def wait(self, at) -> str:
+        info, node = at.info(), at.value
+        trace = at.trace  # as the viewer shows it: the step so far is its last step
+        assert trace is not self.trace and trace.steps[:-1] == self.trace.steps
+        assert (
+            trace.steps[-1].index == info["step"] and info["step"] in trace.kept_steps()
+        )
         graph = trace.graph(info["step"])
-        assert graph.n_created == trace.pending.num_created
+        assert graph.n_created == trace.steps[-1].num_created
         if info["event"] >= trace.event_offsets[info["step"]] + graph.n_created:
             (paused_at,) = trace.find(node, info["step"])
             assert info["node"] == paused_at
@@ -336,7 +339,7 @@ def test_step_pauses_at_the_very_next_node_and_continue_runs_to_the_next_hit():
         assert info["event"] == n_created + order.index(nid)
     events = [info["event"] for info, _ in pause.pauses]
     assert [h["event"] for h in trace.hits] == events
-    assert trace.pending is None and len(trace.steps) == 1
+    assert len(trace.steps) == 1
     assert trace.steps[0].backward_completed and a.grad == pytest.approx(
         (1 - c.data**2) * 3 * (1 - b.data**2) * 2
     )
@@ -350,7 +353,7 @@ def test_stop_raises_trace_stopped_and_the_trace_keeps_what_ran():
     with pytest.raises(TraceStopped, match="stopped at a breakpoint"):
         with recording(trace, breakpoints=parse_specs("op:ReLU"), pause=pause):
             train(model, steps=2, before_backward=pause.watch)
-    assert micrograd.events.active == 0 and trace.pending is None
+    assert micrograd.events.active == 0
     assert trace.error["type"] == "TraceStopped"
     assert len(trace.steps) == 2  # three ReLUs in step 0, stopped at step 1's first
     last, (info, node) = trace.steps[-1], pause.pauses[-1]
@@ -375,7 +378,7 @@ def test_while_paused_the_step_so_far_is_a_provisional_last_step():
     assert len(pause.pauses) == len(trace.hits) > 6
     assert {info["step"] for info, _ in pause.pauses} == {0, 1}
     assert len(pause.grads_at_pause) == len(pause.pauses)  # every pause was checked
-    assert trace.pending is None and len(trace.steps) == 2
+    assert len(trace.steps) == 2
     # once done, the same events of the final trace show the grads seen while paused
     for (info, _), seen in zip(pause.pauses, pause.grads_at_pause, strict=True):
         grad = trace.state_at(info["event"]).grad
@@ -386,18 +389,22 @@ class FakeViewer:
     def __init__(self):
         self.shown: list[dict] = []
 
-    def show_pause(self, info: dict) -> None:
-        self.shown.append(info)
+    def show_pause(self, at) -> None:
+        self.shown.append(at.info() if at is not None else {})
+
+
+def pause_at(reason="r", step=0, event=3, node=1) -> PauseAt:
+    return PauseAt(reason, step, event, node, value=None, trace=mgdebug.Trace())
 
 
 def test_widget_pause_waits_for_a_button_from_another_thread():
     viewer = FakeViewer()
     pause = WidgetPause(viewer, timeout_s=30)
-    info = {"reason": "r", "step": 0, "event": 3, "node": 1}
+    at = pause_at()
     clicker = threading.Timer(0.05, pause.command, ["step"])
     clicker.start()
-    assert pause.wait(info, node=None) == "step"
-    assert viewer.shown == [info, {}]  # shown while paused, cleared after
+    assert pause.wait(at) == "step"
+    assert viewer.shown == [at.info(), {}]  # shown while paused, cleared after
     with pytest.raises(ValueError, match="unknown command 'jump'"):
         pause.command("jump")
 
@@ -406,7 +413,7 @@ def test_widget_pause_times_out_with_a_clear_message():
     viewer = FakeViewer()
     pause = WidgetPause(viewer, timeout_s=0.01)
     with pytest.raises(BreakpointTimeout) as caught:
-        pause.wait({"reason": "breakpoint op:tanh hit at b", "step": 0}, None)
+        pause.wait(pause_at("breakpoint op:tanh hit at b"))
     assert isinstance(caught.value, TraceStopped)
     assert str(caught.value) == (
         "paused at 'breakpoint op:tanh hit at b' for 0.01 s without Continue; the cell "
@@ -419,9 +426,9 @@ def test_widget_pause_after_a_stop_never_waits_again():
     viewer = FakeViewer()
     pause = WidgetPause(viewer, timeout_s=30)
     pause.command("stop")  # Stop clicked while the body ran on to a breakpoint
-    assert pause.wait({"reason": "r", "step": 0, "event": 3}, None) == "stop"
+    assert pause.wait(pause_at(event=3)) == "stop"
     pause.command("continue")  # a late click does not undo the Stop
-    assert pause.wait({"reason": "r", "step": 0, "event": 4}, None) == "stop"
+    assert pause.wait(pause_at(event=4)) == "stop"
     assert viewer.shown == []  # nothing to show: it never paused
 
 
@@ -459,10 +466,10 @@ def test_nonfinite_forward_pause_shows_the_step_without_a_backward():
     seen = {}
 
     class Peek(ScriptedPause):
-        def wait(self, info, node):
-            seen["has_backward"] = self.trace.pending.has_backward
-            seen["phase"] = self.trace.state_at(info["event"]).phase
-            seen["value"] = self.trace.state_at(info["event"]).value[info["node"]]
+        def wait(self, at):
+            seen["has_backward"] = at.trace.steps[-1].has_backward
+            seen["phase"] = at.trace.state_at(at.event).phase
+            seen["value"] = at.trace.state_at(at.event).value[at.node]
             return "stop"
 
     trace = mgdebug.Trace()
@@ -739,9 +746,9 @@ def test_a_paused_cell_steps_and_continues_from_viewer_buttons(kernel):
     assert [(h["event"], h["reason"]) for h in json.loads(out)] == [
         (p["event"], p["reason"]) for p in clicker.paused
     ]
-    assert printed(kernel, "a_grad, bp.pending, micrograd.events.active") == [
+    assert printed(kernel, "a_grad, len(bp.steps), micrograd.events.active") == [
         repr(A_GRAD),
-        "None",
+        "1",
         "0",
     ]
 
@@ -775,8 +782,8 @@ def test_stop_while_paused_ends_the_cell_with_trace_stopped_keeping_the_trace(ke
     assert printed(
         kernel,
         f"halted.error['type'], {s}.backward_completed, {s}.num_visits, "
-        "halted.num_events, len(halted.hits), halted.pending, micrograd.events.active",
-    ) == ["TraceStopped", "False", "3", "11", "2", "None", "0"]
+        "halted.num_events, len(halted.hits), len(halted.steps), micrograd.events.active",
+    ) == ["TraceStopped", "False", "3", "11", "2", "1", "0"]
 
 
 @pytest.mark.kernel
@@ -789,8 +796,8 @@ def test_a_pause_nobody_answers_times_out_with_a_clear_message(kernel):
     assert len(clicker.paused) == 1 and clicker.cleared == 1
     assert printed(
         kernel,
-        "idle.error['type'], idle.pending, len(idle.steps), micrograd.events.active",
-    ) == ["BreakpointTimeout", "None", "1", "0"]
+        "idle.error['type'], len(idle.steps), micrograd.events.active",
+    ) == ["BreakpointTimeout", "1", "0"]
 
 
 @pytest.mark.kernel

@@ -26,8 +26,8 @@ class Recorder:
     def backward_begin(self, root, order):
         self.events.append(("begin", root, list(order)))
 
-    def backward_end(self, root, completed):
-        self.events.append(("end", root, completed))
+    def backward_end(self, root, completed, applied):
+        self.events.append(("end", root, completed, applied))
 
     def created(self):
         return [e[1] for e in self.events if e[0] == "created"]
@@ -63,7 +63,7 @@ def test_small_graph_announces_each_value_then_backward_begin_and_end():
         ("created", ab, "*", (a, b), (3.0, 2.0), ""),
         ("created", c, "+", (ab, a), (1.0, 1.0), ""),
         ("begin", c, [c, ab, b, a]),
-        ("end", c, True),
+        ("end", c, True, 4),
     ]
 
 
@@ -81,7 +81,7 @@ def test_chain_rule_events_come_only_to_listeners_that_define_them():
         ("after", b, ()),
         ("before", a, 4.0),  # 1 from c and 3 from ab: every contribution is in
         ("after", a, ()),
-        ("end", c, True),
+        ("end", c, True, 4),
     ]
     assert [e[0] for e in plain.events] == ["created"] * 4 + ["begin", "end"]
 
@@ -113,7 +113,7 @@ def test_a_raising_listener_ends_backward_incomplete_and_the_error_propagates():
     with pytest.raises(RuntimeError, match="listener failed"):
         build(rec)
     c = rec.events[3][1]
-    assert rec.events[-1] == ("end", c, False)
+    assert rec.events[-1] == ("end", c, False, 1)  # c's rule ran, ab's did not
     assert [e[0] for e in rec.events[4:]] == [
         "begin",
         "before",
@@ -121,6 +121,29 @@ def test_a_raising_listener_ends_backward_incomplete_and_the_error_propagates():
         "before",
         "end",
     ]
+
+
+def test_backward_end_tells_how_many_chain_rules_ran_when_an_interrupt_stops_it():
+    class StopAtSecond:
+        def __init__(self):
+            self.ends = []
+
+        def backward_begin(self, root, order):
+            # what an interrupt arriving during the plain loop looks like: the third
+            # node's rule raises (its child's grad cannot take the addition)
+            order[2]._a.grad = None
+
+        def backward_end(self, root, completed, applied):
+            self.ends.append((completed, applied))
+
+    listener = StopAtSecond()
+    with listen(listener):
+        a = Value(2.0)
+        y = ((a * 3) * 4) * 5
+        with pytest.raises(TypeError):
+            y.backward()
+    # order: y, 5, (a*3)*4, ...: the rules of y and of the leaf 5 ran, the third failed
+    assert listener.ends == [(False, 2)]
 
 
 def test_no_events_outside_the_listen_block():

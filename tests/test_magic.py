@@ -288,7 +288,7 @@ def unpack_local(columns, ptr, child, data):
 
 
 def test_packed_local_derivatives_unpack_to_the_same_bits():
-    from mgdebug.widget import frontend_columns
+    from mgdebug.protocol import frontend_columns
     from micrograd import Value
 
     with mgdebug.record() as trace:

@@ -56,7 +56,7 @@ class LiveWitness:
         if j in run["full"]:
             run["full"][j] = [v.grad for v in run["order"]]
 
-    def backward_end(self, root, completed):
+    def backward_end(self, root, completed, applied):
         self.run["end"] = [v.grad for v in self.run["order"]]
         self.run["data"] = [v.data for v in self.run["order"]]
 

@@ -1,0 +1,278 @@
+"""The step being recorded: Values read off the tape into growing columns, then one StepGraph.
+
+The engine appends every Value built to the recorder's tape (no call per op).
+`StepBuffer.read` names the Values built since its last call (each gets its
+entity id in `_tag`) and reads value, op, label, children and local grads off
+them, one pass per field, straight into numpy chunks: an op's result never
+changes after it was built. A child built earlier in the step is referred to by
+its entity id; any other (a parameter, a node of an earlier step) is *imported*:
+copied, with everything under it, the first time it is met, keeping its entity
+id. `to_graph` turns the buffer into the step's columns (docs/trace-format.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._graph import StepGraph
+
+# refs for "no child" and "a Value no recorder has named yet" (both import)
+_NO_CHILD = -(1 << 62)
+_UNTAGGED = -(1 << 61)
+
+
+def as_refs(tags: list) -> np.ndarray:
+    """Entity ids as int64; a None (a Value no recorder has named yet) becomes _UNTAGGED."""
+    try:
+        return np.fromiter(tags, np.int64, len(tags))
+    except TypeError:  # some Value has no tag yet (one from before any recording)
+        return np.fromiter(
+            [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
+        )
+
+
+def _child(nodes: list, met: int):
+    """The child met at `met` = 2 * node index, + 1 for the node's second child."""
+    v = nodes[met >> 1]
+    return v._b if met & 1 else v._a
+
+
+class StepBuffer:
+    """The columns of the step being recorded, as growing lists of numpy chunks."""
+
+    def __init__(self, index: int, entity_base: int, built: list, intern: Interns):
+        self.index = index
+        self.entity_base = entity_base  # entity of the step's node 0
+        self.intern = intern
+        self.started_ns = time.perf_counter_ns()
+        self.backward_ns = 0
+        self.built = built  # the recorder's tape: the Values built, in order
+        self.resolved = 0  # how many of `built` `read` has named and read
+        self.scopes_read = 0  # ... and how many of the tape's scope notes
+        # nodes built in this step (local ids 0..n-1), as numpy chunks
+        self.scope_runs: list[tuple[int, int]] = []  # (first node, scope id)
+        self.data: list[np.ndarray] = []
+        self.op: list[np.ndarray] = []
+        self.labels: list[tuple[int, int]] = []  # (node, label id), the few labelled
+        self.child_end: list[np.ndarray] = []
+        self.child: list[np.ndarray] = []
+        self.local: list[np.ndarray] = []
+        self.src_file: list[int] = []
+        self.src_line: list[int] = []
+        # child, visits and start_ids hold refs, made local ids by to_graph: a node
+        # built in this step by its entity id, an imported node by -1-slot
+        self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
+        self.imp_child_end, self.imp_child, self.imp_local = [], [], []
+        self.imp_slot: dict[int, int] = {}
+        self.imp_leaves: list[tuple[int, Any]] = []  # for the summary
+        self.named_leaves: list[tuple[int, Any]] = []  # built here, labelled
+        # backward
+        self.root = None
+        self.order: list | None = None  # the engine's visit order
+        self.loss = float("nan")
+        self.visits: list[int] | np.ndarray = []  # refs, int64 once backward began
+        self.start_ids: list[int] = []
+        self.start_grads: list[float] = []
+        self.backward_completed = False
+        self.overflowed = False
+        self.uncounted = 0  # nodes built after the step overflowed
+        self.num_visits = 0
+
+    def size(self) -> int:
+        return len(self.built) + len(self.imp_op)
+
+    @property
+    def nodes_built(self) -> int:
+        """Values built so far in this step, counted ones past a cap included."""
+        return len(self.built) + self.uncounted
+
+    # ------------------------------------------------------------------ reading Values
+
+    def read(self, scope_notes: list[tuple[int, str]]) -> None:
+        """Name and read the Values built since the last call (the tape's `scopes` beside)."""
+        built, start = self.built, self.resolved
+        n = len(built) - start
+        if n <= 0:
+            return
+        nodes = built[start : start + n]  # a copy: another thread may append meanwhile
+        base, first = self.entity_base, self.entity_base + start
+        for value, entity in zip(nodes, range(first, first + n)):  # name them first:
+            value._tag = entity  # their parents, read below, may be among them
+        self.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
+        # the engine's (first Value, scope path) notes; a scope left where the next
+        # one begins (same position) is dropped
+        new = scope_notes[self.scopes_read :]
+        self.scope_runs.extend(
+            (at, self.intern.scope(path))
+            for (at, path), (later, _) in zip(new, [*new[1:], (-1, "")])
+            if at != later
+        )
+        self.scopes_read = len(scope_notes)
+        self.op.append(self.intern.ops([v._op for v in nodes]))
+        labels = [v.label for v in nodes]  # most are '': keep the few that are not
+        self.labels.extend(
+            (start + i, self.intern.label(labels[i]))
+            for i in itertools.compress(range(n), labels)
+        )
+        # children as refs: entity ids for nodes built earlier in the step, imports else
+        a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
+        b_ref = as_refs([_NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
+        own = np.arange(first, first + n)
+        has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
+        import_a = has_a & ((a_ref < base) | (a_ref >= own))
+        import_b = has_b & ((b_ref < base) | (b_ref >= own))
+        self._import_children(nodes, a_ref, b_ref, import_a, import_b)
+        count = has_a.astype(np.int64) + has_b
+        prior = int(self.child_end[-1][-1]) if self.child_end else 0
+        end = np.cumsum(count) + prior
+        self.child_end.append(end)
+        at_a = end[has_a] - count[has_a] - prior  # a node's edges: its a, then its b
+        at_b = end[has_b] - 1 - prior
+        child = np.empty(int(count.sum()), dtype=np.int64)
+        local = np.empty(len(child))
+        child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
+        local[at_a] = np.fromiter(
+            [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
+        )
+        local[at_b] = np.fromiter(
+            [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
+        )
+        self.child.append(child)
+        self.local.append(local)
+        self.resolved = start + n
+
+    def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
+        """Replace the tags of children from before the step by their import refs.
+
+        Each distinct Value is imported once (Values no recorder named yet first,
+        then the others in the order they are met): the same few parameters recur
+        thousands of times, so the work is per distinct Value, and numpy spreads
+        the refs over the edges.
+        """
+        at_a, at_b = np.flatnonzero(import_a), np.flatnonzero(import_b)
+        met = np.concatenate([2 * at_a, 2 * at_b + 1])  # 2 i (+1 for b): meeting order
+        tags = np.concatenate([a_ref[at_a], b_ref[at_b]])
+        if not len(met):
+            return
+        untagged = np.flatnonzero(tags == _UNTAGGED)
+        if len(untagged):  # Values from before any recording: import (and so name) each
+            children = [_child(nodes, k) for k in met[untagged].tolist()]
+            for child in children:  # the same few Values recur: the rest is a check
+                if child._tag is None:
+                    self.ref(child)
+            tags[untagged] = [child._tag for child in children]
+        distinct, first, inverse = np.unique(
+            tags, return_index=True, return_inverse=True
+        )
+        distinct_refs = [  # each distinct Value once, in the order they are met
+            (u, self.ref(_child(nodes, key)))
+            for key, u in sorted(zip(met[first].tolist(), range(len(distinct))))
+        ]
+        ref_of = np.empty(len(distinct), dtype=np.int64)
+        ref_of[[u for u, _ in distinct_refs]] = [r for _, r in distinct_refs]
+        refs = ref_of[inverse]
+        a_ref[at_a], b_ref[at_b] = refs[: len(at_a)], refs[len(at_a) :]
+
+    def ref(self, value) -> int:
+        """The ref of a Value not built in this step: its import slot, as -1-slot."""
+        slot = self.imp_slot.get(value._tag)
+        return -1 - slot if slot is not None else self._import(value)
+
+    def _import(self, value) -> int:
+        """The import slot of a Value from before this step, copying it (and its graph) once."""
+        t = value._tag
+        if t is not None and t in self.imp_slot:
+            return -1 - self.imp_slot[t]
+        # iterative post-order: a node is copied after all of its children
+        stack = [(value, False)]
+        while stack:
+            v, children_done = stack.pop()
+            if v._tag is not None and v._tag in self.imp_slot:
+                continue
+            children = v._prev
+            if not children_done and children:
+                stack.append((v, True))
+                stack.extend(
+                    (c, False) for c in children if c._tag not in self.imp_slot
+                )
+                continue
+            if v._tag is None:  # from before recording (or another thread): name it
+                v._tag = self.intern.new_import_entity()
+            slot = len(self.imp_op)
+            self.imp_slot[v._tag] = slot
+            self.imp_entity.append(v._tag)
+            self.imp_op.append(self.intern.op(v._op))
+            self.imp_label.append(self.intern.label(v.label))
+            self.imp_data.append(v.data)
+            for c, d in zip(children, v.local_grads):
+                self.imp_child.append(-1 - self.imp_slot[c._tag])
+                self.imp_local.append(d)
+            self.imp_child_end.append(len(self.imp_child))
+            if not children:
+                self.imp_leaves.append((v._tag, v))
+        return -1 - self.imp_slot[value._tag]
+
+    # ------------------------------------------------------------------ closing
+
+    def to_graph(self, num_visits: int | None = None) -> StepGraph:
+        """The step's columns: imports after built nodes, refs made node ids.
+
+        `num_visits` keeps only the first visits (the step so far, mid-backward).
+        """
+        n_created, base = self.resolved, self.entity_base
+        visits = self.visits if num_visits is None else self.visits[:num_visits]
+
+        def column(lists, dtype):  # np.fromiter reads lists of numbers ~2x faster
+            count = sum(map(len, lists))
+            return np.fromiter(itertools.chain(*lists), dtype=dtype, count=count)
+
+        def chunks(parts, tail, dtype):  # the built nodes' numpy chunks, then a list
+            return np.concatenate([*parts, np.asarray(tail, dtype=dtype)]).astype(dtype)
+
+        def node_ids(ref):
+            return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
+
+        n = n_created + len(self.imp_op)
+        built_edges = int(self.child_end[-1][-1]) if self.child_end else 0
+        imp_end = column([self.imp_child_end], np.int64) + built_edges
+        child_ptr = chunks([[0], *self.child_end], imp_end, "<i4")
+        scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
+        if self.scope_runs:  # runs of (first node, scope id), the first at node 0
+            starts, ids = zip(*self.scope_runs)
+            scope[:n_created] = np.repeat(ids, np.diff([*starts, n_created]))
+        label = np.zeros(n, dtype="<u4")
+        label[n_created:] = self.imp_label
+        for node, lid in self.labels:  # later entries win: a label set after building
+            label[node] = lid
+        columns = {
+            "op": chunks(self.op, self.imp_op, "<u2"),
+            "scope": scope,
+            "label": label,
+            "data": chunks(self.data, self.imp_data, "<f8"),
+            "child_ptr": child_ptr,
+            "child": node_ids(chunks(self.child, self.imp_child, np.int64)),
+            "local": chunks(self.local, self.imp_local, "<f8"),
+            "imported": np.asarray(self.imp_entity, dtype="<i8"),
+            "visits": node_ids(np.asarray(visits, dtype=np.int64)),
+            "start_id": node_ids(column([self.start_ids], np.int64)),
+            "start_grad": np.asarray(self.start_grads, dtype="<f8"),
+            "src_file": np.asarray(self.src_file, dtype="<u4"),
+            "src_line": np.asarray(self.src_line, dtype="<u4"),
+        }
+        return StepGraph(columns, n_created, base)
+
+
+class Interns:
+    """What a StepBuffer needs from its recorder: string interning and fresh entity ids."""
+
+    def __init__(self, strings: Any, new_import_entity: Callable[[], int]):
+        self.ops = lambda names: strings.ops.intern_all(names, "<u2")
+        self.scope = strings.scopes.intern
+        self.label = strings.labels.intern
+        self.op = strings.ops.intern
+        self.new_import_entity = new_import_entity

@@ -1,0 +1,235 @@
+"""The widget protocol: one function that answers a viewer's request from a trace.
+
+Contract: docs/widget-protocol.md. The kernel widget (`widget.py`) and the
+standalone HTML page (`export_html.py`) both reply through `answer`, so what a
+notebook shows and what a saved page shows cannot drift apart. Nothing here
+keeps state about a viewer: every reply is a function of the trace and the
+request (a digest of each step's structure is remembered per graph object).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _bundle
+from .breakpoints import BreakpointSpecError, parse_specs
+
+if TYPE_CHECKING:
+    from ._graph import StepGraph
+    from .trace import Trace
+
+# what a step's graph looks like, as opposed to its numbers: a training loop builds the
+# same structure every step, so the frontend keeps it and a step needs only its numbers
+STRUCTURE_COLUMNS = ("op", "scope", "label", "child_ptr", "child", "imported", "visits")
+MAX_STRUCTURES_HELD = 8  # more keys than this in a request is not a frontend of ours
+REQUESTS = ("hello", "get_step", "get_params", "get_hits", "get_anomaly")
+
+Reply = tuple[dict[str, Any], list[bytes]]
+
+
+def answer(
+    trace: Trace, request: Any, *, breakpoints: list[str] = (), recording: bool = False
+) -> Reply:
+    """The reply to one frontend request, with its buffers; an `error` reply when it fails.
+
+    `breakpoints` are the viewer's replay specs (its `breakpoints` trait) and
+    `recording` whether the trace is still being recorded.
+    """
+    request_id = request.get("id") if isinstance(request, dict) else None
+    try:
+        if not isinstance(request, dict):
+            raise TypeError(f"a request is a dict, got {type(request).__name__}")
+        kind = request.get("kind")
+        if kind == "hello":
+            return trace_meta(trace, recording=recording), []
+        if kind == "get_step":
+            held = request.get("structures", [])
+            if not isinstance(held, list) or len(held) > MAX_STRUCTURES_HELD:
+                raise ValueError(
+                    f"get_step 'structures' must be a list of at most "
+                    f"{MAX_STRUCTURES_HELD} keys"
+                )
+            return step_data(trace, _int_field(request, "step"), request_id, held)
+        if kind == "get_params":
+            return params(trace, request_id)
+        if kind == "get_hits":
+            return hits(trace, breakpoints, request_id), []
+        if kind == "get_anomaly":
+            found = _json_safe(trace.first_nonfinite())
+            return {"kind": "anomaly", "id": request_id, "anomaly": found}, []
+        raise ValueError(f"unknown message kind {kind!r}; expected one of {REQUESTS}")
+    except (LookupError, ValueError, TypeError) as e:
+        return error(request_id, str(e)), []
+
+
+def error(request_id: Any, message: str) -> dict:
+    return {"kind": "error", "id": request_id, "message": message}
+
+
+# ---------------------------------------------------------------------- replies
+
+
+def trace_meta(trace: Trace, *, recording: bool) -> dict:
+    """The trace's shape: string tables, steps, event offsets, notices, error."""
+    kept = set(trace.kept_steps())
+    steps = [
+        {
+            "index": s.index,
+            "loss": s.loss if math.isfinite(s.loss) else None,
+            "has_backward": s.has_backward,
+            "backward_completed": s.backward_completed,
+            "num_created": s.num_created,
+            "num_visits": s.num_visits,
+            "num_events": s.num_events,
+            "kept": s.index in kept,
+        }
+        for s in trace.steps
+    ]
+    return {
+        "kind": "trace_meta",
+        "strings": trace.strings.as_lists(),
+        "steps": steps,
+        "event_offsets": trace.event_offsets.tolist(),
+        "notices": list(trace.notices),
+        "error": trace.error,
+        "recording": recording,
+    }
+
+
+def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Reply:
+    """A step's graph; without its structure columns when the frontend holds them."""
+    graph = trace.graph(step)
+    key = structure_key(graph)
+    shared = key in held
+    columns = frontend_columns(graph, with_structure=not shared)
+    meta = {"step": step, "n_created": graph.n_created}
+    content = {
+        "kind": "step_data",
+        "id": request_id,
+        "step": step,
+        "n_created": graph.n_created,
+        "event_offset": int(trace.event_offsets[step]),
+        "has_backward": trace.steps[step].has_backward,
+        "structure": key,
+        "structure_sent": not shared,
+    }
+    return content, [_bundle.encode(columns, meta)]
+
+
+def params(trace: Trace, request_id: Any) -> Reply:
+    """Every persistent leaf's value and grad at the end of each step, as one table."""
+    names: list[str] = []
+    index: dict[int, int] = {}
+    cols: dict[str, list] = {"step": [], "param": [], "value": [], "grad": []}
+    for s in trace.steps:
+        for e, v, g in zip(s.param_entity, s.param_value, s.param_grad):
+            if e not in index:
+                index[e] = len(names)
+                names.append(trace.name_of_entity(e) or f"#{len(names)}")
+            cols["step"].append(s.index)
+            cols["param"].append(index[e])
+            cols["value"].append(v)
+            cols["grad"].append(g)
+    columns = {
+        "step": np.asarray(cols["step"], dtype="<i4"),
+        "param": np.asarray(cols["param"], dtype="<i4"),
+        "value": np.asarray(cols["value"], dtype="<f8"),
+        "grad": np.asarray(cols["grad"], dtype="<f8"),
+    }
+    content = {"kind": "params", "id": request_id, "names": names}
+    return content, [_bundle.encode(columns, {})]
+
+
+def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
+    """Replay hits of `specs`, plus where the recording itself hit breakpoints."""
+    try:
+        parsed = parse_specs(list(specs))
+    except BreakpointSpecError as e:
+        return error(request_id, str(e))
+    found = trace.breakpoint_hits(parsed) if parsed else []
+    return {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+
+
+# ---------------------------------------------------------------------- step columns
+
+_keys: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def structure_key(graph: StepGraph) -> str:
+    """A digest of a step's structure columns and node split: equal for equal structures."""
+    key = _keys.get(graph)
+    if key is None:
+        digest = hashlib.blake2b(str(graph.n_created).encode(), digest_size=16)
+        for name in STRUCTURE_COLUMNS:
+            column = graph.columns[name]
+            digest.update(f"{name}:{column.dtype.str}:{len(column)};".encode())
+            digest.update(np.ascontiguousarray(column).data)
+        key = _keys[graph] = digest.hexdigest()
+    return key
+
+
+def frontend_columns(
+    graph: StepGraph, *, with_structure: bool
+) -> dict[str, np.ndarray]:
+    """A step's columns as `step_data` carries them: `local` packed, structure optional."""
+    columns = {
+        name: column
+        for name, column in graph.columns.items()
+        if name != "local" and (with_structure or name not in STRUCTURE_COLUMNS)
+    }
+    columns.update(pack_local(graph))
+    return columns
+
+
+_ONE_BITS = np.float64(1.0).view(np.int64)
+
+
+def pack_local(graph: StepGraph) -> dict[str, np.ndarray]:
+    """The `local` column as the frontend gets it: a rule per edge, values only where needed.
+
+    Most local derivatives repeat something the frontend has: 1.0 on both edges of a +,
+    0.0 for a ReLU that was off, and the other operand's value on the edges of a *
+    (d(a*b)/da = b, which the engine stores as b.data). `local_kind` (u1) says which,
+    checked bit for bit here; `local_literal` (f8) holds the rest in edge order
+    (js/src/data/decode.ts unpacks it). The demo's 1 MB column shrinks to ~0.2 MB.
+    """
+    ptr, child = graph.child_ptr.astype(np.int64), graph.child.astype(np.int64)
+    bits = graph.local.view(np.int64)
+    counts = np.diff(ptr)
+    parent = np.repeat(np.arange(len(counts)), counts)
+    first = ptr[parent]
+    pair = counts[parent] == 2
+    other_edge = np.where(np.arange(len(child)) == first, first + 1, first)
+    other = child[np.where(pair, other_edge, 0)] if len(child) else child
+    other_bits = graph.data.view(np.int64)[other]
+    kind = np.zeros(len(child), dtype=np.uint8)  # 0: the next literal
+    kind[pair & (bits == other_bits)] = 3  # the other child's data
+    kind[bits == 0] = 2  # +0.0
+    kind[bits == _ONE_BITS] = 1
+    return {"local_kind": kind, "local_literal": graph.local[kind == 0]}
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def _json_safe(x: Any) -> Any:
+    """Non-finite floats become their text ('nan', 'inf'): JSON has no such numbers."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return repr(x)
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_json_safe(v) for v in x]
+    return x
+
+
+def _int_field(content: dict, name: str) -> int:
+    value = content.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"message field {name!r} must be an int, got {value!r:.40}")
+    return value
