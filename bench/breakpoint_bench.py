@@ -1,4 +1,4 @@
-"""What breakpoints that never match cost while recording (issue #6: at most +20%).
+"""What breakpoints that never match cost while recording (target: at most +20%).
 
 Usage: python bench/breakpoint_bench.py [--rounds N] [--json PATH]
 
@@ -44,7 +44,7 @@ from micrograd.nn import MLP  # noqa: E402
 
 # the demo has no sigmoid, no grad that large, no such scope
 SPECS = ["op:sigmoid", "grad>1e9", "scope:nothing"]
-TARGET = 1.20  # issue #6: non-matching breakpoints slow recording by at most 20%
+TARGET = 1.20  # non-matching breakpoints slow recording by at most 20%
 
 
 # ---------------------------------------------------------------------- the demo
@@ -53,8 +53,8 @@ TARGET = 1.20  # issue #6: non-matching breakpoints slow recording by at most 20
 class NeverCalled:
     """A pause handler: it turns on the live check at every node; nothing matches."""
 
-    def wait(self, info, node):
-        raise AssertionError(f"a non-matching breakpoint paused: {info}")
+    def wait(self, at):
+        raise AssertionError(f"a non-matching breakpoint paused: {at}")
 
 
 def run_mode(mode: str, model, X, y, k) -> tuple[float, float, int]:

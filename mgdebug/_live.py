@@ -39,7 +39,8 @@ class BreakpointListener:
         self.stepping = False
         self._order: list = []
         self._graph = None
-        self._may: list[np.ndarray] = []  # per breakpoint: may it match at visit j
+        self._may: list[list[bool]] = []  # per breakpoint: may it match at visit j
+        self._may_any: list[bool] = []  # ... does any
         self._done_once: set[int] = set()  # once-per-backward breakpoints already hit
         self._forward_reported = False
         live = pause is not None or any(b.needs_live_node for b in breakpoints)
@@ -61,22 +62,25 @@ class BreakpointListener:
         _, graph = self.recorder.snapshot(num_visits=len(order))
         self._graph = graph
         if graph is None:  # a step past max_nodes: its nodes were not read
-            self._may = [np.ones(len(order), dtype=bool)] * len(self.breakpoints)
+            self._may = [[True] * len(order)] * len(self.breakpoints)
+            self._may_any = [True] * len(order)
             return
         strings, step = self.trace.strings, self.recorder.step_index
         nodes = Nodes.of_graph(graph, strings, step, None, live=True)
-        self._may = [b.mask(nodes)[graph.visits] for b in self.breakpoints]
+        self._visits = graph.visits.tolist()
+        may = [b.mask(nodes)[graph.visits] for b in self.breakpoints]
+        self._may_any = np.logical_or.reduce(may).tolist()
+        self._may = [m.tolist() for m in may]  # lists: read once per node, in Python
 
     def _check_node(self, node) -> None:
         """before_chain_rule: does a breakpoint hit at the j-th node visited?"""
         j = self._visit
         reason = None
-        facts = None
-        for i, b in enumerate(self.breakpoints):
-            if not self._may[i][j] or i in self._done_once:
-                continue
-            facts = facts or self._facts(j, node)
-            if b.match(facts):
+        if self._may_any[j]:
+            facts = self._facts(j, node)
+            for i, b in enumerate(self.breakpoints):
+                if not self._may[i][j] or i in self._done_once or not b.match(facts):
+                    continue
                 if b.once_per_backward:
                     self._done_once.add(i)
                 reason = reason or f"breakpoint {b.text} hit at {_name(facts)}"
@@ -87,21 +91,11 @@ class BreakpointListener:
             self._hit(node, reason, event, num_visits=j)  # may raise TraceStopped
         self._visit = j + 1  # counted once the rule may run: a Stop leaves it out
 
-    def _facts(self, j: int, node) -> Node:
-        graph, strings = self._graph, self.trace.strings
+    def _facts(self, j: int, node) -> Node | _Visited:
         step = self.recorder.step_index
-        if graph is None:
+        if self._graph is None:
             return Node(node._op, node.label, "", node.data, node.grad, step, node)
-        n = int(graph.visits[j])
-        return Node(
-            op=strings.ops[int(graph.op[n])],
-            label=strings.labels[int(graph.label[n])],
-            scope=strings.scopes[int(graph.scope[n])],
-            value=float(graph.data[n]),
-            grad=node.grad,
-            step=step,
-            live=node,
-        )
+        return _Visited(self._graph, self.trace.strings, self._visits[j], step, node)
 
     def _hits_of_finished_backward(self, root, completed, applied) -> None:
         """backward_end, record-only: the hits of the step the recorder just closed."""
@@ -172,7 +166,28 @@ class BreakpointListener:
         self.stepping = action == "step"
 
 
-def _name(node: Node) -> str:
+class _Visited:
+    """The node visited right now, as a `Node` whose names and value are read only
+    when a term asks (most nodes of a backward are checked for their grad alone)."""
+
+    __slots__ = ("_columns", "_strings", "_n", "step", "live")
+
+    def __init__(self, graph, strings, n: int, step: int, live):
+        self._columns, self._strings, self._n = graph.columns, strings, n
+        self.step, self.live = step, live
+
+    grad = property(lambda self: self.live.grad)
+    value = property(lambda self: float(self._columns["data"][self._n]))
+    op = property(lambda self: self._strings.ops[int(self._columns["op"][self._n])])
+    label = property(
+        lambda self: self._strings.labels[int(self._columns["label"][self._n])]
+    )
+    scope = property(
+        lambda self: self._strings.scopes[int(self._columns["scope"][self._n])]
+    )
+
+
+def _name(node: Node | _Visited) -> str:
     return _name_of(node.label, node.op, node.value)
 
 

@@ -87,7 +87,11 @@ class Nodes:
 
 @dataclass
 class Node:
-    """One node, for `match`: names as text, its numbers, and the live Value if there is one."""
+    """One node, for `match`: names as text, its numbers, and the live Value if there is one.
+
+    (A live check passes an object with the same attributes that looks each up
+    only when a term asks for it.)
+    """
 
     op: str
     label: str
@@ -190,7 +194,9 @@ class ConditionTerm(Term):
             return _COMPARE[op](np.abs(x) if use_abs else x, number)
 
     def match(self, node):
-        return condition_holds(self.argument, node.value, node.grad)
+        use_abs, field, op, number = self.argument
+        x = node.grad if field == "grad" else node.value  # (only the one it needs)
+        return _COMPARE[op](abs(x) if use_abs else x, number)
 
 
 class NonfiniteTerm(Term):
@@ -286,7 +292,10 @@ class Breakpoint:
         return mask
 
     def match(self, node: Node) -> bool:
-        return all(t.match(node) for t in self.terms)
+        for t in self.terms:  # (a loop, not all(): this runs per node, live)
+            if not t.match(node):
+                return False
+        return True
 
     def __str__(self) -> str:
         return self.text

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Every test: the frontend unit tests (vitest), then pytest (engine, trace, kernels, browser).
+# Every test: the frontend unit tests (vitest), Python lint and format, then pytest
+# (engine, trace, kernels, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f js/package.json ]; then
     (cd js && npm test --silent)
 fi
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 .venv/bin/python -m pytest "$@"

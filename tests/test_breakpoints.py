@@ -21,6 +21,7 @@ from kernel_helpers import REPO, KernelSession, anywidget_comm_id
 
 import mgdebug
 import micrograd
+from mgdebug import protocol
 from mgdebug._pause import BreakpointTimeout, PauseAt, WidgetPause
 from mgdebug._record import recording
 from mgdebug.breakpoints import BreakpointSpecError, parse_spec, parse_specs
@@ -152,6 +153,29 @@ def test_every_kind_of_spec_string_parses(text, kind, argument):
     assert (b.kind, b.argument, b.text) == (kind, argument, text.strip())
 
 
+def test_specs_joined_with_and_must_all_hold_and_step_n_names_one_step():
+    b = parse_spec("step:57 & abs(grad)>10")
+    assert (b.kind, b.text) == ("all", "step:57 & abs(grad)>10")
+    assert [(t.kind, t.argument) for t in b.terms] == [
+        ("step", 57),
+        ("condition", (True, "grad", ">", 10.0)),
+    ]
+    assert (parse_spec("step: 3").kind, parse_spec("step: 3").argument) == ("step", 3)
+    both = parse_spec("layers.1.* & nonfinite")
+    assert [t.kind for t in both.terms] == ["label", "nonfinite"]
+    assert both.once_per_backward and both.replayable
+
+
+@pytest.mark.parametrize(
+    "spec", ["step:", "step:x", "step:-1", "step:1.5", "op:tanh &", "& grad>1",
+             "op:tanh && grad>1", "op:tanh & bad spec"],
+)  # fmt: skip
+def test_bad_joined_or_step_specs_say_what_is_wrong(spec):
+    with pytest.raises(BreakpointSpecError) as caught:
+        parse_spec(spec)
+    assert GRAMMAR in str(caught.value)
+
+
 def test_values_callables_and_lists_parse_too():
     v = Value(2.0, label="w")
 
@@ -247,6 +271,78 @@ def test_record_only_hits_sit_exactly_where_replay_puts_them(spec):
         j = h["event"] - trace.event_offsets[h["step"]] - graph.n_created
         assert graph.visits[j] == h["node"] and h["spec"] == spec
         assert trace.state_at(h["event"]).phase == "backward"
+
+
+JOINED = ["step:1", "step:1 & op:ReLU", "layers.0.* & grad>0.1", "op:+ & value<0"]
+
+
+@pytest.mark.parametrize("spec", JOINED)
+def test_joined_and_step_specs_hit_where_every_term_holds_in_every_mode(spec):
+    with mgdebug.record(break_on=[spec]) as quiet:
+        train(tiny_mlp(), steps=3)
+    replay = quiet.breakpoint_hits([spec])
+    assert [(h["event"], h["step"]) for h in quiet.hits] == [
+        (h["event"], h["step"]) for h in replay
+    ]
+    assert replay, "each spec hits somewhere in three steps"
+    # the same nodes as the terms' own hits, intersected
+    terms = [t.strip() for t in spec.split("&")]
+    alone = [
+        {(h["event"], h["node"]) for h in quiet.breakpoint_hits([t])} for t in terms
+    ]
+    assert {(h["event"], h["node"]) for h in replay} == set.intersection(*alone)
+    if spec.startswith("step:1"):
+        assert {h["step"] for h in replay} == {1}
+
+    def body(pause):
+        train(tiny_mlp(), steps=3, before_backward=pause.watch)
+
+    live, pause = record_with_pause([], [spec], body)
+    assert live.hits == quiet.hits
+    assert [info["event"] for info, _ in pause.pauses] == [
+        h["event"] for h in live.hits
+    ]
+
+
+def test_a_joined_nonfinite_spec_pauses_once_at_the_first_match_inside_its_scope():
+    def body(pause):
+        x = Value(0.0, label="x")
+        with micrograd.scope("early"):
+            r = x**0.5  # d/dx = inf: x's grad is born non-finite here
+        with micrograd.scope("late"):
+            y = (r * 2.0) * Value(1e308) * Value(1e308)  # inf in forward, late
+        pause.root = y
+        y.backward()
+
+    trace, pause = record_with_pause([], ["scope:late & nonfinite"], body)
+    reasons = [info["reason"] for info, _ in pause.pauses]
+    assert len(reasons) == 1 and reasons[0].startswith(
+        "breakpoint scope:late & nonfinite hit at"
+    )
+    (info, node) = pause.pauses[0]
+    assert not math.isfinite(node.grad)
+    (nid,) = trace.find(node, 0)
+    assert trace.strings.scopes[int(trace.graph(0).scope[nid])] == "late"
+    assert (
+        trace.breakpoint_hits(["scope:late & nonfinite"])[0]["event"] == info["event"]
+    )
+
+
+def test_the_magic_and_the_viewer_take_joined_specs(ip):
+    cell = TracedCell(ip, '--break "step:1 & op:ReLU" --break step:0', "x = 1\n")
+    assert [b.text for b in cell.breakpoints] == ["step:1 & op:ReLU", "step:0"]
+    with mgdebug.record() as trace:
+        train(tiny_mlp(), steps=2)
+    reply, _ = protocol.answer(
+        trace, {"kind": "get_hits", "id": 7}, breakpoints=["step:1 & op:ReLU"]
+    )
+    assert reply["kind"] == "hits" and reply["id"] == 7
+    assert reply["hits"] == trace.breakpoint_hits(["step:1 & op:ReLU"]) != []
+    assert {h["step"] for h in reply["hits"]} == {1}
+    bad, _ = protocol.answer(
+        trace, {"kind": "get_hits", "id": 8}, breakpoints=["step:"]
+    )
+    assert bad["kind"] == "error" and "step: needs a step number" in bad["message"]
 
 
 def test_a_value_object_breaks_at_that_very_node_in_every_step():
