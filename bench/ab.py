@@ -95,6 +95,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for path in sorted(set(pooled["base"]) & set(pooled["head"])):
         b, h = pooled["base"][path], pooled["head"][path]
+        if not b or not h:
+            continue
         mb, mh = statistics.median(b), statistics.median(h)
         ratio = f"{mh / mb:.3f}" if mb else "-"
         print(f"| {path} | {mb:.6g} | {mh:.6g} | {ratio} | {len(b)}/{len(h)} |")

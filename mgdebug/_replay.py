@@ -26,6 +26,7 @@ class BackwardReplay:
     """Per-edge running grads for one step, computed once and shared by every state."""
 
     def __init__(self, graph: StepGraph):
+        self.graph = graph
         ptr, visits = graph.child_ptr.astype(np.int64), graph.visits.astype(np.int64)
         # the edges in the order backward applies them: each visited node's, in turn
         counts = ptr[visits + 1] - ptr[visits]

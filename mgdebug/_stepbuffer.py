@@ -220,12 +220,13 @@ class StepBuffer:
     # ------------------------------------------------------------------ closing
 
     def to_graph(self, num_visits: int | None = None) -> StepGraph:
-        """The step's columns: imports after built nodes, refs made node ids.
+        """The step's graph: imports after built nodes, refs made node ids.
 
-        `num_visits` keeps only the first visits (the step so far, mid-backward).
+        `num_visits`: how many of the visits ran (all by default); the structure
+        keeps the whole visit order, so a stopped step shares it with whole ones.
         """
         n_created, base = self.resolved, self.entity_base
-        visits = self.visits if num_visits is None else self.visits[:num_visits]
+        visits = self.visits
 
         def column(lists, dtype):  # np.fromiter reads lists of numbers ~2x faster
             count = sum(map(len, lists))
@@ -264,7 +265,12 @@ class StepBuffer:
             "src_file": np.asarray(self.src_file, dtype="<u4"),
             "src_line": np.asarray(self.src_line, dtype="<u4"),
         }
-        return StepGraph(columns, n_created, base)
+        graph = StepGraph.from_columns(columns, n_created, base)
+        return (
+            graph
+            if num_visits is None
+            else StepGraph(graph.structure, graph.numbers, base, num_visits)
+        )
 
 
 class Interns:

@@ -2,7 +2,8 @@
 
 Everything read is checked: the checksum first (a truncated or bit-flipped file),
 then types, lengths and every index against its table (a file crafted to pass
-the checksum), so a bad file raises TraceFileError and nothing else.
+the checksum), so a bad file raises TraceFileError and nothing else. The graph
+sections and their checks are in `_filegraphs.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _bundle
+from ._filegraphs import graph_sections, read_graphs, read_graphs_v1
 from ._files import write_atomically
-from ._graph import StepGraph
 from ._strings import StringTable
 from ._summary import StepSummary
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from .trace import Trace
 
 MAGIC = b"MGTRACE\0"
+# 1: a full set of columns per kept step; 2: structures shared between steps
+FORMAT_VERSION = 2
 _PARAM_FIELDS = ("param_entity", "param_value", "param_grad")
 _SUMMARY_FIELDS = {
     f.name
@@ -49,25 +52,18 @@ def write(trace: Trace, path) -> None:
         columns[name] = np.asarray(
             [x for s in trace.steps for x in getattr(s, name)], dtype=dtype
         )
-    graphs = []
-    for step in trace.kept_steps():
-        graph = trace.graph(step)
-        graphs.append(
-            {
-                "step": step,
-                "n_created": graph.n_created,
-                "entity_base": graph.entity_base,
-            }
-        )
-        for name, column in graph.columns.items():
-            columns[f"g{step}.{name}"] = column
+    graph_columns, structures, graphs = graph_sections(trace)
+    columns.update(graph_columns)
     meta = {
         "format": "mgtrace",
+        "version": FORMAT_VERSION,
         "strings": trace.strings.as_lists(),
         "steps": [_summary_meta(s) for s in trace.steps],
+        "structures": structures,
         "graphs": graphs,
         "notices": trace.notices,
         "error": trace.error,
+        "hits": trace.hits,
         "entity_names": [[e, n] for e, n in trace.entity_names().items()],
     }
     data = MAGIC + _bundle.encode(columns, meta)
@@ -128,13 +124,18 @@ def _build(trace: Trace, columns: dict[str, np.ndarray], meta: dict) -> None:
         name: len(getattr(trace.strings, name))
         for name in ("ops", "scopes", "labels", "files")
     }
-    graphs = {}
-    for g in meta["graphs"]:
-        step, prefix = int(g["step"]), f"g{int(g['step'])}."
-        cols = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
-        graphs[step] = StepGraph.from_columns(
-            cols, int(g["n_created"]), int(g["entity_base"]), limits
+    version = meta.get("version", 1)
+    if version == 1:  # one full set of columns per kept step, no sharing
+        graphs = read_graphs_v1(columns, meta, limits)
+    elif version == FORMAT_VERSION:
+        graphs = read_graphs(columns, meta, limits)
+    else:
+        raise ValueError(
+            f"it is format version {version!r}; this mgdebug reads versions 1 and "
+            f"{FORMAT_VERSION} (a newer mgdebug wrote it? upgrade to read it)"
         )
+    if set(graphs) - set(range(len(steps))):
+        raise ValueError("a graph belongs to no step")
     for i, raw in enumerate(steps):
         summary = _summary_from_meta(raw, i, float(columns["step_loss"][i]))
         lo, hi = int(ptr[i]), int(ptr[i + 1])
@@ -147,7 +148,7 @@ def _build(trace: Trace, columns: dict[str, np.ndarray], meta: dict) -> None:
         if (
             graph is not None
             and summary.has_backward
-            and summary.num_visits != len(graph.visits)
+            and summary.num_visits != graph.num_visits
         ):
             raise ValueError(f"step {i}: summary and graph disagree on the visit count")
         trace.add_step(summary, graph, permanent=summary.kept)
@@ -160,6 +161,10 @@ def _build(trace: Trace, columns: dict[str, np.ndarray], meta: dict) -> None:
     )
     for entity, name in meta.get("entity_names", []):
         trace.name_entity(int(entity), str(name))
+    trace.hits = [
+        {"event": int(h["event"]), "reason": str(h["reason"]), "step": int(h["step"])}
+        for h in meta.get("hits", [])
+    ]
 
 
 def _summary_meta(s: StepSummary) -> dict:

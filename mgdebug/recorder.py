@@ -48,6 +48,10 @@ _OWN_DIRS = tuple(
 )
 # the hot path looks at the Stop button (and the cap, past max_nodes) every this many Values
 _CHECK_EVERY = 1024
+# max_nodes is a memory budget counted in nodes of an unshared graph: a node with its
+# edges and visit takes ~49 bytes of columns (micrograd's demo). A step whose structure
+# the trace already stores costs only its numbers (~10 bytes a node on the demo).
+BYTES_PER_NODE = 50
 
 
 def _busy(method):
@@ -96,7 +100,7 @@ class Recorder:
         self._owner = next(_recorder_serials) << ENTITY_BITS
         self._next_entity = self._owner
         self._next_imported = self._owner | IMPORTED_BIT
-        self._kept_nodes = 0
+        self._kept_bytes = 0
         self._full = False  # max_nodes reached: no later step is kept for good
         self._noticed: set[str] = set()
         self._warned = False
@@ -248,7 +252,7 @@ class Recorder:
         if s.overflowed or not len(s.visits):
             s.num_visits = min(applied, s.num_visits)
             return
-        graph = s.to_graph()
+        graph = s.to_graph()  # every visit: the replay can go one past `applied`
         replay = BackwardReplay(graph)
         live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
         nodes = graph.visits
@@ -263,7 +267,6 @@ class Recorder:
                 f"step {s.index}: backward stopped inside a chain rule; the trace "
                 f"shows it up to the last whole one ({applied} of {len(nodes)} nodes)"
             )
-        s.visits = s.visits[:kept]
         s.num_visits = kept
 
     # ------------------------------------------------------------------ steps
@@ -290,7 +293,9 @@ class Recorder:
         self._next_entity = s.entity_base + s.resolved  # the ids reading gave out
         if s.size() or s.root is not None:
             summary = self._summarize(s)
-            graph = None if s.overflowed else s.to_graph()
+            graph = None if s.overflowed else s.to_graph(s.num_visits)
+            if graph is not None:  # an equal structure stored already: share it
+                graph = self.trace.shared(graph)
             self.trace.add_step(summary, graph, permanent=self._keep(s, graph))
             if self.on_step is not None:
                 self.on_step()
@@ -330,7 +335,10 @@ class Recorder:
             return False
         if s.index % self.keep_every != 0:
             return False
-        if self._full or self._kept_nodes + graph.num_nodes > self.max_nodes:
+        cost = graph.numbers.nbytes()
+        if not self.trace.stores(graph.structure):
+            cost += graph.structure.nbytes()
+        if self._full or self._kept_bytes + cost > self.max_nodes * BYTES_PER_NODE:
             self._full = True
             self._notice(
                 "cap reached",
@@ -338,7 +346,7 @@ class Recorder:
                 "steps keep their summaries (loss, parameters) and the latest step in full",
             )
             return False
-        self._kept_nodes += graph.num_nodes
+        self._kept_bytes += cost
         return True
 
     def _notice(self, kind: str, text: str) -> None:

@@ -23,12 +23,14 @@ import numpy as np
 
 from . import _anomaly, _perfetto, _tracefile, export_html
 from . import breakpoints as _breakpoints
-from ._graph import StepGraph
+from ._graph import StepGraph, Structure
 from ._replay import BackwardReplay, StepState
 from ._strings import Strings, StringTable
 from ._summary import StepSummary
 
-__all__ = ["State", "StepGraph", "StepSummary", "StringTable", "Strings", "Trace"]
+__all__ = [
+    "State", "StepGraph", "StepSummary", "StringTable", "Strings", "Structure", "Trace",
+]  # fmt: skip
 
 
 class Trace:
@@ -38,15 +40,18 @@ class Trace:
         self.strings = Strings()
         self.steps: list[StepSummary] = []
         self.notices: list[str] = []
-        self.error: dict[str, str] | None = (
-            None  # {'type', 'message'} if the region raised
-        )
-        self.hits: list[
-            dict
-        ] = []  # breakpoint hits while recording: {'event', 'reason', 'step'}
+        # {'type', 'message'} if the region raised
+        self.error: dict[str, str] | None = None
+        # breakpoint hits while recording: {'event', 'reason', 'step'}
+        self.hits: list[dict] = []
         self.version = 0  # counts changes: answers computed from the trace key on it
+        # a kept step's graph is its structure (stored once, shared by every step that
+        # built an equal graph) and its numbers; the latest step is held even if not kept
         self._graphs: dict[int, StepGraph] = {}
         self._latest: tuple[int, StepGraph] | None = None
+        self._structures: dict[str, Structure] = {}
+        self._last_structure: Structure | None = None
+        self._views: dict[int, StepGraph] = {}  # the few graphs asked for lately
         self._replays: dict[int, BackwardReplay] = {}
         self._entity_names: dict[int, str] = {}
         self._offsets = [0]
@@ -62,10 +67,39 @@ class Trace:
         self.steps.append(summary)
         self._offsets.append(self._offsets[-1] + summary.num_events)
         if summary.kept:
+            self._latest = None  # the newest step is held for good anyway
+            graph = self.shared(graph)
+            self._structures.setdefault(graph.structure.key, graph.structure)
+            self._last_structure = graph.structure
             self._graphs[summary.index] = graph
         elif graph is not None:
             self._latest = (summary.index, graph)
         self.version += 1
+
+    def shared(self, graph: StepGraph) -> StepGraph:
+        """`graph` on the equal structure this trace stores already, if there is one."""
+        mine = graph.structure
+        last = self._last_structure
+        if last is not None and last.equals(mine):  # a training loop: the last one
+            return graph.with_structure(last)
+        stored = self._structures.get(mine.key)
+        if stored is not None and stored.equals(mine):
+            return graph.with_structure(stored)
+        return graph
+
+    def stores(self, structure: Structure) -> bool:
+        """Whether `structure` is one this trace holds (a kept step uses it)."""
+        return self._structures.get(structure.key) is structure
+
+    def nbytes(self) -> int:
+        """Bytes of graph columns this trace holds: each structure once, each step's numbers."""
+        graphs = list(self._graphs.values())
+        if self._latest is not None and self._latest[0] not in self._graphs:
+            graphs.append(self._latest[1])
+        structures = {id(g.structure): g.structure for g in graphs}
+        return sum(s.nbytes() for s in structures.values()) + sum(
+            g.numbers.nbytes() for g in graphs
+        )
 
     def with_step(self, summary: StepSummary, graph: StepGraph | None) -> Trace:
         """A copy that shows one more step (the step so far, while paused); this trace
@@ -74,6 +108,8 @@ class Trace:
         view.steps = [*self.steps]
         view._offsets = [*self._offsets]
         view._graphs = dict(self._graphs)
+        view._structures = dict(self._structures)
+        view._views = {}
         view._replays = {}
         view._nonfinite = None
         view.add_step(summary, graph, permanent=graph is not None)
@@ -114,30 +150,38 @@ class Trace:
             raise IndexError(
                 f"step {step} is outside this trace (0..{len(self.steps) - 1})"
             )
-        if step in self._graphs:
-            return self._graphs[step]
-        if self._latest and self._latest[0] == step:
-            return self._latest[1]
+        view = self._views.get(step)
+        if view is not None:
+            return view
+        stored = self._graphs.get(step)
+        if stored is None and self._latest and self._latest[0] == step:
+            stored = self._latest[1]
+        if stored is not None:
+            # a view of its own: its unpacked columns live while it is among the few
+            # asked for lately, not for as long as the trace
+            view = StepGraph(
+                stored.structure, stored.numbers, stored.entity_base, stored.num_visits
+            )
+            self._views = {step: view, **dict(list(self._views.items())[:3])}
+            return view
         raise LookupError(
             f"step {step} kept only its summary (loss {self.steps[step].loss:.6g}); "
-            f"steps kept in full: {self.kept_steps()}. Record with a larger max_nodes "
+            f"{_some(self.kept_steps())} kept in full. Record with a larger max_nodes "
             "or keep_every=1 to keep it."
         )
 
     def kept_steps(self) -> list[int]:
-        kept = sorted(self._graphs)
+        kept = list(self._graphs)  # added in step order
         if self._latest and self._latest[0] not in self._graphs:
-            kept.append(self._latest[0])
-            kept.sort()
+            kept.append(self._latest[0])  # the latest step comes after every kept one
         return kept
 
     def replay(self, step: int) -> BackwardReplay:
         """The per-edge replay of `step`'s backward, computed once."""
         graph = self.graph(step)
         cached = self._replays.get(step)
-        if cached is None or cached.graph_id != id(graph):
+        if cached is None or cached.graph.numbers is not graph.numbers:
             cached = BackwardReplay(graph)
-            cached.graph_id = id(graph)
             self._replays = {step: cached, **dict(list(self._replays.items())[:3])}
         return cached
 
@@ -276,6 +320,20 @@ class Trace:
     def to_perfetto(self, path) -> None:
         """Write Chrome/Perfetto trace JSON: steps as slices, forward/backward tracks, loss counter."""
         _perfetto.write_perfetto(self.steps, path)
+
+
+def _some(steps: list[int]) -> str:
+    """`steps 0, 1, 2` or, for many, `120 steps (0, 1, 2, ..., 119)`."""
+    if not steps:
+        return "no steps are"
+    if len(steps) <= 8:
+        return (
+            "steps "
+            + ", ".join(map(str, steps))
+            + (" are" if len(steps) > 1 else " is")
+        )
+    head = ", ".join(map(str, steps[:3]))
+    return f"{len(steps)} steps ({head}, ..., {steps[-1]}) are"
 
 
 class State:

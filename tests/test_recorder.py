@@ -20,7 +20,8 @@ from micrograd import Value
 from micrograd import events as engine_events
 from micrograd.nn import MLP
 
-BYTES_PER_NODE = 64  # issue #3: columns per recorded node, edges included
+BYTES_PER_NODE = 64  # columns per recorded node, edges included, unshared
+BYTES_PER_CAP_NODE = 50  # what max_nodes counts a node as (mgdebug/recorder.py)
 
 
 def is_being_recorded(trace) -> bool:
@@ -362,33 +363,35 @@ def small_step(w, k):
 
 
 def test_past_max_nodes_steps_keep_summaries_and_the_latest_step_in_full():
+    # max_nodes is a memory budget in nodes of an unshared graph (50 bytes each):
+    # 15 nodes' worth is 750 bytes. The first step pays its structure and numbers
+    # (310 + 128 bytes); the next ones share the structure and pay 128 each.
     w = [Value(0.1 * i, label=f"w{i}") for i in range(3)]
-    with pytest.warns(mgdebug.RecordingCapWarning, match="max_nodes=30") as caught:
-        with mgdebug.record(max_nodes=30) as trace:
+    with pytest.warns(mgdebug.RecordingCapWarning, match="max_nodes=15") as caught:
+        with mgdebug.record(max_nodes=15) as trace:
             losses = [small_step(w, k).data for k in range(6)]
     assert len([c for c in caught if c.category is mgdebug.RecordingCapWarning]) == 1
     assert trace.graph(0).num_nodes == 13
-    assert [s.kept for s in trace.steps] == [True, True, False, False, False, False]
-    assert trace.kept_steps() == [0, 1, 5]
+    assert [s.kept for s in trace.steps] == [True, True, True, False, False, False]
+    assert trace.kept_steps() == [0, 1, 2, 5]
     assert trace.graph(5).num_nodes == 13
+    assert trace.graph(1).structure is trace.graph(0).structure  # stored once
     with pytest.raises(LookupError, match="kept only its summary"):
         trace.graph(3)
     # summaries go on past the cap
     assert trace.loss_curve().tolist() == losses
     assert trace.parameter_history("w2")["step"].tolist() == list(range(6))
-    assert len(trace.notices) == 1 and "max_nodes=30" in trace.notices[0]
+    assert len(trace.notices) == 1 and "max_nodes=15" in trace.notices[0]
 
 
 def test_once_full_a_smaller_later_step_is_not_kept_either():
     w = [Value(0.1 * i) for i in range(3)]
     with pytest.warns(mgdebug.RecordingCapWarning):
-        with mgdebug.record(max_nodes=20) as trace:
-            small_step(w, 0)  # 13 nodes: kept
-            small_step(w, 1)  # 26 > 20: the cap is reached
-            (
-                w[0] * 2.0
-            ).backward()  # 3 nodes would fit, but the notice said "later steps"
-            small_step(w, 2)
+        with mgdebug.record(max_nodes=12) as trace:  # 600 bytes
+            small_step(w, 0)  # 438 bytes: kept
+            sum(wi * wi for wi in w).backward()  # a new structure (~340 bytes): full
+            small_step(w, 2)  # 128 bytes would fit, but the notice said "later steps"
+            small_step(w, 3)
     assert [s.kept for s in trace.steps] == [True, False, False, False]
     assert trace.kept_steps() == [0, 3]
 
@@ -452,17 +455,34 @@ def test_the_demo_step_costs_at_most_64_bytes_per_node_with_its_edges(demo_trace
 
 def test_memory_stays_bounded_past_the_cap():
     w = [Value(0.1 * i) for i in range(3)]
-    max_nodes = 100
+    max_nodes = 100  # 5,000 bytes: 438 for the first step, 128 for each next one
     with pytest.warns(mgdebug.RecordingCapWarning):
         with mgdebug.record(max_nodes=max_nodes) as trace:
             for k in range(60):
                 small_step(w, k)
-    held = [trace.graph(k) for k in trace.kept_steps()]
-    assert len(held) == 100 // 13 + 1  # 7 steps within the cap, and the latest
-    kept_nodes = sum(g.num_nodes for g in held[:-1])
-    assert kept_nodes <= max_nodes
-    assert sum(g.nbytes() for g in held) <= (max_nodes + 13) * BYTES_PER_NODE
+    assert [s.kept for s in trace.steps] == [True] * 36 + [False] * 24
+    assert trace.kept_steps() == [*range(36), 59]  # and the latest
+    latest = trace.graph(59).numbers.nbytes()
+    assert trace.nbytes() <= max_nodes * BYTES_PER_CAP_NODE + latest
     assert len(trace.steps) == 60 and len(trace.notices) == 1
+
+
+def test_steps_of_a_training_loop_share_one_structure_and_keep_their_own_numbers(
+    demo_trace,
+):
+    trace, model, losses, grads = demo_trace
+    g0, g1 = trace.graph(0), trace.graph(1)
+    assert g1.structure is g0.structure  # the same graph, stored once
+    assert not np.array_equal(g0.data, g1.data)  # numbers of their own
+    assert trace.nbytes() == g0.structure.nbytes() + sum(
+        trace.graph(k).numbers.nbytes() for k in (0, 1)
+    )
+    per_step = g1.numbers.nbytes() / g1.num_nodes
+    assert per_step <= 12  # bytes a node-step: values, packed locals, start grads
+    assert (
+        trace.state_at(trace.num_events - 1).grad_of(model.parameters()[0])
+        == (grads[1][0])
+    )
 
 
 # ---------------------------------------------------------------------- failures

@@ -10,6 +10,7 @@ import pickle
 import random
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -501,7 +502,9 @@ def rich_trace():
 def capped_trace():
     w = [Value(0.5, label="w0"), Value(-0.5, label="w1")]
     with pytest.warns(mgdebug.RecordingCapWarning):
-        with mgdebug.record(max_nodes=20) as trace:
+        with mgdebug.record(
+            max_nodes=6
+        ) as trace:  # 300 bytes: two steps, and the latest
             for k in range(5):
                 (w[0] * float(k) + w[1] * w[1]).backward()
     return trace
@@ -543,6 +546,80 @@ def test_save_then_load_gives_the_same_trace_and_states(tmp_path):
         loaded.save(tmp_path / "again.mgtrace")  # and it saves back byte for byte
         assert (tmp_path / "again.mgtrace").read_bytes() == path.read_bytes()
     assert loaded.error is None and trace.kept_steps() == [0, 1, 2, 3]
+
+
+def format1_run():
+    """What tests/fixtures/format1.mgtrace recorded (written by mgdebug 0.1.0 before
+    structures were shared): three steps of a tiny MLP, keep_every=2."""
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    with mgdebug.record(keep_every=2) as trace:
+        for _ in range(3):
+            with micrograd.scope("loss"):
+                loss = (model([Value(1.0), Value(-2.0)]) - 1) ** 2
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data -= 0.1 * p.grad
+    return trace
+
+
+def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
+    old = mgdebug.load(Path(__file__).parent / "fixtures" / "format1.mgtrace")
+    new = format1_run()
+    assert old.loss_curve().tolist() == new.loss_curve().tolist()
+    assert old.kept_steps() == new.kept_steps() == [0, 2]
+    assert old.graph(2).structure is old.graph(0).structure  # shared once loaded
+    for step in (0, 2):
+        for t in range(int(new.event_offsets[step]), int(new.event_offsets[step + 1])):
+            assert_same_state(old.state_at(t), new.state_at(t))
+    old.save(tmp_path / "now.mgtrace")  # written back in the current format
+    again = mgdebug.load(tmp_path / "now.mgtrace")
+    assert_same_trace(old, again)
+
+
+def mixed_batches(shared: bool, monkeypatch) -> mgdebug.Trace:
+    """Five steps of a tiny MLP; step 2 sees three samples, the others two."""
+    if not shared:  # a recording that stores every step's structure of its own
+        monkeypatch.setattr(mgdebug.Trace, "shared", lambda self, graph: graph)
+    random.seed(3)
+    model = MLP(2, [3, 1])
+    with mgdebug.record() as trace:
+        for k in range(5):
+            xs = [[1.0, -2.0], [0.5, 0.25]] + ([[3.0, 1.0]] if k == 2 else [])
+            loss = sum((model([Value(a), Value(b)]) - 1) ** 2 for a, b in xs)
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data -= 0.05 * p.grad
+    monkeypatch.undo()
+    return trace
+
+
+def test_sharing_structures_changes_no_column_and_no_state(monkeypatch):
+    shared, alone = mixed_batches(True, monkeypatch), mixed_batches(False, monkeypatch)
+    structures = [shared.graph(k).structure for k in range(5)]
+    assert [structures[k] is structures[0] for k in range(5)] == [
+        True, True, False, True, True,
+    ]  # fmt: skip
+    assert len({id(alone.graph(k).structure) for k in range(5)}) == 5
+    assert shared.nbytes() < alone.nbytes()
+    assert shared.event_offsets.tolist() == alone.event_offsets.tolist()
+    for step in range(5):
+        a, b = shared.graph(step), alone.graph(step)
+        assert a.columns.keys() == b.columns.keys()
+        for name, column in a.columns.items():
+            if name == "imported":  # entity ids: each recorder numbers its own
+                column, other = column - column[0], b.columns[name] - b.columns[name][0]
+            else:
+                other = b.columns[name]
+            np.testing.assert_array_equal(column, other, err_msg=name)
+        first, end = (
+            int(shared.event_offsets[step]),
+            int(shared.event_offsets[step + 1]),
+        )
+        for t in range(first, end):  # bit for bit at every event
+            assert_same_state(shared.state_at(t), alone.state_at(t))
 
 
 def test_a_loaded_error_and_notices_survive(tmp_path):
@@ -726,17 +803,26 @@ def _column_cases():
         return lambda columns, meta: columns.pop(name)
 
     return [
-        ("child-out-of-range", setitem("g0.child", 0, 10_000)),
-        ("child-negative", setitem("g0.child", 0, -1)),
-        ("visit-out-of-range", setitem("g0.visits", 0, 10_000)),
+        ("child-out-of-range", setitem("s0.child", 0, 10_000)),
+        ("child-negative", setitem("s0.child", 0, -1)),
+        ("visit-out-of-range", setitem("s0.visits", 0, 10_000)),
         ("start-id-out-of-range", setitem("g0.start_id", 0, -5)),
-        ("op-past-its-table", setitem("g0.op", 0, 60_000)),
-        ("label-past-its-table", setitem("g0.label", 0, 4_000_000)),
-        ("scope-past-its-table", setitem("g0.scope", 1, 77)),
-        ("child-ptr-decreasing", setitem("g0.child_ptr", 3, -2)),
+        ("op-past-its-table", setitem("s0.op", 0, 60_000)),
+        ("label-past-its-table", setitem("s0.label", 0, 4_000_000)),
+        ("scope-past-its-table", setitem("s0.scope", 1, 77)),
+        ("child-ptr-decreasing", setitem("s0.child_ptr", 3, -2)),
         ("data-as-int", retype("g0.data", "<i8")),
-        ("op-as-float", retype("g0.op", "<f8")),
-        ("a-column-missing", drop("g0.local")),
+        ("op-as-float", retype("s0.op", "<f8")),
+        ("a-column-missing", drop("g0.local_kind")),
+        ("a-structure-column-missing", drop("s0.visits")),
+        ("a-node-visited-twice", setitem("s0.visits", 1, 4)),
+        ("a-child-after-its-parent", setitem("s0.child", 0, 3)),
+        ("local-kind-unknown", setitem("g0.local_kind", 0, 9)),
+        ("local-kind-sibling-on-one-edge", setitem("g0.local_kind", 4, 3)),
+        ("local-literals-too-many", setitem("g0.local_kind", 4, 1)),
+        ("graph-structure-missing", meta_set(["graphs", 0, "structure"], 7)),
+        ("graph-visits-past-structure", meta_set(["graphs", 0, "num_visits"], 99)),
+        ("format-version-from-the-future", meta_set(["version"], 3)),
         ("param-ptr-missing", drop("param_ptr")),
         ("param-ptr-past-the-end", setitem("param_ptr", -1, 10**9)),
         ("param-ptr-decreasing", setitem("param_ptr", 1, -3)),
@@ -748,8 +834,8 @@ def _column_cases():
         ("summary-extra-field", meta_set(["steps", 0, "evil"], 1)),
         ("graph-step-infinite", meta_set(["graphs", 0, "step"], float("inf"))),
         ("graph-step-text", meta_set(["graphs", 0, "step"], "zero")),
-        ("n-created-negative", meta_set(["graphs", 0, "n_created"], -1)),
-        ("n-created-huge", meta_set(["graphs", 0, "n_created"], 10**30)),
+        ("n-created-negative", meta_set(["structures", 0, "n_created"], -1)),
+        ("n-created-huge", meta_set(["structures", 0, "n_created"], 10**30)),
         ("string-table-not-strings", meta_set(["strings", "ops"], ["", 1, 2])),
         ("string-table-not-from-empty", meta_set(["strings", "labels"], ["w"])),
         ("string-table-missing", meta_set(["strings"], {"ops": [""]})),
