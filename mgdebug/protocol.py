@@ -9,9 +9,7 @@ request (a digest of each step's structure is remembered per graph object).
 
 from __future__ import annotations
 
-import hashlib
 import math
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,9 +21,9 @@ if TYPE_CHECKING:
     from ._graph import StepGraph
     from .trace import Trace
 
-# what a step's graph looks like, as opposed to its numbers: a training loop builds the
-# same structure every step, so the frontend keeps it and a step needs only its numbers
-STRUCTURE_COLUMNS = ("op", "scope", "label", "child_ptr", "child", "imported", "visits")
+# the columns the frontend keeps per structure (js/src/data/decode.ts); the rest of a
+# step, source lines included, comes with every step
+FRONTEND_STRUCTURE = ("op", "scope", "label", "child_ptr", "child", "imported", "visits")
 MAX_STRUCTURES_HELD = 8  # more keys than this in a request is not a frontend of ours
 REQUESTS = ("hello", "get_step", "get_params", "get_hits", "get_anomaly")
 
@@ -157,61 +155,25 @@ def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
 
 # ---------------------------------------------------------------------- step columns
 
-_keys: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def structure_key(graph: StepGraph) -> str:
-    """A digest of a step's structure columns and node split: equal for equal structures."""
-    key = _keys.get(graph)
-    if key is None:
-        digest = hashlib.blake2b(str(graph.n_created).encode(), digest_size=16)
-        for name in STRUCTURE_COLUMNS:
-            column = graph.columns[name]
-            digest.update(f"{name}:{column.dtype.str}:{len(column)};".encode())
-            digest.update(np.ascontiguousarray(column).data)
-        key = _keys[graph] = digest.hexdigest()
+    """The key the frontend keeps a step's structure columns under: equal structures,
+    and as many visits applied, give equal keys (docs/widget-protocol.md)."""
+    key = graph.structure.key
+    if graph.num_visits != len(graph.structure.columns["visits"]):
+        key += f"/{graph.num_visits}"  # a backward stopped early: its visits are cut
     return key
 
 
-def frontend_columns(
-    graph: StepGraph, *, with_structure: bool
-) -> dict[str, np.ndarray]:
+def frontend_columns(graph: StepGraph, *, with_structure: bool) -> dict[str, np.ndarray]:
     """A step's columns as `step_data` carries them: `local` packed, structure optional."""
-    columns = {
-        name: column
-        for name, column in graph.columns.items()
-        if name != "local" and (with_structure or name not in STRUCTURE_COLUMNS)
-    }
-    columns.update(pack_local(graph))
+    s = graph.structure.columns
+    columns = {name: s[name] for name in FRONTEND_STRUCTURE} if with_structure else {}
+    if with_structure:
+        columns["visits"] = graph.visits  # cut to those applied
+    columns["src_file"], columns["src_line"] = s["src_file"], s["src_line"]
+    columns.update(graph.numbers.columns)  # data, local_kind, local_literal, start_*
     return columns
-
-
-_ONE_BITS = np.float64(1.0).view(np.int64)
-
-
-def pack_local(graph: StepGraph) -> dict[str, np.ndarray]:
-    """The `local` column as the frontend gets it: a rule per edge, values only where needed.
-
-    Most local derivatives repeat something the frontend has: 1.0 on both edges of a +,
-    0.0 for a ReLU that was off, and the other operand's value on the edges of a *
-    (d(a*b)/da = b, which the engine stores as b.data). `local_kind` (u1) says which,
-    checked bit for bit here; `local_literal` (f8) holds the rest in edge order
-    (js/src/data/decode.ts unpacks it). The demo's 1 MB column shrinks to ~0.2 MB.
-    """
-    ptr, child = graph.child_ptr.astype(np.int64), graph.child.astype(np.int64)
-    bits = graph.local.view(np.int64)
-    counts = np.diff(ptr)
-    parent = np.repeat(np.arange(len(counts)), counts)
-    first = ptr[parent]
-    pair = counts[parent] == 2
-    other_edge = np.where(np.arange(len(child)) == first, first + 1, first)
-    other = child[np.where(pair, other_edge, 0)] if len(child) else child
-    other_bits = graph.data.view(np.int64)[other]
-    kind = np.zeros(len(child), dtype=np.uint8)  # 0: the next literal
-    kind[pair & (bits == other_bits)] = 3  # the other child's data
-    kind[bits == 0] = 2  # +0.0
-    kind[bits == _ONE_BITS] = 1
-    return {"local_kind": kind, "local_literal": graph.local[kind == 0]}
 
 
 # ---------------------------------------------------------------------- checks
