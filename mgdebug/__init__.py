@@ -1,17 +1,20 @@
 """mgdebug: record micrograd computations into replayable traces and debug them in Jupyter."""
 
 from ._record import record
+from .compare import Comparison, compare
 from ._tracefile import TraceFileError
 from .draw import draw_dot
 from .recorder import RecordingCapWarning
 from .trace import State, Trace
 
 __all__ = [
+    "Comparison",
     "RecordingCapWarning",
     "State",
     "Trace",
     "TraceFileError",
     "TraceViewer",
+    "compare",
     "draw_dot",
     "load",
     "load_ipython_extension",

@@ -271,6 +271,13 @@ class Trace:
         found = self._nonfinite[1]
         return None if found is None else dict(found)
 
+    def compare(self, step: int = -2, other: Trace | None = None, other_step: int = -1):
+        """This trace's `step` against `other_step` of `other` (default: this trace,
+        its last two steps): aligned nodes and their values and grads (compare.py)."""
+        from .compare import compare  # compare.py imports no trace code: no cycle
+
+        return compare(self, other, step_a=step, step_b=other_step)
+
     def describe(self, step: int, node: int) -> str:
         graph = self.graph(step)
         label = self.strings.labels[int(graph.label[node])]
