@@ -12,7 +12,7 @@ const inlineWorker = {
   setup(b) {
     b.onResolve({ filter: /^inline-worker:layout$/ }, () => ({ path: "layout", namespace: "inline-worker" }));
     b.onLoad({ filter: /.*/, namespace: "inline-worker" }, async () => {
-      const out = await build({ ...common, entryPoints: [here("src/layoutWorker.ts")], format: "iife", write: false });
+      const out = await build({ ...common, entryPoints: [here("src/layout/worker.ts")], format: "iife", write: false });
       return { contents: `export default ${JSON.stringify(out.outputFiles[0].text)};`, loader: "js" };
     });
   },

@@ -1,10 +1,10 @@
 // The viewer's single state object. It changes only through `update(patch)`, which
 // schedules one redraw per animation frame however many updates came in between.
 
-import type { GroupTree } from "./groups";
-import type { ViewLayout } from "./layout";
-import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./protocol";
-import type { StepView } from "./stepview";
+import type { GroupTree } from "./layout/groups";
+import type { ViewLayout } from "./layout/compose";
+import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./data/protocol";
+import type { StepView } from "./data/stepView";
 
 export type ColorMode = "grad" | "value" | "sign";
 

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import { readBundle, readFixture } from "./fixtures";
+import { readBundle, readFixture } from "./testing/fixtures";
 import widget, { onKeyDown, type Model, type Traits } from "./widget";
 
 const XSS = "<img src=x onerror=alert(1)>";
@@ -94,7 +94,7 @@ describe("widget", () => {
     await loaded(model, labels);
     const fx = readFixture("mlp");
     const bundle = readBundle(fx.steps[0].bundle);
-    const { decode, stepColumns } = await import("./decode");
+    const { decode, stepColumns } = await import("./data/decode");
     const g = stepColumns(decode(bundle), fx.steps[0].n_created);
     const node = g.label.indexOf(1);
     expect(node).toBeGreaterThanOrEqual(0);

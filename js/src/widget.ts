@@ -2,19 +2,19 @@
 // to the one state object, and returns a cleanup that removes every listener.
 // Contract with the kernel: docs/widget-protocol.md.
 
-import { createController } from "./controller";
-import { button, el } from "./dom";
-import { createGraphView, type GraphPart } from "./graphView";
-import { createInspector } from "./inspector";
-import { LayoutClient } from "./layoutClient";
-import { observeSizes } from "./measure";
+import { createController } from "./control/controller";
+import { button, el } from "./view/dom";
+import { createGraphView, type GraphPart } from "./view/graphView";
+import { createInspector } from "./panels/inspector";
+import { LayoutClient } from "./layout/client";
+import { observeSizes } from "./view/measure";
 import { perfFor } from "./perf";
-import type { Paused, Status } from "./protocol";
+import type { Paused, Status } from "./data/protocol";
 import { initialState, Store } from "./state";
-import { forgetThemes } from "./theme";
-import { createSteps } from "./steps";
-import { createTimeline } from "./timeline";
-import { createToolbar } from "./toolbar";
+import { forgetThemes } from "./view/theme";
+import { createSteps } from "./panels/stepStrip";
+import { createTimeline } from "./panels/timeline";
+import { createToolbar } from "./panels/toolbar";
 
 /** The synced traits of `TraceViewer` in mgdebug/widget.py. */
 export interface Traits {

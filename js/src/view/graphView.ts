@@ -3,9 +3,9 @@
 
 import { el } from "./dom";
 import { sizeOf } from "./measure";
-import type { ViewLayout } from "./layout";
+import type { ViewLayout } from "../layout/compose";
 import { drawGraph } from "./render";
-import type { Actions, Camera, State } from "./state";
+import type { Actions, Camera, State } from "../state";
 import { cachedTheme } from "./theme";
 
 const MIN_SCALE = 0.0005;

@@ -2,7 +2,7 @@
 // grads at the cursor, and the lookups built on demand (consumers, path to loss).
 
 import type { StepColumns } from "./decode";
-import type { GraphInput } from "./groups";
+import type { GraphInput } from "../layout/groups";
 import type { StepSummary, TraceMeta } from "./protocol";
 import { GradCursor, Replay } from "./replay";
 

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // plain paths: under happy-dom the global URL is the DOM's, which node:fs refuses
-const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures");
 
 export interface FixtureStep {
   index: number;

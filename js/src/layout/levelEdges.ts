@@ -2,7 +2,7 @@
 // holding both its ends, where it links two sibling units. Computed once per step.
 
 import type { GraphInput, GroupTree } from "./groups";
-import { PairMap } from "./pairmap";
+import { PairMap } from "./pairMap";
 
 /** Edges between sibling units, for every group: (src -> dst) = data flows child -> consumer. */
 export interface LevelEdges {

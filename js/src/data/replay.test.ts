@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decode, stepColumns } from "./decode";
-import { pyFloat, readBundle, readFixture } from "./fixtures";
+import { pyFloat, readBundle, readFixture } from "../testing/fixtures";
 import { GradCursor, Replay } from "./replay";
 
 // Object.is tells -0.0 from 0.0 and NaN from NaN-free mismatches: bit for bit, as the doc promises.

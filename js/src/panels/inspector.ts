@@ -2,10 +2,10 @@
 // scope, value, grad so far, each input with its local derivative and the contribution
 // it received, each consumer, and the source line that built it.
 
-import { el } from "./dom";
-import { fmt4, fmtCount, fmtFull, fmtInt } from "./format";
-import type { Actions, State } from "./state";
-import type { StepView } from "./stepview";
+import { el } from "../view/dom";
+import { fmt4, fmtCount, fmtFull, fmtInt } from "../view/format";
+import type { Actions, State } from "../state";
+import type { StepView } from "../data/stepView";
 
 const MAX_ROWS = 40; // inputs or consumers listed before "… N more"
 

@@ -1,9 +1,9 @@
 // The toolbar: play / pause with speed, stepping, the step selector, the cursor readout,
 // search by label, settings, the live Continue / Step / Stop and the recording status.
 
-import { button, el, option, setText, setTitle, show } from "./dom";
-import { fmtCount, fmtInt } from "./format";
-import type { Actions, ColorMode, State } from "./state";
+import { button, el, option, setText, setTitle, show } from "../view/dom";
+import { fmtCount, fmtInt } from "../view/format";
+import type { Actions, ColorMode, State } from "../state";
 
 const SPEEDS = [10, 100, 1000, 10000, 100000];
 

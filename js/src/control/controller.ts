@@ -1,14 +1,14 @@
 // What the viewer does: the user's actions and the kernel's messages, turned into state
 // updates, layout requests and messages back to the kernel (docs/widget-protocol.md).
 
-import { decode } from "./decode";
-import type { LayoutAnswer, LayoutClient } from "./layoutClient";
-import { parseKernelMsg, type ParamsMsg, type TraceMeta } from "./protocol";
-import type { Actions, ParamTable, State, Store } from "./state";
-import { StepLoader } from "./stepLoader";
-import type { StepView } from "./stepview";
+import { decode } from "../data/decode";
+import type { LayoutAnswer, LayoutClient } from "../layout/client";
+import { parseKernelMsg, type ParamsMsg, type TraceMeta } from "../data/protocol";
+import type { Actions, ParamTable, State, Store } from "../state";
+import { StepLoader } from "../data/stepLoader";
+import type { StepView } from "../data/stepView";
 import { createViewActions } from "./viewActions";
-import type { Model } from "./widget";
+import type { Model } from "../widget";
 
 const CURSOR_SYNC_MS = 100; // the cursor trait follows a scrub at most 10 times a second
 

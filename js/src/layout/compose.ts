@@ -8,7 +8,7 @@ import { Kind, nodeOrder } from "./groups";
 import { layoutGrid, layoutLevel } from "./levelLayout";
 import { nodeWidth, SIZE, type ViewOptions } from "./boxSizes";
 export type { ViewOptions };
-import { PairMap } from "./pairmap";
+import { PairMap } from "./pairMap";
 
 
 /** Positions of one group's child units, relative to its content's top-left corner. */

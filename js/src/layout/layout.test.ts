@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decode, stepColumns } from "./decode";
-import { readBundle, readFixture } from "./fixtures";
+import { decode, stepColumns } from "../data/decode";
+import { readBundle, readFixture } from "../testing/fixtures";
 import { buildGroups, Kind, type GraphInput, type GroupTree } from "./groups";
-import { Composer, defaultExpanded, type ViewLayout } from "./layout";
+import { Composer, defaultExpanded, type ViewLayout } from "./compose";
 import { levelEdges } from "./levelEdges";
 import { layoutLevel } from "./levelLayout";
-import { LayoutClient, type LayoutAnswer } from "./layoutClient";
-import { LayoutEngine } from "./layoutEngine";
+import { LayoutClient, type LayoutAnswer } from "./client";
+import { LayoutEngine } from "./engine";
 
 function mlpInput(): GraphInput {
   const fx = readFixture("mlp");

@@ -1,7 +1,7 @@
 // Colours: JupyterLab's theme variables read from the page, and the scales that turn a
 // grad or a value into a fill (|grad| on a log scale, value and sign diverging).
 
-import type { ColorMode } from "./state";
+import type { ColorMode } from "../state";
 
 export interface Theme {
   bg: string;

@@ -5,8 +5,8 @@
 
 import workerSource from "inline-worker:layout";
 import type { GraphInput, GroupOptions, GroupTree } from "./groups";
-import type { ViewOptions } from "./layout";
-import { KEEP_STRUCTURES, LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./layoutEngine";
+import type { ViewOptions } from "./compose";
+import { KEEP_STRUCTURES, LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./engine";
 
 export interface LayoutAnswer {
   id: number;

@@ -3,8 +3,8 @@
 
 import { fmtCount } from "./format";
 import { clip, drawGroup, drawNode, roundRect } from "./renderBoxes";
-import { SIZE } from "./boxSizes";
-import type { State } from "./state";
+import { SIZE } from "../layout/boxSizes";
+import type { State } from "../state";
 import { bucketFill, bucketOf, legend, type Theme } from "./theme";
 
 const MAX_FAR_EDGES = 20000; // zoomed far out, more plain edges than this are only a grey haze

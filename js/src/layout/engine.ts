@@ -3,7 +3,7 @@
 
 import { buildGroups, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
 import { levelEdges } from "./levelEdges";
-import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./layout";
+import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
 
 export interface GraphMessage {
   type: "graph";

@@ -7,7 +7,7 @@
 
 import { decode, stepColumns, structureOf, withStructure, type StepStructure } from "./decode";
 import type { StepDataMsg, TraceMeta } from "./protocol";
-import { StepView } from "./stepview";
+import { StepView } from "./stepView";
 
 const CACHE_STEPS = 4; // ~7 MB each at the demo's scale (columns + replay arrays)
 const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both

@@ -1,11 +1,11 @@
 // Drawing one box: a node as micrograd's record (label | data | grad) with its op circle,
 // a closed group as a card with its summary. Called by render.ts for visible boxes only.
 
-import { SIZE } from "./boxSizes";
+import { SIZE } from "../layout/boxSizes";
 import { fmt4, fmtCount } from "./format";
-import { Kind } from "./groups";
+import { Kind } from "../layout/groups";
 import type { Summary } from "./render";
-import type { State } from "./state";
+import type { State } from "../state";
 import { fillFor, fmtShort, type Theme } from "./theme";
 
 const LINE_PX = 14; // label, data, grad: one line each

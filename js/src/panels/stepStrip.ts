@@ -2,10 +2,10 @@
 // as summaries are hollow and say so) and the parameter heatmap (parameters x steps,
 // value or grad; click a cell to select that parameter in that step).
 
-import { button, el, setText } from "./dom";
-import { sizeOf } from "./measure";
-import { cachedTheme, fmtShort, logLevel } from "./theme";
-import type { Actions, State } from "./state";
+import { button, el, setText } from "../view/dom";
+import { sizeOf } from "../view/measure";
+import { cachedTheme, fmtShort, logLevel } from "../view/theme";
+import type { Actions, State } from "../state";
 
 // what the strip shows; a cursor move is not among them
 const RELEVANT: (keyof State | "*")[] = ["*", "meta", "stepIndex", "params", "heatmapMode", "liveLosses", "status"];

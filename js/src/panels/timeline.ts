@@ -3,11 +3,11 @@
 // Drag anywhere on it to scrub; the wheel (while the widget has focus) zooms the lane down
 // to single events, a double-click shows the whole step again.
 
-import { el } from "./dom";
-import { sizeOf } from "./measure";
-import { fmtInt } from "./format";
-import type { Actions, State } from "./state";
-import { cachedTheme } from "./theme";
+import { el } from "../view/dom";
+import { sizeOf } from "../view/measure";
+import { fmtInt } from "../view/format";
+import type { Actions, State } from "../state";
+import { cachedTheme } from "../view/theme";
 
 const PAD_PX = 8;
 

@@ -2,9 +2,9 @@
 // toggles; and where the camera goes when a new layout arrives (kept still, fitted, or
 // centred on a node that was asked for).
 
-import { fitCamera, showCamera } from "./graphView";
-import type { LayoutAnswer } from "./layoutClient";
-import type { Actions, State } from "./state";
+import { fitCamera, showCamera } from "../view/graphView";
+import type { LayoutAnswer } from "../layout/client";
+import type { Actions, State } from "../state";
 
 export interface ViewContext {
   s: State;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { readBundle, readFixture } from "./fixtures";
+import { readBundle, readFixture } from "../testing/fixtures";
 import type { TraceMeta } from "./protocol";
 import { decode, stepColumns } from "./decode";
 import { StepLoader } from "./stepLoader";
-import { StepView } from "./stepview";
+import { StepView } from "./stepView";
 
 function meta(): TraceMeta {
   const fx = readFixture("mlp");
