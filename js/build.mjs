@@ -1,11 +1,18 @@
 // Build the widget: the layout worker is bundled first and inlined as a string (it is
 // started from a Blob URL), then src/widget.ts becomes one ESM file and src/widget.css
 // is minified, both into ../mgdebug/static/. Same inputs, same bytes.
-import { build } from "esbuild";
+
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const common = { bundle: true, minify: process.env.MGDEBUG_NO_MINIFY !== "1", target: "es2020", legalComments: "none", logLevel: "warning" };
+const common = {
+  bundle: true,
+  minify: process.env.MGDEBUG_NO_MINIFY !== "1",
+  target: "es2020",
+  legalComments: "none",
+  logLevel: "warning",
+};
 
 const inlineWorker = {
   name: "inline-worker",

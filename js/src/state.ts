@@ -1,10 +1,10 @@
 // The viewer's single state object. It changes only through `update(patch)`, which
 // schedules one redraw per animation frame however many updates came in between.
 
-import type { GroupTree } from "./layout/groups";
-import type { ViewLayout } from "./layout/compose";
 import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./data/protocol";
 import type { StepView } from "./data/stepView";
+import type { ViewLayout } from "./layout/compose";
+import type { GroupTree } from "./layout/groups";
 
 export type ColorMode = "grad" | "value" | "sign";
 
@@ -63,11 +63,41 @@ export interface State {
 
 export function initialState(): State {
   return {
-    meta: null, status: {}, paused: {}, stepIndex: 0, view: null, loading: "waiting for the kernel…",
-    notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
-    camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
-    bySample: false, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
-    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], liveHits: [], anomaly: null, hover: -1, lane: null,
+    meta: null,
+    status: {},
+    paused: {},
+    stepIndex: 0,
+    view: null,
+    loading: "waiting for the kernel…",
+    notice: "",
+    cursor: -1,
+    selected: -1,
+    selectedGroup: -1,
+    tree: null,
+    layout: null,
+    expanded: null,
+    camera: { x: 0, y: 0, scale: 1 },
+    fitPending: true,
+    focusNode: -1,
+    colorMode: "grad",
+    showOps: true,
+    bySample: false,
+    showPath: true,
+    path: null,
+    playing: false,
+    speed: 1000,
+    search: "",
+    matches: [],
+    matchIndex: -1,
+    params: null,
+    heatmapMode: "grad",
+    liveLosses: [],
+    breakpoints: [],
+    hits: [],
+    liveHits: [],
+    anomaly: null,
+    hover: -1,
+    lane: null,
     focused: false,
   };
 }
@@ -136,7 +166,9 @@ export interface Actions {
   expandAll(open: boolean): void;
   search(query: string, direction: 1 | -1): void;
   fit(): void;
-  setOptions(patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>): void;
+  setOptions(
+    patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>,
+  ): void;
   command(action: "continue" | "step" | "stop"): void;
   setBreakpoints(specs: string[]): void;
 }

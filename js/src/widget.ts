@@ -3,18 +3,18 @@
 // Contract with the kernel: docs/widget-protocol.md.
 
 import { createController } from "./control/controller";
-import { button, el } from "./view/dom";
-import { createGraphView, type GraphPart } from "./view/graphView";
-import { createInspector } from "./panels/inspector";
-import { LayoutClient } from "./layout/client";
-import { observeSizes } from "./view/measure";
-import { perfFor } from "./perf";
 import type { Paused, Status } from "./data/protocol";
-import { initialState, Store } from "./state";
-import { forgetThemes } from "./view/theme";
+import { LayoutClient } from "./layout/client";
+import { createInspector } from "./panels/inspector";
 import { createSteps } from "./panels/stepStrip";
 import { createTimeline } from "./panels/timeline";
 import { createToolbar } from "./panels/toolbar";
+import { perfFor } from "./perf";
+import { initialState, Store } from "./state";
+import { button, el } from "./view/dom";
+import { createGraphView, type GraphPart } from "./view/graphView";
+import { observeSizes } from "./view/measure";
+import { forgetThemes } from "./view/theme";
 
 /** The synced traits of `TraceViewer` in mgdebug/widget.py. */
 export interface Traits {
@@ -53,13 +53,21 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   s.stepIndex = model.get("step") ?? 0;
 
   let graph: GraphPart | null = null;
-  const layout = new LayoutClient((ans) => ctrl.onLayout(ans), (message) => store.update({ notice: message, loading: "" }));
+  const layout = new LayoutClient(
+    (ans) => ctrl.onLayout(ans),
+    (message) => store.update({ notice: message, loading: "" }),
+  );
   const mark = perfFor();
   const ctrl = createController(model, store, layout, () => graph?.size() ?? { widthPx: 0, heightPx: 0 }, mark);
   const a = ctrl.actions;
   // for bench/viewer_bench.py: drive the viewer and read its state without synthetic pointer events
   (root as HTMLElement & { mgdebug?: unknown }).mgdebug = { state: () => store.state, actions: a };
-  graph = createGraphView(a, () => store.state, (p) => store.update(p), signal);
+  graph = createGraphView(
+    a,
+    () => store.state,
+    (p) => store.update(p),
+    signal,
+  );
   const toolbar = createToolbar(a, signal);
   const inspector = createInspector(a, signal);
   const timeline = createTimeline(a, (p) => store.update(p), signal);
@@ -67,10 +75,19 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   const notice = el("div", "mgd-notice");
   const anomaly = el("div", "mgd-anomaly");
   const anomalyText = el("span");
-  anomaly.append(button("mgd-btn mgd-mini", "go", "move the cursor where it was born", () => {
-    const bad = store.state.anomaly;
-    if (bad) (a.seek(bad.event), bad.node >= 0 && store.state.view?.step === bad.step && a.select(bad.node));
-  }, signal), anomalyText);
+  anomaly.append(
+    button(
+      "mgd-btn mgd-mini",
+      "go",
+      "move the cursor where it was born",
+      () => {
+        const bad = store.state.anomaly;
+        if (bad) a.seek(bad.event), bad.node >= 0 && store.state.view?.step === bad.step && a.select(bad.node);
+      },
+      signal,
+    ),
+    anomalyText,
+  );
   const main = el("div", "mgd-main");
   main.append(graph.root, inspector.root);
   root.append(toolbar.root, main, timeline.root, steps.root, anomaly, notice);
@@ -91,7 +108,9 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
     const busy = st.loading ? "1" : "0";
     if (root.dataset.busy !== busy) root.dataset.busy = busy;
     const bad = st.anomaly;
-    anomalyText.textContent = bad ? `first non-finite value: ${bad.what ?? `node #${bad.node}`} (step ${bad.step}, ${bad.phase})` : "";
+    anomalyText.textContent = bad
+      ? `first non-finite value: ${bad.what ?? `node #${bad.node}`} (step ${bad.step}, ${bad.phase})`
+      : "";
     anomaly.style.display = bad ? "" : "none";
   });
   store.subscribe(toolbar.draw);
@@ -104,7 +123,8 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
     root.dataset.frameMs = ms.toFixed(2);
     // the first frame that shows a step in its layout: a new layout, or a new step drawn
     // in the layout it shares with the last one
-    if ((changed.has("layout") || changed.has("view")) && st.layout) mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
+    if ((changed.has("layout") || changed.has("view")) && st.layout)
+      mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
   });
 
   // ---------------------------------------------------------------- model wiring
@@ -117,23 +137,40 @@ function render({ model, el: host }: { model: Model; el: HTMLElement }): () => v
   const onBreakpoints = () => store.update({ breakpoints: model.get("breakpoints") ?? [] });
   const onHeight = () => (applyHeight(), store.redraw());
   const handlers: [string, (...args: never[]) => void][] = [
-    ["msg:custom", onCustom], ["change:cursor", onCursor], ["change:step", onStep],
-    ["change:selected", onSelected], ["change:status", onStatus], ["change:paused", onPaused],
-    ["change:breakpoints", onBreakpoints], ["change:height_px", onHeight],
+    ["msg:custom", onCustom],
+    ["change:cursor", onCursor],
+    ["change:step", onStep],
+    ["change:selected", onSelected],
+    ["change:status", onStatus],
+    ["change:paused", onPaused],
+    ["change:breakpoints", onBreakpoints],
+    ["change:height_px", onHeight],
   ];
   for (const [ev, f] of handlers) model.on(ev, f);
 
   // ---------------------------------------------------------------- keyboard, focus, size
   root.addEventListener("keydown", (e) => onKeyDown(e, a), { signal });
   root.addEventListener("focusin", () => store.update({ focused: true }), { signal });
-  root.addEventListener("focusout", (e) => !root.contains(e.relatedTarget as Node | null) && store.update({ focused: false }), { signal });
-  root.addEventListener("pointerdown", (e) => {
-    if (!(e.target as HTMLElement).closest("input,select,button,summary")) root.focus({ preventScroll: true });
-  }, { signal });
+  root.addEventListener(
+    "focusout",
+    (e) => !root.contains(e.relatedTarget as Node | null) && store.update({ focused: false }),
+    { signal },
+  );
+  root.addEventListener(
+    "pointerdown",
+    (e) => {
+      if (!(e.target as HTMLElement).closest("input,select,button,summary")) root.focus({ preventScroll: true });
+    },
+    { signal },
+  );
   const stopSizes = observeSizes([root, graph.root, timeline.root, ...steps.boxes], () => store.redraw());
   // a theme switch changes the CSS variables the canvases read
-  const themeWatch = typeof MutationObserver !== "undefined" ? new MutationObserver(() => (forgetThemes(), store.redraw())) : null;
-  themeWatch?.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"] });
+  const themeWatch =
+    typeof MutationObserver !== "undefined" ? new MutationObserver(() => (forgetThemes(), store.redraw())) : null;
+  themeWatch?.observe(document.body, {
+    attributes: true,
+    attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"],
+  });
 
   model.send({ kind: "hello" }); // anything sent before we rendered was lost: ask now
   store.redraw();
@@ -156,7 +193,10 @@ function errorText(s: { meta: { error: { type: string; message: string } | null 
 }
 
 /** ←/→ one event, Shift+←/→ the selected node's previous / next event, Home/End, space. */
-export function onKeyDown(e: KeyboardEvent, a: { stepBy(d: number): void; jump(d: 1 | -1): void; togglePlay(): void; fit(): void }): void {
+export function onKeyDown(
+  e: KeyboardEvent,
+  a: { stepBy(d: number): void; jump(d: 1 | -1): void; togglePlay(): void; fit(): void },
+): void {
   const target = e.target as HTMLElement;
   if (target.closest?.("input,select,textarea")) {
     e.stopPropagation(); // typing in the search box must not reach notebook shortcuts

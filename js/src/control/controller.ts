@@ -2,13 +2,13 @@
 // updates, layout requests and messages back to the kernel (docs/widget-protocol.md).
 
 import { decode } from "../data/decode";
-import type { LayoutAnswer, LayoutClient } from "../layout/client";
-import { parseKernelMsg, type ParamsMsg, type TraceMeta } from "../data/protocol";
-import type { Actions, ParamTable, State, Store } from "../state";
+import { type ParamsMsg, parseKernelMsg, type TraceMeta } from "../data/protocol";
 import { StepLoader } from "../data/stepLoader";
 import type { StepView } from "../data/stepView";
-import { createViewActions } from "./viewActions";
+import type { LayoutAnswer, LayoutClient } from "../layout/client";
+import type { Actions, ParamTable, State, Store } from "../state";
 import type { Model } from "../widget";
+import { createViewActions } from "./viewActions";
 
 const CURSOR_SYNC_MS = 100; // the cursor trait follows a scrub at most 10 times a second
 
@@ -22,7 +22,10 @@ export interface Controller {
 }
 
 export function createController(
-  model: Model, store: Store, layout: LayoutClient, viewSize: () => { widthPx: number; heightPx: number },
+  model: Model,
+  store: Store,
+  layout: LayoutClient,
+  viewSize: () => { widthPx: number; heightPx: number },
   mark: (name: string, detail?: Record<string, number | string | boolean>) => void = () => {},
 ): Controller {
   const s = store.state;
@@ -105,7 +108,8 @@ export function createController(
       const v = s.view;
       if (!v) return;
       if (s.hits.length) {
-        const hit = dir > 0 ? s.hits.find((h) => h.event > s.cursor) : [...s.hits].reverse().find((h) => h.event < s.cursor);
+        const hit =
+          dir > 0 ? s.hits.find((h) => h.event > s.cursor) : [...s.hits].reverse().find((h) => h.event < s.cursor);
         if (hit) {
           if (hit.step === v.step) actions.select(hit.node);
           else pendingNode = hit.node;
@@ -113,7 +117,8 @@ export function createController(
         }
         return;
       }
-      const marks = s.selected >= 0 && s.selected < v.numNodes ? v.eventsOf(s.selected) : [0, v.nCreated, v.numEvents - 1];
+      const marks =
+        s.selected >= 0 && s.selected < v.numNodes ? v.eventsOf(s.selected) : [0, v.nCreated, v.numEvents - 1];
       const e = v.event;
       const next = dir > 0 ? marks.find((m) => m > e) : [...marks].reverse().find((m) => m < e);
       if (next !== undefined) actions.seek(v.eventOffset + next);
@@ -190,12 +195,14 @@ export function createController(
   function onMeta(meta: TraceMeta) {
     loader.setMeta(meta);
     update({ meta, status: { ...s.status, recording: meta.recording } });
-    if (!meta.steps.length) return update({ loading: meta.recording ? "recording…" : "nothing was recorded", view: null, layout: null });
+    if (!meta.steps.length)
+      return update({ loading: meta.recording ? "recording…" : "nothing was recorded", view: null, layout: null });
     const live = Object.keys(s.paused).length > 0;
     if (meta.recording && !live) return s.view ? undefined : update({ loading: "recording…" });
     const step = Math.max(0, Math.min(meta.steps.length - 1, model.get("step")));
     // a paused step grows between pauses: reload it when its size changed
-    if (!meta.recording || !s.view || s.view.step !== step || s.view.numEvents !== meta.steps[step].num_events) requestStep(step);
+    if (!meta.recording || !s.view || s.view.step !== step || s.view.numEvents !== meta.steps[step].num_events)
+      requestStep(step);
     if (meta.recording) return;
     paramsRequest = nextId++;
     model.send({ kind: "get_params", id: paramsRequest });
@@ -208,7 +215,11 @@ export function createController(
     mark("view", { step: view.step });
     const trait = model.get("cursor");
     const inStep = (t: number | null) => t !== null && t >= view.eventOffset && t < view.eventOffset + view.numEvents;
-    const cursor = inStep(pendingCursor) ? pendingCursor! : inStep(trait) ? trait : view.eventOffset + view.numEvents - 1;
+    const cursor = inStep(pendingCursor)
+      ? pendingCursor!
+      : inStep(trait)
+        ? trait
+        : view.eventOffset + view.numEvents - 1;
     pendingCursor = null;
     const selected = s.selected < view.numNodes ? s.selected : -1;
     view.seek(cursor - view.eventOffset);
@@ -217,7 +228,16 @@ export function createController(
     const key = view.structureKey;
     const sameStructure = !!(s.layout && key !== null && s.view?.structureKey === key);
     const placement = sameStructure ? { loading: "" } : { loading: "laying out…", layout: null, tree: null };
-    update({ view, cursor, lane: s.view && s.view.numEvents === view.numEvents ? s.lane : null, ...placement, selected, path: selected >= 0 ? view.pathToLoss(selected) : null, matches: [], search: "" });
+    update({
+      view,
+      cursor,
+      lane: s.view && s.view.numEvents === view.numEvents ? s.lane : null,
+      ...placement,
+      selected,
+      path: selected >= 0 ? view.pathToLoss(selected) : null,
+      matches: [],
+      search: "",
+    });
     if (pendingNode >= 0) actions.select(pendingNode);
     pendingNode = -1;
     setTrait("cursor", cursor);
@@ -232,7 +252,13 @@ export function createController(
     if (msg.id !== paramsRequest || !buffers?.length) return;
     try {
       const c = decode(buffers[0]).columns;
-      const table: ParamTable = { names: msg.names, step: c.step as Int32Array, param: c.param as Int32Array, value: c.value as Float64Array, grad: c.grad as Float64Array };
+      const table: ParamTable = {
+        names: msg.names,
+        step: c.step as Int32Array,
+        param: c.param as Int32Array,
+        value: c.value as Float64Array,
+        grad: c.grad as Float64Array,
+      };
       update({ params: table });
     } catch (e) {
       update({ notice: `could not read the parameter table: ${(e as Error).message}` });
@@ -248,14 +274,19 @@ export function createController(
       else if (msg.kind === "step_data") {
         mark("step-data", { step: msg.step, id: msg.id, bytes: buffers?.[0]?.byteLength ?? 0 });
         loader.onStepData(msg, buffers);
-      }
-      else if (msg.kind === "params") onParams(msg, buffers);
+      } else if (msg.kind === "params") onParams(msg, buffers);
       else if (msg.kind === "hits") {
-        update({ hits: msg.hits.filter((h) => typeof h.event === "number"), liveHits: msg.live.filter((h) => typeof h.event === "number") });
-      }
-      else if (msg.kind === "anomaly") update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
+        update({
+          hits: msg.hits.filter((h) => typeof h.event === "number"),
+          liveHits: msg.live.filter((h) => typeof h.event === "number"),
+        });
+      } else if (msg.kind === "anomaly")
+        update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
       else if (msg.kind === "progress") {
-        update({ liveLosses: [...s.liveLosses, ...msg.losses], status: { ...s.status, steps: msg.steps, nodes: msg.nodes } });
+        update({
+          liveLosses: [...s.liveLosses, ...msg.losses],
+          status: { ...s.status, steps: msg.steps, nodes: msg.nodes },
+        });
       } else if (msg.kind === "error") {
         if (loader.onError(msg.id)) update({ view: null, layout: null, tree: null, loading: "", notice: msg.message });
         else update({ notice: msg.message });

@@ -2,9 +2,9 @@
 // toggles; and where the camera goes when a new layout arrives (kept still, fitted, or
 // centred on a node that was asked for).
 
-import { fitCamera, showCamera } from "../view/graphView";
 import type { LayoutAnswer } from "../layout/client";
 import type { Actions, State } from "../state";
+import { fitCamera, showCamera } from "../view/graphView";
 
 export interface ViewContext {
   s: State;
@@ -33,7 +33,12 @@ export function createViewActions({ s, update, requestLayout, viewSize, select }
       if (keys.has(key)) keys.delete(key);
       else keys.add(key);
       const i = l.unit.indexOf(t.numNodes + group);
-      if (i >= 0) anchor = { unit: t.numNodes + group, sx: (l.x[i] - s.camera.x) * s.camera.scale, sy: (l.y[i] - s.camera.y) * s.camera.scale };
+      if (i >= 0)
+        anchor = {
+          unit: t.numNodes + group,
+          sx: (l.x[i] - s.camera.x) * s.camera.scale,
+          sy: (l.y[i] - s.camera.y) * s.camera.scale,
+        };
       update({ expanded: [...keys], loading: "laying out…" });
       requestLayout();
     },
@@ -69,8 +74,11 @@ export function createViewActions({ s, update, requestLayout, viewSize, select }
       update({ camera: fitCamera(s.layout, widthPx, heightPx) });
     },
     setOptions(patch) {
-      const relayout = (patch.showOps !== undefined && patch.showOps !== s.showOps) || (patch.bySample !== undefined && patch.bySample !== s.bySample);
-      if (patch.bySample !== undefined && patch.bySample !== s.bySample) Object.assign(patch, { expanded: null, fitPending: true });
+      const relayout =
+        (patch.showOps !== undefined && patch.showOps !== s.showOps) ||
+        (patch.bySample !== undefined && patch.bySample !== s.bySample);
+      if (patch.bySample !== undefined && patch.bySample !== s.bySample)
+        Object.assign(patch, { expanded: null, fitPending: true });
       if (relayout) Object.assign(patch, { loading: "laying out…" });
       update(patch);
       if (relayout) requestLayout();
@@ -100,15 +108,26 @@ export function createViewActions({ s, update, requestLayout, viewSize, select }
       const l = ans.result.layout;
       const { widthPx, heightPx } = viewSize();
       let camera = s.camera;
-      const focus = s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
+      const focus =
+        s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
       if (focus >= 0) camera = showCamera(l, focus, camera, widthPx, heightPx);
       else if (s.fitPending) camera = fitCamera(l, widthPx, heightPx);
       else if (anchor) {
         const i = l.unit.indexOf(anchor.unit);
-        if (i >= 0) camera = { scale: camera.scale, x: l.x[i] - anchor.sx / camera.scale, y: l.y[i] - anchor.sy / camera.scale };
+        if (i >= 0)
+          camera = { scale: camera.scale, x: l.x[i] - anchor.sx / camera.scale, y: l.y[i] - anchor.sy / camera.scale };
       }
       anchor = null;
-      update({ tree: ans.tree, layout: l, expanded: ans.result.expanded, camera, fitPending: false, focusNode: focus >= 0 ? -1 : s.focusNode, loading: "", hover: -1 });
+      update({
+        tree: ans.tree,
+        layout: l,
+        expanded: ans.result.expanded,
+        camera,
+        fitPending: false,
+        focusNode: focus >= 0 ? -1 : s.focusNode,
+        loading: "",
+        hover: -1,
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BundleError, decode, stepColumns } from "./decode";
 import { pyFloat, readBundle, readFixture } from "../testing/fixtures";
+import { BundleError, decode, stepColumns } from "./decode";
 
 describe("decode", () => {
   const fx = readFixture("mlp");

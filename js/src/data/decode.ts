@@ -6,13 +6,7 @@
 export const VERSION = 1;
 const MAX_HEADER = 16 << 20;
 
-export type Column =
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | Int32Array
-  | BigInt64Array
-  | Float64Array;
+export type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | BigInt64Array | Float64Array;
 
 type Ctor = { new (b: ArrayBuffer, off: number, n: number): Column; BYTES_PER_ELEMENT: number };
 
@@ -125,8 +119,19 @@ export interface StepColumns {
 }
 
 const STEP_DTYPES: Record<keyof StepColumns, string> = {
-  op: "u2", scope: "u4", label: "u4", data: "f8", child_ptr: "i4", child: "i4", local: "f8",
-  imported: "i8", visits: "i4", start_id: "i4", start_grad: "f8", src_file: "u4", src_line: "u4",
+  op: "u2",
+  scope: "u4",
+  label: "u4",
+  data: "f8",
+  child_ptr: "i4",
+  child: "i4",
+  local: "f8",
+  imported: "i8",
+  visits: "i4",
+  start_id: "i4",
+  start_grad: "f8",
+  src_file: "u4",
+  src_line: "u4",
 };
 
 /** The columns a training loop repeats every step (mgdebug/widget.py STRUCTURE_COLUMNS). */
@@ -135,7 +140,15 @@ export type StepStructure = Pick<StepColumns, (typeof STRUCTURE_COLUMNS)[number]
 
 /** A step's structure columns, kept to complete later bundles that leave them out. */
 export function structureOf(s: StepColumns): StepStructure {
-  return { op: s.op, scope: s.scope, label: s.label, child_ptr: s.child_ptr, child: s.child, imported: s.imported, visits: s.visits };
+  return {
+    op: s.op,
+    scope: s.scope,
+    label: s.label,
+    child_ptr: s.child_ptr,
+    child: s.child,
+    imported: s.imported,
+    visits: s.visits,
+  };
 }
 
 /** A bundle of numbers only, completed with a structure kept from an earlier step. */
@@ -173,7 +186,10 @@ export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
   if (packed) s.local = unpackLocal(c.local_kind, c.local_literal, s);
   expect(s.local.length === edges, "local has one entry per edge");
   expect(s.start_grad.length === s.start_id.length, "start_grad length");
-  expect(s.src_file.length === s.src_line.length && (s.src_file.length === 0 || s.src_file.length === nCreated), "src length");
+  expect(
+    s.src_file.length === s.src_line.length && (s.src_file.length === 0 || s.src_file.length === nCreated),
+    "src length",
+  );
   return s;
 }
 

@@ -116,12 +116,20 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
   switch (m.kind) {
     case "trace_meta": {
       const s = m.strings as Record<string, unknown> | undefined;
-      const ok = s && strs(s.ops) && strs(s.scopes) && strs(s.labels) && strs(s.files) &&
-        Array.isArray(m.steps) && Array.isArray(m.event_offsets) && m.event_offsets.length === m.steps.length + 1;
+      const ok =
+        s &&
+        strs(s.ops) &&
+        strs(s.scopes) &&
+        strs(s.labels) &&
+        strs(s.files) &&
+        Array.isArray(m.steps) &&
+        Array.isArray(m.event_offsets) &&
+        m.event_offsets.length === m.steps.length + 1;
       return ok ? (m as unknown as TraceMeta) : null;
     }
     case "step_data":
-      return typeof m.step === "number" && typeof m.n_created === "number" &&
+      return typeof m.step === "number" &&
+        typeof m.n_created === "number" &&
         (m.structure === undefined || typeof m.structure === "string")
         ? (m as unknown as StepDataMsg)
         : null;

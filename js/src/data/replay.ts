@@ -71,7 +71,10 @@ export class GradCursor {
   private visitsDone = 0;
   private inBackward = false;
 
-  constructor(private readonly replay: Replay | null, numNodes: number) {
+  constructor(
+    private readonly replay: Replay | null,
+    numNodes: number,
+  ) {
     this.grad = new Float64Array(numNodes);
   }
 

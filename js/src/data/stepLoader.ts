@@ -5,7 +5,7 @@
 // its layout arrived): on two cores, a neighbour built by the kernel and decoded here
 // while the shown step is still being laid out made that step's switch ~50 % slower.
 
-import { decode, stepColumns, structureOf, withStructure, type StepStructure } from "./decode";
+import { decode, type StepStructure, stepColumns, structureOf, withStructure } from "./decode";
 import type { StepDataMsg, TraceMeta } from "./protocol";
 import { StepView } from "./stepView";
 
@@ -99,7 +99,14 @@ export class StepLoader {
     }
     let view: StepView;
     try {
-      view = new StepView(this.columnsOf(msg, buffers[0]), msg.step, msg.n_created, msg.event_offset, summary, msg.structure ?? null);
+      view = new StepView(
+        this.columnsOf(msg, buffers[0]),
+        msg.step,
+        msg.n_created,
+        msg.event_offset,
+        summary,
+        msg.structure ?? null,
+      );
     } catch (e) {
       if (forView) this.onFail(`could not read step ${msg.step}: ${(e as Error).message}`);
       return true;
@@ -132,7 +139,10 @@ export class StepLoader {
     this.structures.set(key, structure);
     // keep the newest; the oldest goes when no request that may rely on it is out (or past
     // twice the usual count: at most two requests are out, the view's and one prefetch)
-    while (this.structures.size > KEEP_STRUCTURES && (this.asked.size === 0 || this.structures.size > 2 * KEEP_STRUCTURES)) {
+    while (
+      this.structures.size > KEEP_STRUCTURES &&
+      (this.asked.size === 0 || this.structures.size > 2 * KEEP_STRUCTURES)
+    ) {
       this.structures.delete(this.structures.keys().next().value!);
     }
   }

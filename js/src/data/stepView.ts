@@ -1,8 +1,8 @@
 // One loaded step as the viewer reads it: the graph columns, the backward replay, the
 // grads at the cursor, and the lookups built on demand (consumers, path to loss).
 
-import type { StepColumns } from "./decode";
 import type { GraphInput } from "../layout/groups";
+import type { StepColumns } from "./decode";
 import type { StepSummary, TraceMeta } from "./protocol";
 import { GradCursor, Replay } from "./replay";
 
@@ -131,9 +131,13 @@ export class StepView {
   /** The columns the layout needs, copied so they can travel to the worker. */
   graphInput(meta: TraceMeta): GraphInput {
     return {
-      nCreated: this.nCreated, scope: this.g.scope.slice(), label: this.g.label.slice(),
-      childPtr: this.g.child_ptr.slice(), child: this.g.child.slice(),
-      scopes: meta.strings.scopes, labels: meta.strings.labels,
+      nCreated: this.nCreated,
+      scope: this.g.scope.slice(),
+      label: this.g.label.slice(),
+      childPtr: this.g.child_ptr.slice(),
+      child: this.g.child.slice(),
+      scopes: meta.strings.scopes,
+      labels: meta.strings.labels,
     };
   }
 }

@@ -4,9 +4,16 @@
 // out on the main thread instead when no worker can be started.
 
 import workerSource from "inline-worker:layout";
-import type { GraphInput, GroupOptions, GroupTree } from "./groups";
 import type { ViewOptions } from "./compose";
-import { KEEP_STRUCTURES, LayoutEngine, type GraphMessage, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./engine";
+import {
+  type GraphMessage,
+  KEEP_STRUCTURES,
+  LayoutEngine,
+  type LayoutFailure,
+  type LayoutRequest,
+  type LayoutResult,
+} from "./engine";
+import type { GraphInput, GroupOptions, GroupTree } from "./groups";
 
 export interface LayoutAnswer {
   id: number;

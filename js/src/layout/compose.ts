@@ -2,14 +2,15 @@
 // units, composed into one picture, boxes inside boxes. Pure and deterministic; the
 // result depends on structure and view toggles only, never on values or grads.
 
-import type { GroupTree } from "./groups";
-import type { LevelEdges } from "./levelEdges";
-import { Kind, nodeOrder } from "./groups";
-import { layoutGrid, layoutLevel } from "./levelLayout";
 import { nodeWidth, SIZE, type ViewOptions } from "./boxSizes";
-export type { ViewOptions };
-import { PairMap } from "./pairMap";
+import type { GroupTree } from "./groups";
+import { Kind, nodeOrder } from "./groups";
+import type { LevelEdges } from "./levelEdges";
+import { layoutGrid, layoutLevel } from "./levelLayout";
 
+export type { ViewOptions };
+
+import { PairMap } from "./pairMap";
 
 /** Positions of one group's child units, relative to its content's top-left corner. */
 export interface LevelLayout {
@@ -89,10 +90,12 @@ export class Composer {
     const e = this.edges;
     const a = new Int32Array(e.ptr[gid + 1] - e.ptr[gid]);
     const b = new Int32Array(a.length);
-    for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++) (a[k - e.ptr[gid]] = index.get(e.src[k])!), (b[k - e.ptr[gid]] = index.get(e.dst[k])!);
+    for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++)
+      (a[k - e.ptr[gid]] = index.get(e.src[k])!), (b[k - e.ptr[gid]] = index.get(e.dst[k])!);
     // the calls in a bundle are alike and side by side: a grid reads better than one tall column
     // so are the calls inside a merged scope: boxes with no edges between them
-    const alike = t.kind[gid] === Kind.Bundle || (a.length === 0 && order.length >= 4 && order.every((u) => u >= t.numNodes));
+    const alike =
+      t.kind[gid] === Kind.Bundle || (a.length === 0 && order.length >= 4 && order.every((u) => u >= t.numNodes));
     const out = alike ? layoutGrid(w, h) : layoutLevel(w, h, a, b);
     const lv = { units: Int32Array.from(order), x: out.x, y: out.y, w, h, width: out.width, height: out.height };
     this.cache.set(gid, lv);
@@ -147,10 +150,18 @@ export class Composer {
     }
     const numEdges = pairs.size;
     return {
-      unit: Int32Array.from(unit), open: Uint8Array.from(open),
-      x: Float32Array.from(xs), y: Float32Array.from(ys), w: Float32Array.from(ws), h: Float32Array.from(hs),
-      slotOfNode, edgeSrc: src.slice(0, numEdges), edgeDst: dst.slice(0, numEdges), edgeCount: cnt.slice(0, numEdges),
-      width: root.width, height: root.height,
+      unit: Int32Array.from(unit),
+      open: Uint8Array.from(open),
+      x: Float32Array.from(xs),
+      y: Float32Array.from(ys),
+      w: Float32Array.from(ws),
+      h: Float32Array.from(hs),
+      slotOfNode,
+      edgeSrc: src.slice(0, numEdges),
+      edgeDst: dst.slice(0, numEdges),
+      edgeCount: cnt.slice(0, numEdges),
+      width: root.width,
+      height: root.height,
     };
   }
 }
@@ -177,7 +188,10 @@ export function defaultExpanded(t: GroupTree, smallNodes = 300, budgetUnits = 40
       const grow = t.unitPtr[c + 1] - t.unitPtr[c] - 1;
       // bundles and imported values stay shut: they repeat what is next to them
       // so do the calls of a merged scope: its summary is the point of the first view
-      const calls = t.unitPtr[c + 1] > t.unitPtr[c] && t.units[t.unitPtr[c]] >= t.numNodes && t.kind[t.units[t.unitPtr[c]] - t.numNodes] === Kind.Call;
+      const calls =
+        t.unitPtr[c + 1] > t.unitPtr[c] &&
+        t.units[t.unitPtr[c]] >= t.numNodes &&
+        t.kind[t.units[t.unitPtr[c]] - t.numNodes] === Kind.Call;
       if (t.kind[c] === Kind.Bundle || t.kind[c] === Kind.Imported || calls || visible + grow > budgetUnits) continue;
       expanded[c] = 1;
       visible += grow;

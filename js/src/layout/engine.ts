@@ -1,9 +1,9 @@
 // The layout service behind the worker (or the main thread when no worker can start):
 // keeps the current step's group tree and per-level layouts, answers layout requests.
 
+import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
 import { buildGroups, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
 import { levelEdges } from "./levelEdges";
-import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
 
 export interface GraphMessage {
   type: "graph";
@@ -129,7 +129,8 @@ export class LayoutEngine {
     // the next training step, same structure, same view: the same picture (a copy: the last was sent away)
     const l = this.last;
     let layout: ViewLayout;
-    if (l && l.treeId === this.treeId && l.showOps === req.view.showOps && sameInts(l.open, open)) layout = copyLayout(l.layout);
+    if (l && l.treeId === this.treeId && l.showOps === req.view.showOps && sameInts(l.open, open))
+      layout = copyLayout(l.layout);
     else {
       this.composer.setView(open, req.view);
       layout = this.composer.compose(g.childPtr, g.child);
@@ -140,8 +141,14 @@ export class LayoutEngine {
     const fresh = this.sentTreeId !== this.treeId;
     this.sentTreeId = this.treeId;
     return {
-      type: "layout", id: req.id, version: req.version, treeId: this.treeId, tree: fresh ? tree : null,
-      layout, expanded, ms: performance.now() - t0,
+      type: "layout",
+      id: req.id,
+      version: req.version,
+      treeId: this.treeId,
+      tree: fresh ? tree : null,
+      layout,
+      expanded,
+      ms: performance.now() - t0,
     };
   }
 
@@ -153,15 +160,29 @@ export class LayoutEngine {
 
 function sameStructure(a: GraphInput, b: GraphInput): boolean {
   return (
-    a.nCreated === b.nCreated && a.scopes.length === b.scopes.length && a.labels.length === b.labels.length &&
-    sameInts(a.scope, b.scope) && sameInts(a.label, b.label) && sameInts(a.childPtr, b.childPtr) && sameInts(a.child, b.child)
+    a.nCreated === b.nCreated &&
+    a.scopes.length === b.scopes.length &&
+    a.labels.length === b.labels.length &&
+    sameInts(a.scope, b.scope) &&
+    sameInts(a.label, b.label) &&
+    sameInts(a.childPtr, b.childPtr) &&
+    sameInts(a.child, b.child)
   );
 }
 
 function copyLayout(l: ViewLayout): ViewLayout {
   return {
-    ...l, unit: l.unit.slice(), open: l.open.slice(), x: l.x.slice(), y: l.y.slice(), w: l.w.slice(), h: l.h.slice(),
-    slotOfNode: l.slotOfNode.slice(), edgeSrc: l.edgeSrc.slice(), edgeDst: l.edgeDst.slice(), edgeCount: l.edgeCount.slice(),
+    ...l,
+    unit: l.unit.slice(),
+    open: l.open.slice(),
+    x: l.x.slice(),
+    y: l.y.slice(),
+    w: l.w.slice(),
+    h: l.h.slice(),
+    slotOfNode: l.slotOfNode.slice(),
+    edgeSrc: l.edgeSrc.slice(),
+    edgeDst: l.edgeDst.slice(),
+    edgeCount: l.edgeCount.slice(),
   };
 }
 
@@ -174,5 +195,7 @@ function sameInts(a: Uint32Array | Int32Array | Uint8Array, b: Uint32Array | Int
 /** Buffers worth transferring rather than copying back to the main thread. */
 export function transferables(r: LayoutResult): ArrayBuffer[] {
   const l = r.layout;
-  return [l.unit, l.open, l.x, l.y, l.w, l.h, l.slotOfNode, l.edgeSrc, l.edgeDst, l.edgeCount].map((a) => a.buffer as ArrayBuffer);
+  return [l.unit, l.open, l.x, l.y, l.w, l.h, l.slotOfNode, l.edgeSrc, l.edgeDst, l.edgeCount].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
 }

@@ -7,7 +7,6 @@
 // every group holds an interval of creation ids and edges between sibling groups always
 // point forward in creation order: the layout needs no cycle breaking.
 
-
 export interface GraphInput {
   nCreated: number;
   scope: Uint32Array; // per node, index into `scopes`
@@ -253,8 +252,14 @@ function labelTokens(label: string): string[] {
 }
 
 function finish(
-  n: number, nCreated: number, parentList: number[], kindList: Kind[], name: string[],
-  path: string[], kids: number[][], nodeGroup: Int32Array,
+  n: number,
+  nCreated: number,
+  parentList: number[],
+  kindList: Kind[],
+  name: string[],
+  path: string[],
+  kids: number[][],
+  nodeGroup: Int32Array,
 ): GroupTree {
   const G = parentList.length;
   const parent = Int32Array.from(parentList);
@@ -299,7 +304,19 @@ function finish(
     }
   }
   return {
-    numNodes: n, nCreated, numGroups: G, parent, depth, kind: Uint8Array.from(kindList), nodeCount,
-    orderKey, unitPtr, units, nodeGroup, name, path, key,
+    numNodes: n,
+    nCreated,
+    numGroups: G,
+    parent,
+    depth,
+    kind: Uint8Array.from(kindList),
+    nodeCount,
+    orderKey,
+    unitPtr,
+    units,
+    nodeGroup,
+    name,
+    path,
+    key,
   };
 }

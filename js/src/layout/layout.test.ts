@@ -1,18 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { decode, stepColumns } from "../data/decode";
 import { readBundle, readFixture } from "../testing/fixtures";
-import { buildGroups, Kind, type GraphInput, type GroupTree } from "./groups";
+import { type LayoutAnswer, LayoutClient } from "./client";
 import { Composer, defaultExpanded, type ViewLayout } from "./compose";
+import { LayoutEngine } from "./engine";
+import { buildGroups, type GraphInput, type GroupTree, Kind } from "./groups";
 import { levelEdges } from "./levelEdges";
 import { layoutLevel } from "./levelLayout";
-import { LayoutClient, type LayoutAnswer } from "./client";
-import { LayoutEngine } from "./engine";
 
 function mlpInput(): GraphInput {
   const fx = readFixture("mlp");
   const step = fx.steps[0];
   const g = stepColumns(decode(readBundle(step.bundle)), step.n_created);
-  return { nCreated: step.n_created, scope: g.scope, label: g.label, childPtr: g.child_ptr, child: g.child, scopes: fx.strings.scopes, labels: fx.strings.labels };
+  return {
+    nCreated: step.n_created,
+    scope: g.scope,
+    label: g.label,
+    childPtr: g.child_ptr,
+    child: g.child,
+    scopes: fx.strings.scopes,
+    labels: fx.strings.labels,
+  };
 }
 
 /** A graph of `calls` consecutive calls of a 2-layer model, each layer a chain of `width` ops. */
@@ -21,12 +29,22 @@ function synthetic(calls: number, width: number): GraphInput {
   const scope: number[] = [];
   const ptr = [0];
   const child: number[] = [];
-  const add = (s: number, kids: number[]) => (scope.push(s), child.push(...kids), ptr.push(child.length), scope.length - 1);
+  const add = (s: number, kids: number[]) => (
+    scope.push(s), child.push(...kids), ptr.push(child.length), scope.length - 1
+  );
   for (let c = 0; c < calls; c++) {
     let x = add(0, []);
     for (const s of [1, 2]) for (let k = 0; k < width; k++) x = add(s, [x, add(s, [])]);
   }
-  return { nCreated: scope.length, scope: Uint32Array.from(scope), label: new Uint32Array(scope.length), childPtr: Int32Array.from(ptr), child: Int32Array.from(child), scopes, labels: [""] };
+  return {
+    nCreated: scope.length,
+    scope: Uint32Array.from(scope),
+    label: new Uint32Array(scope.length),
+    childPtr: Int32Array.from(ptr),
+    child: Int32Array.from(child),
+    scopes,
+    labels: [""],
+  };
 }
 
 function compose(g: GraphInput, tree: GroupTree, open: Uint8Array, showOps = true): ViewLayout {
@@ -38,10 +56,12 @@ function compose(g: GraphInput, tree: GroupTree, open: Uint8Array, showOps = tru
 function overlaps(l: ViewLayout): [number, number][] {
   const boxes = Array.from(l.unit.keys()).filter((i) => !l.open[i]);
   const out: [number, number][] = [];
-  for (const i of boxes) for (const j of boxes) {
-    if (j <= i) continue;
-    if (l.x[i] < l.x[j] + l.w[j] && l.x[j] < l.x[i] + l.w[i] && l.y[i] < l.y[j] + l.h[j] && l.y[j] < l.y[i] + l.h[i]) out.push([i, j]);
-  }
+  for (const i of boxes)
+    for (const j of boxes) {
+      if (j <= i) continue;
+      if (l.x[i] < l.x[j] + l.w[j] && l.x[j] < l.x[i] + l.w[i] && l.y[i] < l.y[j] + l.h[j] && l.y[j] < l.y[i] + l.h[i])
+        out.push([i, j]);
+    }
   return out;
 }
 
@@ -49,7 +69,9 @@ describe("groups", () => {
   it("cuts scopes into one group per call instance, with parameters grouped by label", () => {
     const g = mlpInput();
     const t = buildGroups(g, { bySample: true });
-    const mlps = Array.from({ length: t.numGroups }, (_, i) => i).filter((i) => t.kind[i] === Kind.Scope && t.path[i] === "MLP");
+    const mlps = Array.from({ length: t.numGroups }, (_, i) => i).filter(
+      (i) => t.kind[i] === Kind.Scope && t.path[i] === "MLP",
+    );
     expect(mlps.length).toBe(2); // two samples, two calls of the model
     expect(new Set(mlps.map((i) => t.key[i])).size).toBe(2);
     expect(t.kind[1]).toBe(Kind.Imported);
@@ -76,7 +98,9 @@ describe("groups", () => {
 
   it("names top-level runs by the group beside them", () => {
     const t = buildGroups(synthetic(8, 3), { bySample: true });
-    expect(t.name.filter((_, i) => t.kind[i] === Kind.Run).every((nm) => /^(before|after) |^top level$/.test(nm))).toBe(true);
+    expect(t.name.filter((_, i) => t.kind[i] === Kind.Run).every((nm) => /^(before|after) |^top level$/.test(nm))).toBe(
+      true,
+    );
   });
 
   it("bundles many consecutive calls of one scope into one box", () => {
@@ -112,7 +136,8 @@ describe("layout", () => {
     const h = new Float64Array([20, 40, 20, 20, 30]);
     const out = layoutLevel(w, h, Int32Array.from([0, 1, 2, 3]), Int32Array.from([4, 4, 4, 4]));
     const col = [0, 1, 2, 3].sort((p, q) => out.y[p] - out.y[q]);
-    for (let k = 1; k < col.length; k++) expect(out.y[col[k]]).toBeGreaterThanOrEqual(out.y[col[k - 1]] + h[col[k - 1]]);
+    for (let k = 1; k < col.length; k++)
+      expect(out.y[col[k]]).toBeGreaterThanOrEqual(out.y[col[k - 1]] + h[col[k - 1]]);
     expect(out.x[4]).toBeGreaterThan(out.x[0]);
   });
 
@@ -145,9 +170,23 @@ describe("layout", () => {
     const g = mlpInput();
     const e = new LayoutEngine();
     e.setGraph({ type: "graph", version: 1, key: null, graph: g });
-    const a = e.layout({ type: "layout", id: 1, version: 1, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    const a = e.layout({
+      type: "layout",
+      id: 1,
+      version: 1,
+      groups: { bySample: true },
+      view: { showOps: true },
+      expanded: null,
+    });
     e.setGraph({ type: "graph", version: 2, key: null, graph: { ...g, scope: g.scope.slice() } });
-    const b = e.layout({ type: "layout", id: 2, version: 2, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    const b = e.layout({
+      type: "layout",
+      id: 2,
+      version: 2,
+      groups: { bySample: true },
+      view: { showOps: true },
+      expanded: null,
+    });
     if (a.type !== "layout" || b.type !== "layout") throw new Error("layout failed");
     expect(a.tree).not.toBeNull();
     expect(b.tree).toBeNull(); // not resent: same tree id
@@ -158,7 +197,14 @@ describe("layout", () => {
     const g = mlpInput();
     const other = synthetic(6, 3);
     const e = new LayoutEngine();
-    const req = (id: number) => ({ type: "layout" as const, id, version: id, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    const req = (id: number) => ({
+      type: "layout" as const,
+      id,
+      version: id,
+      groups: { bySample: true },
+      view: { showOps: true },
+      expanded: null,
+    });
     e.setGraph({ type: "graph", version: 1, key: null, graph: g });
     const a = e.layout(req(1));
     e.setGraph({ type: "graph", version: 2, key: null, graph: other });
@@ -176,7 +222,14 @@ describe("layout", () => {
   it("the engine finds a kept structure by its key alone, and refuses a key it lost", () => {
     const g = mlpInput();
     const e = new LayoutEngine();
-    const req = (id: number) => ({ type: "layout" as const, id, version: id, groups: { bySample: true }, view: { showOps: true }, expanded: null });
+    const req = (id: number) => ({
+      type: "layout" as const,
+      id,
+      version: id,
+      groups: { bySample: true },
+      view: { showOps: true },
+      expanded: null,
+    });
     e.setGraph({ type: "graph", version: 1, key: "A", graph: g });
     const a = e.layout(req(1));
     e.setGraph({ type: "graph", version: 2, key: "A", graph: null });
@@ -191,7 +244,10 @@ describe("layout", () => {
   it("the client sends a structure's arrays only when the engine may not keep them", async () => {
     const g = mlpInput();
     const made: string[] = [];
-    const client = new LayoutClient(() => {}, () => {});
+    const client = new LayoutClient(
+      () => {},
+      () => {},
+    );
     const set = (key: string) => client.setGraph(key, () => (made.push(key), { ...g, scope: g.scope.slice() }));
     set("A");
     set("A"); // the same structure again: by key
@@ -203,9 +259,13 @@ describe("layout", () => {
     set("B");
     expect(made).toEqual(["A", "B", "C", "D", "B"]);
     const answer = new Promise<LayoutAnswer>((resolve) => {
-      const c2 = new LayoutClient(resolve, (m) => { throw new Error(m); });
+      const c2 = new LayoutClient(resolve, (m) => {
+        throw new Error(m);
+      });
       c2.setGraph("A", () => g);
-      c2.setGraph("A", () => { throw new Error("not asked again"); });
+      c2.setGraph("A", () => {
+        throw new Error("not asked again");
+      });
       c2.request({ bySample: true }, { showOps: true }, null);
     });
     expect((await answer).result.layout.unit.length).toBeGreaterThan(0);
@@ -216,14 +276,22 @@ describe("layout", () => {
     // a random DAG without scopes: one level of 10k nodes, the slowest case for one layout
     const n = 10_000;
     let seed = 1;
-    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const ptr = [0];
     const child: number[] = [];
     for (let i = 0; i < n; i++) {
       if (i > 10 && rand() < 0.8) child.push(Math.floor(rand() * i), Math.floor(i - 1 - rand() * Math.min(i - 1, 30)));
       ptr.push(child.length);
     }
-    const g: GraphInput = { nCreated: n, scope: new Uint32Array(n), label: new Uint32Array(n), childPtr: Int32Array.from(ptr), child: Int32Array.from(child), scopes: [""], labels: [""] };
+    const g: GraphInput = {
+      nCreated: n,
+      scope: new Uint32Array(n),
+      label: new Uint32Array(n),
+      childPtr: Int32Array.from(ptr),
+      child: Int32Array.from(child),
+      scopes: [""],
+      labels: [""],
+    };
     const t = buildGroups(g, { bySample: true });
     const l = compose(g, t, new Uint8Array(t.numGroups).fill(1));
     expect(l.unit.length).toBe(n); // its speed: bench/viewer_bench.py, not a timed assertion

@@ -3,7 +3,6 @@
 
 import { SIZE } from "./boxSizes";
 
-
 /**
  * Lay out `m` boxes (sizes w, h) in the given order, with edges a[k] -> b[k] (indices).
  * Edges pointing backwards in the order are drawn but do not shape the layers.
@@ -14,7 +13,12 @@ import { SIZE } from "./boxSizes";
  *      adjacent violators) finds the closest placement that keeps order and spacing.
  * Linear in boxes + edges, apart from one sort per layer per sweep.
  */
-export function layoutLevel(w: Float64Array, h: Float64Array, a: Int32Array, b: Int32Array): { x: Float64Array; y: Float64Array; width: number; height: number } {
+export function layoutLevel(
+  w: Float64Array,
+  h: Float64Array,
+  a: Int32Array,
+  b: Int32Array,
+): { x: Float64Array; y: Float64Array; width: number; height: number } {
   const m = w.length;
   const fwd: number[] = [];
   for (let k = 0; k < a.length; k++) if (a[k] < b[k]) fwd.push(k);
@@ -99,7 +103,10 @@ export function layoutLevel(w: Float64Array, h: Float64Array, a: Int32Array, b: 
 }
 
 /** Boxes in reading order on a grid about as wide as it is tall; columns as wide as their widest box. */
-export function layoutGrid(w: Float64Array, h: Float64Array): { x: Float64Array; y: Float64Array; width: number; height: number } {
+export function layoutGrid(
+  w: Float64Array,
+  h: Float64Array,
+): { x: Float64Array; y: Float64Array; width: number; height: number } {
   const m = w.length;
   let sw = 0;
   let sh = 0;

@@ -2,7 +2,7 @@
 // URL): graphs are applied in order, and of the layout requests waiting only the newest
 // runs, so a burst of expand clicks costs one layout. Errors go back as messages.
 
-import { LayoutEngine, transferables, type GraphMessage, type LayoutRequest } from "./engine";
+import { type GraphMessage, LayoutEngine, type LayoutRequest, transferables } from "./engine";
 
 interface WorkerScope {
   onmessage: ((ev: MessageEvent<GraphMessage | LayoutRequest>) => void) | null;

@@ -2,10 +2,10 @@
 // scope, value, grad so far, each input with its local derivative and the contribution
 // it received, each consumer, and the source line that built it.
 
+import type { StepView } from "../data/stepView";
+import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmt4, fmtCount, fmtFull, fmtInt } from "../view/format";
-import type { Actions, State } from "../state";
-import type { StepView } from "../data/stepView";
 
 const MAX_ROWS = 40; // inputs or consumers listed before "… N more"
 
@@ -13,16 +13,22 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
   const root = el("div", "mgd-inspector");
   // one listener for every node link (rows are rebuilt as the cursor moves)
   let breakpoints: string[] = [];
-  root.addEventListener("click", (e) => {
-    const target = e.target as HTMLElement;
-    const spec = target.closest?.("[data-spec]")?.getAttribute("data-spec");
-    if (spec != null) {
-      // a second click removes it; the kernel answers the trait change with `hits`
-      return a.setBreakpoints(breakpoints.includes(spec) ? breakpoints.filter((b) => b !== spec) : [...breakpoints, spec]);
-    }
-    const node = target.closest?.("[data-node]")?.getAttribute("data-node");
-    if (node != null) a.select(Number(node));
-  }, { signal });
+  root.addEventListener(
+    "click",
+    (e) => {
+      const target = e.target as HTMLElement;
+      const spec = target.closest?.("[data-spec]")?.getAttribute("data-spec");
+      if (spec != null) {
+        // a second click removes it; the kernel answers the trait change with `hits`
+        return a.setBreakpoints(
+          breakpoints.includes(spec) ? breakpoints.filter((b) => b !== spec) : [...breakpoints, spec],
+        );
+      }
+      const node = target.closest?.("[data-node]")?.getAttribute("data-node");
+      if (node != null) a.select(Number(node));
+    },
+    { signal },
+  );
   let lastKey = "";
   const draw = (s: State) => {
     // rebuild only when what is shown changed: the node, the cursor, the step
@@ -35,7 +41,9 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
     if (s.selected < 0 && s.selectedGroup >= 0 && s.tree) return root.replaceChildren(...groupRows(s, s.selectedGroup));
     const node = s.selected >= 0 ? s.selected : v.currentNode;
     if (node < 0 || node >= v.numNodes) {
-      return root.replaceChildren(el("div", "mgd-muted", "backward begins: the root's grad is seeded with 1. Click a node to inspect it."));
+      return root.replaceChildren(
+        el("div", "mgd-muted", "backward begins: the root's grad is seeded with 1. Click a node to inspect it."),
+      );
     }
     root.replaceChildren(...nodeRows(s, v, node, s.selected < 0));
   };
@@ -93,7 +101,15 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
       const c = g.child[e];
       const d = g.local[e];
       const got = visited ? fmt4(d * gNode) : "–";
-      out.push(link(s, v, c, `d=${fmt4(d)}  +grad ${got}`, `local derivative ${fmtFull(d)}; contribution ${visited ? fmtFull(d * gNode) : "not yet applied"}`));
+      out.push(
+        link(
+          s,
+          v,
+          c,
+          `d=${fmt4(d)}  +grad ${got}`,
+          `local derivative ${fmtFull(d)}; contribution ${visited ? fmtFull(d * gNode) : "not yet applied"}`,
+        ),
+      );
     }
     if (hi - lo > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(hi - lo - MAX_ROWS)} more`));
   }
@@ -109,7 +125,15 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
       const vp = r ? r.visitOf[p] : -1;
       const done = vp >= 0 && vp < v.visitsDone;
       const contrib = done && r ? d * r.visitGrad[vp] : 0;
-      out.push(link(s, v, p, `d=${fmt4(d)}  gave ${done ? fmt4(contrib) : "–"}`, `d ${nodeName(s, v, p)} / d this = ${fmtFull(d)}; ${done ? `contributed ${fmtFull(contrib)}` : "its chain rule has not run yet"}`));
+      out.push(
+        link(
+          s,
+          v,
+          p,
+          `d=${fmt4(d)}  gave ${done ? fmt4(contrib) : "–"}`,
+          `d ${nodeName(s, v, p)} / d this = ${fmtFull(d)}; ${done ? `contributed ${fmtFull(contrib)}` : "its chain rule has not run yet"}`,
+        ),
+      );
     }
     if (n > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(n - MAX_ROWS)} more`));
   } else if (node === v.root) out.push(el("div", "mgd-sub", "the backward root (loss)"));
@@ -154,7 +178,11 @@ export function breakSpecOf(label: string, scope: string, op: string): string | 
 
 function breakRow(s: State, v: StepView, node: number): HTMLElement {
   const strings = s.meta!.strings;
-  const spec = breakSpecOf(strings.labels[v.g.label[node]] ?? "", strings.scopes[v.g.scope[node]] ?? "", strings.ops[v.g.op[node]] ?? "");
+  const spec = breakSpecOf(
+    strings.labels[v.g.label[node]] ?? "",
+    strings.scopes[v.g.scope[node]] ?? "",
+    strings.ops[v.g.op[node]] ?? "",
+  );
   const r = el("div", "mgd-break");
   if (!spec) {
     r.append(el("span", "mgd-muted", "no breakpoint spec names this node"));
@@ -164,7 +192,9 @@ function breakRow(s: State, v: StepView, node: number): HTMLElement {
   const b = el("button", `mgd-btn mgd-mini${on ? " mgd-on" : ""}`, on ? "◆ remove breakpoint" : "◇ break here");
   b.type = "button";
   b.dataset.spec = spec;
-  b.title = on ? `remove the breakpoint ${spec}` : `add the breakpoint ${spec}: the timeline marks every chain rule it stops at`;
+  b.title = on
+    ? `remove the breakpoint ${spec}`
+    : `add the breakpoint ${spec}: the timeline marks every chain rule it stops at`;
   const n = on ? s.hits.filter((h) => h.spec === spec).length : 0;
   r.append(b, el("span", "mgd-spec", on ? `${spec} · ${fmtInt(n)} hit${n === 1 ? "" : "s"}` : spec));
   return r;

@@ -2,15 +2,18 @@
 // as summaries are hollow and say so) and the parameter heatmap (parameters x steps,
 // value or grad; click a cell to select that parameter in that step).
 
+import type { Actions, State } from "../state";
 import { button, el, setText } from "../view/dom";
 import { sizeOf } from "../view/measure";
 import { cachedTheme, fmtShort, logLevel } from "../view/theme";
-import type { Actions, State } from "../state";
 
 // what the strip shows; a cursor move is not among them
 const RELEVANT: (keyof State | "*")[] = ["*", "meta", "stepIndex", "params", "heatmapMode", "liveLosses", "status"];
 
-export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElement; boxes: HTMLElement[]; draw: (s: State, changed: ReadonlySet<keyof State | "*">) => void } {
+export function createSteps(
+  a: Actions,
+  signal: AbortSignal,
+): { root: HTMLElement; boxes: HTMLElement[]; draw: (s: State, changed: ReadonlySet<keyof State | "*">) => void } {
   const root = el("div", "mgd-steps");
   const lossBox = el("div", "mgd-loss");
   const loss = el("canvas");
@@ -20,33 +23,49 @@ export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElemen
   const heatBox = el("div", "mgd-heat");
   const heat = el("canvas");
   heat.title = "parameters × steps: click a cell to select that parameter in that step";
-  const heatMode = button("mgd-btn mgd-mini", "grad", "show the parameters' grads or values", () => {
-    if (last) a.setOptions({ heatmapMode: last.heatmapMode === "grad" ? "value" : "grad" });
-  }, signal);
+  const heatMode = button(
+    "mgd-btn mgd-mini",
+    "grad",
+    "show the parameters' grads or values",
+    () => {
+      if (last) a.setOptions({ heatmapMode: last.heatmapMode === "grad" ? "value" : "grad" });
+    },
+    signal,
+  );
   heatBox.append(heat, heatMode);
   root.append(lossBox, heatBox);
   let last: State | null = null;
   const heatCache: HeatCache = { key: "", params: null, image: null };
 
   const losses = (s: State): (number | null)[] =>
-    s.status.recording && s.liveLosses.length > (s.meta?.steps.length ?? 0) ? s.liveLosses : (s.meta?.steps ?? []).map((st) => st.loss);
+    s.status.recording && s.liveLosses.length > (s.meta?.steps.length ?? 0)
+      ? s.liveLosses
+      : (s.meta?.steps ?? []).map((st) => st.loss);
 
-  loss.addEventListener("click", (e) => {
-    if (!last?.meta) return;
-    const n = last.meta.steps.length;
-    const r = loss.getBoundingClientRect();
-    const k = Math.round(((e.clientX - r.left - 6) / Math.max(1, r.width - 12)) * Math.max(1, n - 1));
-    if (n) a.loadStep(Math.max(0, Math.min(n - 1, k)));
-  }, { signal });
-  heat.addEventListener("click", (e) => {
-    const p = last?.params;
-    if (!p || !last?.meta) return;
-    const r = heat.getBoundingClientRect();
-    const steps = last.meta.steps.length;
-    const col = Math.floor(((e.clientX - r.left) / r.width) * steps);
-    const rowI = Math.floor(((e.clientY - r.top) / r.height) * p.names.length);
-    if (col >= 0 && col < steps && rowI >= 0 && rowI < p.names.length) a.loadStep(col, p.names[rowI]);
-  }, { signal });
+  loss.addEventListener(
+    "click",
+    (e) => {
+      if (!last?.meta) return;
+      const n = last.meta.steps.length;
+      const r = loss.getBoundingClientRect();
+      const k = Math.round(((e.clientX - r.left - 6) / Math.max(1, r.width - 12)) * Math.max(1, n - 1));
+      if (n) a.loadStep(Math.max(0, Math.min(n - 1, k)));
+    },
+    { signal },
+  );
+  heat.addEventListener(
+    "click",
+    (e) => {
+      const p = last?.params;
+      if (!p || !last?.meta) return;
+      const r = heat.getBoundingClientRect();
+      const steps = last.meta.steps.length;
+      const col = Math.floor(((e.clientX - r.left) / r.width) * steps);
+      const rowI = Math.floor(((e.clientY - r.top) / r.height) * p.names.length);
+      if (col >= 0 && col < steps && rowI >= 0 && rowI < p.names.length) a.loadStep(col, p.names[rowI]);
+    },
+    { signal },
+  );
 
   const draw = (s: State, changed: ReadonlySet<keyof State | "*">) => {
     last = s;
@@ -99,7 +118,14 @@ export function createSteps(a: Actions, signal: AbortSignal): { root: HTMLElemen
       }
     }
     const st = s.meta?.steps[s.stepIndex];
-    setText(lossNote, s.status.recording ? `recording… ${ys.length} steps` : st && !st.kept ? `step ${st.index}: summary only (loss ${st.loss ?? "n/a"})` : "");
+    setText(
+      lossNote,
+      s.status.recording
+        ? `recording… ${ys.length} steps`
+        : st && !st.kept
+          ? `step ${st.index}: summary only (loss ${st.loss ?? "n/a"})`
+          : "",
+    );
     drawHeat(heat, s, th.panel, heatCache);
   };
   return { root, boxes: [lossBox, heatBox], draw };

@@ -3,10 +3,10 @@
 // Drag anywhere on it to scrub; the wheel (while the widget has focus) zooms the lane down
 // to single events, a double-click shows the whole step again.
 
-import { el } from "../view/dom";
-import { sizeOf } from "../view/measure";
-import { fmtInt } from "../view/format";
 import type { Actions, State } from "../state";
+import { el } from "../view/dom";
+import { fmtInt } from "../view/format";
+import { sizeOf } from "../view/measure";
 import { cachedTheme } from "../view/theme";
 
 const PAD_PX = 8;
@@ -18,7 +18,11 @@ function windowOf(s: State): [number, number] {
   return [Math.max(0, Math.min(lo, n)), Math.max(1, Math.min(hi, n))];
 }
 
-export function createTimeline(a: Actions, update: (p: Partial<State>) => void, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
+export function createTimeline(
+  a: Actions,
+  update: (p: Partial<State>) => void,
+  signal: AbortSignal,
+): { root: HTMLElement; draw: (s: State) => void } {
   const root = el("div", "mgd-timeline");
   const canvas = el("canvas");
   canvas.title = "drag to move through the step's events";
@@ -34,33 +38,45 @@ export function createTimeline(a: Actions, update: (p: Partial<State>) => void, 
     return v.eventOffset + Math.round(lo + Math.max(0, Math.min(1, f)) * (hi - lo));
   };
   let dragging = false;
-  canvas.addEventListener("pointerdown", (e) => {
-    const t = eventAt(e.clientX);
-    if (t === null) return;
-    dragging = true;
-    try {
-      canvas.setPointerCapture?.(e.pointerId);
-    } catch {
-      // a synthetic or already released pointer
-    }
-    a.seek(t);
-  }, { signal });
-  canvas.addEventListener("pointermove", (e) => {
-    const t = dragging ? eventAt(e.clientX) : null;
-    if (t !== null) a.seek(t);
-  }, { signal });
-  canvas.addEventListener("wheel", (e) => {
-    const st = last;
-    if (!st?.view || (!st.focused && !e.ctrlKey)) return;
-    e.preventDefault();
-    const [lo, hi] = windowOf(st);
-    const r = canvas.getBoundingClientRect();
-    const f = Math.max(0, Math.min(1, (e.clientX - r.left - PAD_PX) / Math.max(1, r.width - 2 * PAD_PX)));
-    const at = lo + f * (hi - lo);
-    const span = Math.max(20, Math.min(st.view.numEvents - 1, (hi - lo) * Math.exp(e.deltaY * 0.002)));
-    const nlo = Math.max(0, Math.min(st.view.numEvents - 1 - span, at - f * span));
-    update({ lane: span >= st.view.numEvents - 1 ? null : [Math.round(nlo), Math.round(nlo + span)] });
-  }, { signal, passive: false });
+  canvas.addEventListener(
+    "pointerdown",
+    (e) => {
+      const t = eventAt(e.clientX);
+      if (t === null) return;
+      dragging = true;
+      try {
+        canvas.setPointerCapture?.(e.pointerId);
+      } catch {
+        // a synthetic or already released pointer
+      }
+      a.seek(t);
+    },
+    { signal },
+  );
+  canvas.addEventListener(
+    "pointermove",
+    (e) => {
+      const t = dragging ? eventAt(e.clientX) : null;
+      if (t !== null) a.seek(t);
+    },
+    { signal },
+  );
+  canvas.addEventListener(
+    "wheel",
+    (e) => {
+      const st = last;
+      if (!st?.view || (!st.focused && !e.ctrlKey)) return;
+      e.preventDefault();
+      const [lo, hi] = windowOf(st);
+      const r = canvas.getBoundingClientRect();
+      const f = Math.max(0, Math.min(1, (e.clientX - r.left - PAD_PX) / Math.max(1, r.width - 2 * PAD_PX)));
+      const at = lo + f * (hi - lo);
+      const span = Math.max(20, Math.min(st.view.numEvents - 1, (hi - lo) * Math.exp(e.deltaY * 0.002)));
+      const nlo = Math.max(0, Math.min(st.view.numEvents - 1 - span, at - f * span));
+      update({ lane: span >= st.view.numEvents - 1 ? null : [Math.round(nlo), Math.round(nlo + span)] });
+    },
+    { signal, passive: false },
+  );
   canvas.addEventListener("dblclick", () => update({ lane: null }), { signal });
   const stop = () => (dragging = false);
   canvas.addEventListener("pointerup", stop, { signal });
@@ -107,7 +123,11 @@ export function createTimeline(a: Actions, update: (p: Partial<State>) => void, 
     if (lo < v.nCreated) ctx.fillText(`forward · ${fmtInt(v.nCreated)} built`, PAD_PX + 4, top - 3);
     const bx = Math.max(PAD_PX, split) + 4;
     if (hi >= v.nCreated && !s.lane) {
-      ctx.fillText(v.replay ? `backward · ${fmtInt(v.replay.numVisits)} chain rules` : "no backward in this step", bx, top - 3);
+      ctx.fillText(
+        v.replay ? `backward · ${fmtInt(v.replay.numVisits)} chain rules` : "no backward in this step",
+        bx,
+        top - 3,
+      );
     }
     // the selected node's events as ticks, breakpoint hits as diamonds, the first NaN/inf in red
     if (s.selected >= 0 && s.selected < v.numNodes) {

@@ -1,9 +1,9 @@
 // The toolbar: play / pause with speed, stepping, the step selector, the cursor readout,
 // search by label, settings, the live Continue / Step / Stop and the recording status.
 
+import type { Actions, ColorMode, State } from "../state";
 import { button, el, option, setText, setTitle, show } from "../view/dom";
 import { fmtCount, fmtInt } from "../view/format";
-import type { Actions, ColorMode, State } from "../state";
 
 const SPEEDS = [10, 100, 1000, 10000, 100000];
 
@@ -20,7 +20,8 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   for (const v of SPEEDS) speed.append(option(`${fmtCount(v)}/s`, String(v)));
   on(speed, "change", () => a.setOptions({ speed: Number(speed.value) }));
   replay.append(
-    play, speed,
+    play,
+    speed,
     button("mgd-btn", "⇤", "jump to the step's first event (Home)", () => a.stepBy(-Infinity), signal),
     button("mgd-btn", "◀", "one event back (←)", () => a.stepBy(-1), signal),
     button("mgd-btn", "▶|", "one event forward (→)", () => a.stepBy(1), signal),
@@ -63,7 +64,12 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   summary.title = "view settings";
   const panel = el("div", "mgd-panel");
   const color = el("select", "mgd-select");
-  for (const [v, t] of [["grad", "colour by |grad|"], ["value", "colour by value"], ["sign", "colour by sign of grad"]]) color.append(option(t, v));
+  for (const [v, t] of [
+    ["grad", "colour by |grad|"],
+    ["value", "colour by value"],
+    ["sign", "colour by sign of grad"],
+  ])
+    color.append(option(t, v));
   on(color, "change", () => a.setOptions({ colorMode: color.value as ColorMode }));
   const check = (label: string, key: "showOps" | "bySample" | "showPath") => {
     const row = el("label", "mgd-check");
@@ -82,10 +88,19 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   on(bp, "keydown", (e) => {
     if (e.key !== "Enter") return;
     e.preventDefault();
-    a.setBreakpoints(bp.value.split(",").map((t) => t.trim()).filter(Boolean));
+    a.setBreakpoints(
+      bp.value
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    );
   });
   panel.append(
-    color, ops.row, bySample.row, path.row, bp,
+    color,
+    ops.row,
+    bySample.row,
+    path.row,
+    bp,
     button("mgd-btn", "expand all", "open every group (slow for huge steps)", () => a.expandAll(true), signal),
     button("mgd-btn", "collapse all", "back to the grouped view", () => a.expandAll(false), signal),
   );
@@ -112,7 +127,11 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
     const key = steps.map((st) => (st.kept ? 1 : 0)).join("");
     if (key !== stepsKey) {
       stepsKey = key;
-      stepSel.replaceChildren(...steps.map((st) => option(`step ${st.index}/${steps.length}${st.kept ? "" : " (summary)"}`, String(st.index))));
+      stepSel.replaceChildren(
+        ...steps.map((st) =>
+          option(`step ${st.index}/${steps.length}${st.kept ? "" : " (summary)"}`, String(st.index)),
+        ),
+      );
     }
     if (stepSel.value !== String(s.stepIndex)) stepSel.value = String(s.stepIndex);
     show(stepSel, steps.length > 0);
@@ -121,10 +140,16 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
     if (v) {
       const phase = v.phase === "forward" ? "forward" : v.visitsDone ? "backward" : "backward begins";
       setText(readout, `t = ${fmtInt(v.event)} / ${fmtInt(v.numEvents)}  ${phase}  step ${v.step}/${steps.length}`);
-      setTitle(readout, `event ${fmtInt(v.eventOffset + v.event)} of the whole trace; step ${v.step} has ${fmtInt(v.nCreated)} nodes built, ${fmtInt(v.replay?.numVisits ?? 0)} chain rules`);
+      setTitle(
+        readout,
+        `event ${fmtInt(v.eventOffset + v.event)} of the whole trace; step ${v.step} has ${fmtInt(v.nCreated)} nodes built, ${fmtInt(v.replay?.numVisits ?? 0)} chain rules`,
+      );
     } else setText(readout, s.status.recording ? "" : s.loading);
     const rec = s.status.recording;
-    setText(recording, rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "");
+    setText(
+      recording,
+      rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "",
+    );
     show(recording, !!rec);
     setText(hits, s.search ? (s.matches.length ? `${s.matchIndex + 1}/${s.matches.length}` : "no match") : "");
   };

@@ -16,7 +16,13 @@ export function setTitle(node: HTMLElement, title: string): void {
   if (node.title !== title) node.title = title;
 }
 
-export function button(cls: string, text: string, title: string, onClick: () => void, signal: AbortSignal): HTMLButtonElement {
+export function button(
+  cls: string,
+  text: string,
+  title: string,
+  onClick: () => void,
+  signal: AbortSignal,
+): HTMLButtonElement {
   const b = el("button", cls, text);
   b.type = "button";
   b.title = title;

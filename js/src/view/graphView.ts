@@ -1,11 +1,11 @@
 // The graph canvas as a page part: sizing (HiDPI), pan, zoom, click to select,
 // double-click to open or close a group, hover; camera fitting and centring.
 
+import type { ViewLayout } from "../layout/compose";
+import type { Actions, Camera, State } from "../state";
 import { el } from "./dom";
 import { sizeOf } from "./measure";
-import type { ViewLayout } from "../layout/compose";
 import { drawGraph } from "./render";
-import type { Actions, Camera, State } from "../state";
 import { cachedTheme } from "./theme";
 
 const MIN_SCALE = 0.0005;
@@ -23,7 +23,11 @@ const MARGIN_PX = 16;
 const LEGEND_PX = 40; // the colour legend's strip at the bottom: keep the picture above it
 
 function fitScale(l: ViewLayout, widthPx: number, heightPx: number): number {
-  return Math.min(1.25, (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width), (heightPx - 2 * MARGIN_PX - LEGEND_PX) / Math.max(1, l.height));
+  return Math.min(
+    1.25,
+    (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width),
+    (heightPx - 2 * MARGIN_PX - LEGEND_PX) / Math.max(1, l.height),
+  );
 }
 
 /** A small graph whose whole picture fits the view with every number readable. */
@@ -39,7 +43,10 @@ export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Cam
   const fit = fitScale(l, widthPx, heightPx);
   const small = l.slotOfNode.length < SMALL_NODES;
   const scale = Math.max(MIN_SCALE, small ? Math.max(READABLE_SCALE, fit) : fit);
-  const x = scale > fit && l.width * scale > widthPx ? l.width + MARGIN_PX / scale - widthPx / scale : l.width / 2 - widthPx / 2 / scale;
+  const x =
+    scale > fit && l.width * scale > widthPx
+      ? l.width + MARGIN_PX / scale - widthPx / scale
+      : l.width / 2 - widthPx / 2 / scale;
   return { scale, x, y: l.height / 2 - (heightPx - LEGEND_PX) / 2 / scale };
 }
 
@@ -51,7 +58,9 @@ export function centerCamera(l: ViewLayout, i: number, cam: Camera, widthPx: num
 
 /** Show box `i`: the whole small graph when it fits readably (the node stays in context), else centre it. */
 export function showCamera(l: ViewLayout, i: number, cam: Camera, widthPx: number, heightPx: number): Camera {
-  return fitsReadably(l, widthPx, heightPx) ? fitCamera(l, widthPx, heightPx) : centerCamera(l, i, cam, widthPx, heightPx);
+  return fitsReadably(l, widthPx, heightPx)
+    ? fitCamera(l, widthPx, heightPx)
+    : centerCamera(l, i, cam, widthPx, heightPx);
 }
 
 /** The box under a point (world coordinates): nodes and closed groups first, then frame headers. */
@@ -65,7 +74,12 @@ export function hitTest(l: ViewLayout, wx: number, wy: number): number {
   return frame;
 }
 
-export function createGraphView(a: Actions, getState: () => State, update: (p: Partial<State>) => void, signal: AbortSignal): GraphPart {
+export function createGraphView(
+  a: Actions,
+  getState: () => State,
+  update: (p: Partial<State>) => void,
+  signal: AbortSignal,
+): GraphPart {
   const root = el("div", "mgd-graph");
   const canvas = el("canvas");
   root.append(canvas);
@@ -81,8 +95,11 @@ export function createGraphView(a: Actions, getState: () => State, update: (p: P
     const p = toWorld(e);
     return hitTest(l, p.x, p.y);
   };
-  const on = <K extends keyof HTMLElementEventMap>(ev: K, f: (e: HTMLElementEventMap[K]) => void, opts: AddEventListenerOptions = {}) =>
-    canvas.addEventListener(ev, f, { ...opts, signal });
+  const on = <K extends keyof HTMLElementEventMap>(
+    ev: K,
+    f: (e: HTMLElementEventMap[K]) => void,
+    opts: AddEventListenerOptions = {},
+  ) => canvas.addEventListener(ev, f, { ...opts, signal });
 
   // drag pans; a press that did not move is a click
   let drag: { x: number; y: number; cam: Camera; moved: boolean } | null = null;
@@ -130,17 +147,24 @@ export function createGraphView(a: Actions, getState: () => State, update: (p: P
     if (u >= s.tree.numNodes) a.toggleGroup(u - s.tree.numNodes);
   });
   // the wheel zooms only while the widget has focus, so scrolling the notebook past it still scrolls
-  on("wheel", (e) => {
-    const s = getState();
-    if (!s.focused && !e.ctrlKey) return;
-    e.preventDefault();
-    const r = canvas.getBoundingClientRect();
-    const c = s.camera;
-    const scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, c.scale * Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.0015))));
-    const px = e.clientX - r.left;
-    const py = e.clientY - r.top;
-    update({ camera: { scale, x: c.x + px / c.scale - px / scale, y: c.y + py / c.scale - py / scale } });
-  }, { passive: false });
+  on(
+    "wheel",
+    (e) => {
+      const s = getState();
+      if (!s.focused && !e.ctrlKey) return;
+      e.preventDefault();
+      const r = canvas.getBoundingClientRect();
+      const c = s.camera;
+      const scale = Math.max(
+        MIN_SCALE,
+        Math.min(MAX_SCALE, c.scale * Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.0015))),
+      );
+      const px = e.clientX - r.left;
+      const py = e.clientY - r.top;
+      update({ camera: { scale, x: c.x + px / c.scale - px / scale, y: c.y + py / c.scale - py / scale } });
+    },
+    { passive: false },
+  );
 
   const draw = (s: State) => {
     const { widthPx, heightPx } = size();

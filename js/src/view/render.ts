@@ -1,10 +1,10 @@
 // Canvas drawing of the graph: the layout's boxes and edges, coloured by the grads at the
 // cursor. It computes no layout and sends no messages; only what is on screen is drawn.
 
-import { fmtCount } from "./format";
-import { clip, drawGroup, drawNode, roundRect } from "./renderBoxes";
 import { SIZE } from "../layout/boxSizes";
 import type { State } from "../state";
+import { fmtCount } from "./format";
+import { clip, drawGroup, drawNode, roundRect } from "./renderBoxes";
 import { bucketFill, bucketOf, legend, type Theme } from "./theme";
 
 const MAX_FAR_EDGES = 20000; // zoomed far out, more plain edges than this are only a grey haze
@@ -21,7 +21,12 @@ function summarize(s: State): Summary | null {
   const { layout, view } = s;
   if (!layout || !view) return null;
   const S = layout.unit.length;
-  const out = { maxGrad: new Float64Array(S), built: new Int32Array(S), bad: new Uint8Array(S), onPath: new Uint8Array(S) };
+  const out = {
+    maxGrad: new Float64Array(S),
+    built: new Int32Array(S),
+    bad: new Uint8Array(S),
+    onPath: new Uint8Array(S),
+  };
   const slot = layout.slotOfNode;
   const grad = view.grad;
   const lastBuilt = view.phase === "forward" ? view.event : view.nCreated;
@@ -36,7 +41,14 @@ function summarize(s: State): Summary | null {
   return out;
 }
 
-export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, heightPx: number, dpr: number, s: State, th: Theme): void {
+export function drawGraph(
+  ctx: CanvasRenderingContext2D,
+  widthPx: number,
+  heightPx: number,
+  dpr: number,
+  s: State,
+  th: Theme,
+): void {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = th.bg;
   ctx.fillRect(0, 0, widthPx, heightPx);
@@ -80,7 +92,11 @@ export function drawGraph(ctx: CanvasRenderingContext2D, widthPx: number, height
       ctx.fillStyle = th.text2;
       ctx.font = `600 ${font}px ${th.font}`;
       const count = w[i] * k >= 200; // room for "N nodes" on the right
-      ctx.fillText(clip(`▾ ${tree.name[gid]}`, ((w[i] - 16) * 11) / font - (count ? 90 : 0)), x[i] + 8, y[i] + Math.max(14, font));
+      ctx.fillText(
+        clip(`▾ ${tree.name[gid]}`, ((w[i] - 16) * 11) / font - (count ? 90 : 0)),
+        x[i] + 8,
+        y[i] + Math.max(14, font),
+      );
       ctx.font = `${font * 0.9}px ${th.font}`;
       ctx.textAlign = "right";
       if (count) ctx.fillText(`${fmtCount(tree.nodeCount[gid])} nodes`, x[i] + w[i] - 8, y[i] + Math.max(14, font));

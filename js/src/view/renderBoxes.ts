@@ -2,15 +2,25 @@
 // a closed group as a card with its summary. Called by render.ts for visible boxes only.
 
 import { SIZE } from "../layout/boxSizes";
-import { fmt4, fmtCount } from "./format";
 import { Kind } from "../layout/groups";
-import type { Summary } from "./render";
 import type { State } from "../state";
+import { fmt4, fmtCount } from "./format";
+import type { Summary } from "./render";
 import { fillFor, fmtShort, type Theme } from "./theme";
 
 const LINE_PX = 14; // label, data, grad: one line each
 
-export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, node: number, x: number, y: number, w: number, h: number, text: boolean): void {
+export function drawNode(
+  ctx: CanvasRenderingContext2D,
+  s: State,
+  th: Theme,
+  node: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  text: boolean,
+): void {
   const v = s.view!;
   const meta = s.meta!;
   const built = v.exists(node);
@@ -68,13 +78,28 @@ export function drawNode(ctx: CanvasRenderingContext2D, s: State, th: Theme, nod
   ctx.globalAlpha = 1;
 }
 
-export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gid: number, slot: number, sum: Summary, x: number, y: number, w: number, h: number, scale: number): void {
+export function drawGroup(
+  ctx: CanvasRenderingContext2D,
+  s: State,
+  th: Theme,
+  gid: number,
+  slot: number,
+  sum: Summary,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  scale: number,
+): void {
   const v = s.view!;
   const tree = s.tree!;
   const count = tree.nodeCount[gid];
   const built = sum.built[slot];
   ctx.globalAlpha = built ? 1 : 0.35;
-  const stacked = tree.kind[gid] === Kind.Bundle || (tree.unitPtr[gid + 1] > tree.unitPtr[gid] && tree.kind[tree.units[tree.unitPtr[gid]] - tree.numNodes] === Kind.Call);
+  const stacked =
+    tree.kind[gid] === Kind.Bundle ||
+    (tree.unitPtr[gid + 1] > tree.unitPtr[gid] &&
+      tree.kind[tree.units[tree.unitPtr[gid]] - tree.numNodes] === Kind.Call);
   if (stacked) {
     for (const d of [6, 3]) {
       ctx.fillStyle = th.panel2;
@@ -84,7 +109,11 @@ export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gi
       ctx.stroke();
     }
   }
-  const fill = sum.bad[slot] ? th.error : s.colorMode === "value" ? "" : fillFor("grad", sum.maxGrad[slot], 0, v.gradMax, 1, th);
+  const fill = sum.bad[slot]
+    ? th.error
+    : s.colorMode === "value"
+      ? ""
+      : fillFor("grad", sum.maxGrad[slot], 0, v.gradMax, 1, th);
   ctx.fillStyle = th.panel;
   roundRect(ctx, x, y, w, h, 5);
   ctx.fill();
@@ -110,7 +139,11 @@ export function drawGroup(ctx: CanvasRenderingContext2D, s: State, th: Theme, gi
       ctx.font = `${subFont}px ${th.font}`;
       ctx.fillStyle = th.text2;
       const what = built < count ? `built ${fmtCount(built)}/${fmtCount(count)}` : `${fmtCount(count)} nodes`;
-      ctx.fillText(clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, ((w - 2 * pad) * 10) / subFont), x + pad, top + subFont + 3 / scale);
+      ctx.fillText(
+        clip(`${what} · max|g| ${fmtShort(sum.maxGrad[slot])}`, ((w - 2 * pad) * 10) / subFont),
+        x + pad,
+        top + subFont + 3 / scale,
+      );
     }
   }
   ctx.globalAlpha = 1;

@@ -70,7 +70,11 @@ function luminance(color: string): number {
     rgb = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
   } else {
     const m = /rgba?\(([^)]+)\)/.exec(color);
-    if (m) rgb = m[1].split(",").slice(0, 3).map((v) => parseFloat(v));
+    if (m)
+      rgb = m[1]
+        .split(",")
+        .slice(0, 3)
+        .map((v) => parseFloat(v));
   }
   return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
 }
@@ -78,7 +82,12 @@ function luminance(color: string): number {
 // ---------------------------------------------------------------- scales
 
 const DECADES = 6; // |grad| below max / 10^6 reads as nothing
-const HEAT: [number, number, number][] = [[255, 237, 160], [254, 178, 76], [240, 59, 32], [189, 0, 38]];
+const HEAT: [number, number, number][] = [
+  [255, 237, 160],
+  [254, 178, 76],
+  [240, 59, 32],
+  [189, 0, 38],
+];
 const POS: [number, number, number] = [214, 69, 65];
 const NEG: [number, number, number] = [55, 126, 184];
 
@@ -100,7 +109,14 @@ function heat(t: number): [number, number, number] {
 const rgba = (c: [number, number, number], a: number) => `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
 
 /** The fill for a box, or "" to leave the plain panel colour. NaN and inf read as errors. */
-export function fillFor(mode: ColorMode, grad: number, value: number, gradMax: number, valueMax: number, theme: Theme): string {
+export function fillFor(
+  mode: ColorMode,
+  grad: number,
+  value: number,
+  gradMax: number,
+  valueMax: number,
+  theme: Theme,
+): string {
   const x = mode === "value" ? value : grad;
   if (!Number.isFinite(x)) return theme.error;
   if (mode === "grad") {
@@ -113,17 +129,31 @@ export function fillFor(mode: ColorMode, grad: number, value: number, gradMax: n
 }
 
 /** A legend's colour stops and end labels for the mode. */
-export function legend(mode: ColorMode, gradMax: number, valueMax: number): { stops: string[]; left: string; right: string; title: string } {
+export function legend(
+  mode: ColorMode,
+  gradMax: number,
+  valueMax: number,
+): { stops: string[]; left: string; right: string; title: string } {
   if (mode === "grad") {
     return {
       stops: [0, 0.25, 0.5, 0.75, 1].map((t) => rgba(heat(t), 0.25 + 0.7 * t)),
-      left: `≤${fmtShort(gradMax / 10 ** DECADES)}`, right: fmtShort(gradMax), title: "|grad|",
+      left: `≤${fmtShort(gradMax / 10 ** DECADES)}`,
+      right: fmtShort(gradMax),
+      title: "|grad|",
     };
   }
-  if (mode === "sign") return { stops: [rgba(NEG, 0.6), "rgba(128,128,128,0.15)", rgba(POS, 0.6)], left: "−", right: "+", title: "sign of grad" };
+  if (mode === "sign")
+    return {
+      stops: [rgba(NEG, 0.6), "rgba(128,128,128,0.15)", rgba(POS, 0.6)],
+      left: "−",
+      right: "+",
+      title: "sign of grad",
+    };
   return {
     stops: [rgba(NEG, 0.9), rgba(NEG, 0.15), "rgba(128,128,128,0.1)", rgba(POS, 0.15), rgba(POS, 0.9)],
-    left: fmtShort(-valueMax), right: fmtShort(valueMax), title: "value",
+    left: fmtShort(-valueMax),
+    right: fmtShort(valueMax),
+    title: "value",
   };
 }
 
