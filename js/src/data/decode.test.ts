@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { pyFloat, readBundle, readFixture } from "../testing/fixtures";
-import { BundleError, decode, stepColumns } from "./decode";
+import { asDataView, BundleError, type BufferLike, decode, stepColumns } from "./decode";
 
 describe("decode", () => {
   const fx = readFixture("mlp");
@@ -25,6 +25,39 @@ describe("decode", () => {
       expect(Array.from(g.child)).toEqual(Array.from(aligned.child));
       expect(Array.from(g.scope)).toEqual(Array.from(aligned.scope));
     }
+  });
+
+  it("reads every buffer form hosts hand over: DataView, Uint8Array, ArrayBuffer, views into junk", () => {
+    const want = stepColumns(decode(readBundle(step.bundle)), step.n_created);
+    const exact = readBundle(step.bundle);
+    const bytes = new Uint8Array(exact.buffer, exact.byteOffset, exact.byteLength);
+    // the bundle at byteOffset 8 of a bigger buffer, with junk before and after it
+    const big = new Uint8Array(bytes.length + 24).fill(0xee);
+    big.set(bytes, 8);
+    const forms: [string, BufferLike][] = [
+      ["ArrayBuffer", bytes.slice().buffer],
+      ["Uint8Array", bytes.slice()],
+      ["Uint8Array at offset 8", big.subarray(8, 8 + bytes.length)],
+      ["DataView at offset 8", new DataView(big.buffer, 8, bytes.length)],
+      ["Uint16Array at offset 8", new Uint16Array(big.buffer, 8, bytes.length / 2)],
+    ];
+    expect(bytes.length % 2).toBe(0); // bundles are padded to 8 bytes
+    for (const [what, form] of forms) {
+      const g = stepColumns(decode(form), step.n_created);
+      expect(Array.from(g.data), what).toEqual(Array.from(want.data));
+      expect(Array.from(g.child), what).toEqual(Array.from(want.child));
+      expect(Array.from(g.local), what).toEqual(Array.from(want.local));
+    }
+  });
+
+  it("views exactly the bytes it was given, not the buffer around them", () => {
+    const big = new Uint8Array(64).fill(0xee);
+    big.set([1, 2, 3], 8);
+    for (const form of [big.subarray(8, 11), new DataView(big.buffer, 8, 3), big.slice(8, 11).buffer]) {
+      const v = asDataView(form);
+      expect([v.byteLength, v.getUint8(0), v.getUint8(2)]).toEqual([3, 1, 3]);
+    }
+    expect(() => decode(big.subarray(8, 11))).toThrow(/too short \(3 bytes\)/);
   });
 
   it("throws a clear BundleError on bad input", () => {

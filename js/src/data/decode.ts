@@ -29,8 +29,19 @@ export class BundleError extends Error {
   override name = "BundleError";
 }
 
-/** Read a bundle from `view` (a DataView that may sit anywhere in a larger buffer). */
-export function decode(view: DataView): Bundle {
+/** Bytes as hosts hand them: anywidget a DataView, Colab a Uint8Array, a test an ArrayBuffer. */
+export type BufferLike = ArrayBufferLike | ArrayBufferView;
+
+/** One DataView over exactly the bytes of `b`, whatever view (and byteOffset) they came in. */
+export function asDataView(b: BufferLike): DataView {
+  if (b instanceof DataView) return b;
+  if (ArrayBuffer.isView(b)) return new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return new DataView(b);
+}
+
+/** Read a bundle from `data`: any buffer form, possibly a view anywhere in a larger buffer. */
+export function decode(data: BufferLike): Bundle {
+  const view = asDataView(data);
   const length = view.byteLength;
   if (length < 8) throw new BundleError(`bundle too short (${length} bytes) to hold a header`);
   const version = view.getUint32(0, true);

@@ -8,9 +8,9 @@
 import { decode, type StepStructure, stepColumns, structureOf, withStructure } from "./decode";
 import type { StepDataMsg, TraceMeta } from "./protocol";
 import { StepView } from "./stepView";
+import { KEEP_STRUCTURES, StructureCache } from "./structures";
 
 const CACHE_STEPS = 4; // ~7 MB each at the demo's scale (columns + replay arrays)
-const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
 
 export class StepLoader {
   // ids start at a random base: every view of one widget model receives every answer, and a
@@ -26,7 +26,7 @@ export class StepLoader {
   private prefetchDue = false; // the shown step arrived: prefetch once the view settles
   // step structures by their kernel digest, most recent first: a training loop repeats its
   // structure, so later steps come as numbers only (0.7 of a demo step's 2.3 MB)
-  private structures = new Map<string, StepStructure>();
+  private structures = new StructureCache<StepStructure>();
 
   constructor(
     private send: (content: Record<string, unknown>) => void,
@@ -78,7 +78,7 @@ export class StepLoader {
     this.waiting = this.nextId++;
     this.waitingStep = step;
     this.asked.set(this.waiting, { step, events });
-    this.send({ kind: "get_step", id: this.waiting, step, structures: [...this.structures.keys()] });
+    this.send({ kind: "get_step", id: this.waiting, step, structures: this.structures.keys() });
   }
 
   /** A `step_data` message; false when it answers nothing we asked. */
@@ -123,7 +123,7 @@ export class StepLoader {
     const bundle = decode(buffer);
     const key = msg.structure;
     if (msg.structure_sent === false) {
-      const kept = key === undefined ? undefined : this.structures.get(key);
+      const kept = key === undefined ? undefined : this.structures.use(key);
       // we name only structures we keep, and drop none while a request is out
       if (!kept) throw new Error("the kernel sent numbers for a structure this view does not keep");
       this.keepStructure(key!, kept);
@@ -135,16 +135,9 @@ export class StepLoader {
   }
 
   private keepStructure(key: string, structure: StepStructure): void {
-    this.structures.delete(key);
-    this.structures.set(key, structure);
     // keep the newest; the oldest goes when no request that may rely on it is out (or past
     // twice the usual count: at most two requests are out, the view's and one prefetch)
-    while (
-      this.structures.size > KEEP_STRUCTURES &&
-      (this.asked.size === 0 || this.structures.size > 2 * KEEP_STRUCTURES)
-    ) {
-      this.structures.delete(this.structures.keys().next().value!);
-    }
+    this.structures.add(key, structure, this.asked.size === 0 ? KEEP_STRUCTURES : 2 * KEEP_STRUCTURES);
   }
 
   /** The view shows its step (laid out and drawn): time to fetch the neighbours. */
@@ -179,7 +172,7 @@ export class StepLoader {
       if (k < 0 || k >= m.steps.length || !m.steps[k].kept || this.cache.has(k)) continue;
       this.prefetching = this.nextId++;
       this.asked.set(this.prefetching, { step: k, events: m.steps[k].num_events });
-      this.send({ kind: "get_step", id: this.prefetching, step: k, structures: [...this.structures.keys()] });
+      this.send({ kind: "get_step", id: this.prefetching, step: k, structures: this.structures.keys() });
       return;
     }
   }

@@ -4,10 +4,10 @@
 // out on the main thread instead when no worker can be started.
 
 import workerSource from "inline-worker:layout";
+import { StructureCache } from "../data/structures";
 import type { ViewOptions } from "./compose";
 import {
   type GraphMessage,
-  KEEP_STRUCTURES,
   LayoutEngine,
   type LayoutFailure,
   type LayoutRequest,
@@ -33,7 +33,7 @@ export class LayoutClient {
   private makeGraph: (() => GraphInput) | null = null;
   // the structure keys the engine keeps, most recent first, as its setGraph keeps them (or
   // fewer: dropping a key here too early only costs sending arrays the engine had)
-  private held: (string | null)[] = [];
+  private held = new StructureCache<true>();
   private lastRequest: LayoutRequest | null = null;
   private version = 0;
   private nextId = 1;
@@ -46,10 +46,6 @@ export class LayoutClient {
     private onError: (message: string) => void,
   ) {
     this.start();
-  }
-
-  get usesWorker(): boolean {
-    return this.worker !== null;
   }
 
   private start(): void {
@@ -66,7 +62,7 @@ export class LayoutClient {
         this.toFallback(); // a page policy may refuse blob workers: lay out here instead
       };
       this.worker = w;
-      this.held = [];
+      this.held.clear();
       if (this.graphMsg) w.postMessage(this.fullGraphMsg());
       this.trees.clear();
     } catch {
@@ -78,7 +74,7 @@ export class LayoutClient {
     this.worker?.terminate();
     this.worker = null;
     this.fallback = new LayoutEngine();
-    this.held = [];
+    this.held.clear();
     if (this.graphMsg) this.fallback.setGraph(this.fullGraphMsg());
     this.trees.clear();
     // the request the worker never answered: run it here
@@ -91,20 +87,13 @@ export class LayoutClient {
 
   /** A new step's graph; later requests refer to it. */
   setGraph(key: string | null, makeGraph: () => GraphInput): void {
-    const known = key !== null && this.held.includes(key);
+    const known = this.held.has(key);
     // a structure the engine keeps goes by its key: no 1.3 MB copy, clone and compare
     this.graphMsg = { type: "graph", version: ++this.version, key, graph: known ? null : makeGraph() };
     this.makeGraph = makeGraph;
-    this.hold(key);
+    this.held.add(key, true);
     if (this.worker) this.worker.postMessage(this.graphMsg);
     else this.fallback?.setGraph(this.graphMsg);
-  }
-
-  private hold(key: string | null): void {
-    const at = key === null ? -1 : this.held.indexOf(key);
-    if (at >= 0) this.held.splice(at, 1);
-    this.held.unshift(key);
-    this.held.length = Math.min(this.held.length, KEEP_STRUCTURES);
   }
 
   // the current graph with its arrays, for an engine that starts empty
@@ -112,7 +101,7 @@ export class LayoutClient {
     const msg = this.graphMsg!;
     if (msg.graph || !this.makeGraph) return msg;
     this.graphMsg = { ...msg, graph: this.makeGraph() };
-    this.hold(msg.key);
+    this.held.add(msg.key, true);
     return this.graphMsg;
   }
 

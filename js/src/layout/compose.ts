@@ -2,6 +2,7 @@
 // units, composed into one picture, boxes inside boxes. Pure and deterministic; the
 // result depends on structure and view toggles only, never on values or grads.
 
+import { SMALL_GRAPH_NODES } from "../data/structures";
 import { nodeWidth, SIZE, type ViewOptions } from "./boxSizes";
 import type { GroupTree } from "./groups";
 import { Kind, nodeOrder } from "./groups";
@@ -173,7 +174,7 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
 }
 
 /** Which groups start open: all of them for a small graph, else the top levels within a budget. */
-export function defaultExpanded(t: GroupTree, smallNodes = 300, budgetUnits = 40): Uint8Array {
+export function defaultExpanded(t: GroupTree, smallNodes = SMALL_GRAPH_NODES, budgetUnits = 40): Uint8Array {
   const expanded = new Uint8Array(t.numGroups);
   expanded[0] = 1;
   if (t.numNodes < smallNodes) return expanded.fill(1);

@@ -1,6 +1,8 @@
 // The layout service behind the worker (or the main thread when no worker can start):
-// keeps the current step's group tree and per-level layouts, answers layout requests.
+// keeps the group tree and per-level layouts of the last few structures (data/structures.ts),
+// answers layout requests.
 
+import { StructureCache } from "../data/structures";
 import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
 import { buildGroups, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
 import { levelEdges } from "./levelEdges";
@@ -40,7 +42,6 @@ export interface LayoutFailure {
 
 // one graph structure seen lately, with its group tree, level layouts and last picture
 interface Kept {
-  key: string | null;
   graph: GraphInput;
   tree: GroupTree | null;
   treeId: number;
@@ -49,75 +50,48 @@ interface Kept {
   last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null;
 }
 
-export const KEEP_STRUCTURES = 3; // a trace's first step often differs from the rest: keep both
-
 export class LayoutEngine {
-  private graph: GraphInput | null = null;
+  private cur: Kept | null = null; // the graph layout requests are about
   private version = -1;
-  private tree: GroupTree | null = null;
-  private treeId = 0;
   private nextTreeId = 1;
   private sentTreeId = -1;
-  private composer: Composer | null = null;
-  private groupsKey = "";
-  private last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null = null;
-  private kept: Kept[] = []; // most recent first; kept[0] mirrors the fields above
+  private kept = new StructureCache<Kept>();
 
   setGraph(msg: GraphMessage): void {
     // training loops build the same graph every step: keep the tree and every cached
     // level layout when the structure did not change, so switching steps costs no layout
     // (LayoutClient mirrors this bookkeeping to know which keys need no graph arrays)
-    this.save();
     const graph = msg.graph;
-    let at = msg.key === null ? -1 : this.kept.findIndex((k) => k.key === msg.key);
-    if (at < 0 && graph) at = this.kept.findIndex((k) => sameStructure(k.graph, graph));
-    if (at < 0) {
+    let k = this.kept.use(msg.key, graph ? (v) => sameStructure(v.graph, graph) : undefined);
+    if (!k) {
       if (!graph) {
-        this.graph = null; // layout requests for this version fail and say so
+        this.cur = null; // layout requests for this version fail and say so
         this.version = -1;
         return;
       }
-      this.kept.unshift({ key: msg.key, graph, tree: null, treeId: 0, composer: null, groupsKey: "", last: null });
-      this.kept.length = Math.min(this.kept.length, KEEP_STRUCTURES);
-      at = 0;
+      k = { graph, tree: null, treeId: 0, composer: null, groupsKey: "", last: null };
+      this.kept.add(msg.key, k);
     }
-    const [k] = this.kept.splice(at, 1);
-    this.kept.unshift(k);
     if (graph) k.graph = graph;
-    if (msg.key !== null) k.key = msg.key;
-    this.graph = k.graph;
-    this.tree = k.tree;
-    this.treeId = k.treeId;
-    this.composer = k.composer;
-    this.groupsKey = k.groupsKey;
-    this.last = k.last;
+    this.cur = k;
     this.version = msg.version;
-  }
-
-  private save(): void {
-    const k = this.kept[0];
-    if (!k) return;
-    k.tree = this.tree;
-    k.treeId = this.treeId;
-    k.composer = this.composer;
-    k.groupsKey = this.groupsKey;
-    k.last = this.last;
   }
 
   layout(req: LayoutRequest): LayoutResult | LayoutFailure {
     const t0 = performance.now();
-    const g = this.graph;
-    if (!g || req.version !== this.version) {
+    const k = this.cur;
+    if (!k || req.version !== this.version) {
       return { type: "error", id: req.id, message: `layout asked for graph ${req.version}, have ${this.version}` };
     }
+    const g = k.graph;
     const groupsKey = JSON.stringify(req.groups);
-    if (!this.tree || !this.composer || groupsKey !== this.groupsKey) {
-      this.tree = buildGroups(g, req.groups);
-      this.composer = new Composer(this.tree, levelEdges(this.tree, g), req.view);
-      this.groupsKey = groupsKey;
-      this.treeId = this.nextTreeId++;
+    if (!k.tree || !k.composer || groupsKey !== k.groupsKey) {
+      k.tree = buildGroups(g, req.groups);
+      k.composer = new Composer(k.tree, levelEdges(k.tree, g), req.view);
+      k.groupsKey = groupsKey;
+      k.treeId = this.nextTreeId++;
     }
-    const tree = this.tree;
+    const { tree, composer, treeId } = k;
     let open: Uint8Array;
     if (req.expanded === null) open = defaultExpanded(tree);
     else {
@@ -127,34 +101,29 @@ export class LayoutEngine {
       open[0] = 1;
     }
     // the next training step, same structure, same view: the same picture (a copy: the last was sent away)
-    const l = this.last;
+    const l = k.last;
     let layout: ViewLayout;
-    if (l && l.treeId === this.treeId && l.showOps === req.view.showOps && sameInts(l.open, open))
+    if (l && l.treeId === treeId && l.showOps === req.view.showOps && sameInts(l.open, open)) {
       layout = copyLayout(l.layout);
-    else {
-      this.composer.setView(open, req.view);
-      layout = this.composer.compose(g.childPtr, g.child);
-      this.last = { treeId: this.treeId, open, showOps: req.view.showOps, layout: copyLayout(layout) };
+    } else {
+      composer.setView(open, req.view);
+      layout = composer.compose(g.childPtr, g.child);
+      k.last = { treeId, open, showOps: req.view.showOps, layout: copyLayout(layout) };
     }
     const expanded: string[] = [];
     for (let gid = 0; gid < tree.numGroups; gid++) if (open[gid]) expanded.push(tree.key[gid]);
-    const fresh = this.sentTreeId !== this.treeId;
-    this.sentTreeId = this.treeId;
+    const fresh = this.sentTreeId !== treeId;
+    this.sentTreeId = treeId;
     return {
       type: "layout",
       id: req.id,
       version: req.version,
-      treeId: this.treeId,
+      treeId,
       tree: fresh ? tree : null,
       layout,
       expanded,
       ms: performance.now() - t0,
     };
-  }
-
-  /** The client lost track of what was sent (a restarted worker): send the tree again. */
-  forgetSent(): void {
-    this.sentTreeId = -1;
   }
 }
 
