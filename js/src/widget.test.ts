@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
+import type { Model, Traits } from "./model";
+import { onKeyDown } from "./panels/keyboard";
 import { readBundle, readFixture } from "./testing/fixtures";
-import widget, { type Model, onKeyDown, type Traits } from "./widget";
+import widget from "./widget";
 
 const XSS = "<img src=x onerror=alert(1)>";
 

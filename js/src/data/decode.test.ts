@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { pyFloat, readBundle, readFixture } from "../testing/fixtures";
-import { asDataView, BundleError, type BufferLike, decode, stepColumns } from "./decode";
+import { asDataView, type BufferLike, BundleError, decode, stepColumns } from "./decode";
 
 describe("decode", () => {
   const fx = readFixture("mlp");

@@ -6,13 +6,7 @@
 import workerSource from "inline-worker:layout";
 import { StructureCache } from "../data/structures";
 import type { ViewOptions } from "./compose";
-import {
-  type GraphMessage,
-  LayoutEngine,
-  type LayoutFailure,
-  type LayoutRequest,
-  type LayoutResult,
-} from "./engine";
+import { type GraphMessage, LayoutEngine, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./engine";
 import type { GraphInput, GroupOptions, GroupTree } from "./groups";
 
 export interface LayoutAnswer {

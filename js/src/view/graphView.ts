@@ -1,66 +1,18 @@
 // The graph canvas as a page part: sizing (HiDPI), pan, zoom, click to select,
-// double-click to open or close a group, hover; camera fitting and centring.
+// double-click to open or close a group, hover. The camera math is camera.ts's.
 
 import type { ViewLayout } from "../layout/compose";
-import type { Actions, Camera, State } from "../state";
+import type { Actions, State } from "../state";
+import { type Camera, panBy, toWorld, type ViewSize, zoomAt } from "./camera";
 import { el } from "./dom";
 import { sizeOf } from "./measure";
 import { drawGraph } from "./render";
 import { cachedTheme } from "./theme";
 
-const MIN_SCALE = 0.0005;
-const MAX_SCALE = 3;
-
 export interface GraphPart {
   root: HTMLElement;
   draw: (s: State) => void;
-  size: () => { widthPx: number; heightPx: number };
-}
-
-const SMALL_NODES = 300; // "a small graph": opens fully expanded (layout.defaultExpanded)
-const READABLE_SCALE = 0.66; // node text (10.5-11 px in world units) stays >= 7 px on screen
-const MARGIN_PX = 16;
-const LEGEND_PX = 40; // the colour legend's strip at the bottom: keep the picture above it
-
-function fitScale(l: ViewLayout, widthPx: number, heightPx: number): number {
-  return Math.min(
-    1.25,
-    (widthPx - 2 * MARGIN_PX) / Math.max(1, l.width),
-    (heightPx - 2 * MARGIN_PX - LEGEND_PX) / Math.max(1, l.height),
-  );
-}
-
-/** A small graph whose whole picture fits the view with every number readable. */
-export function fitsReadably(l: ViewLayout, widthPx: number, heightPx: number): boolean {
-  return l.slotOfNode.length < SMALL_NODES && fitScale(l, widthPx, heightPx) >= READABLE_SCALE;
-}
-
-/**
- * The camera that shows the whole layout in a `widthPx` x `heightPx` view. A small graph
- * is never shrunk past reading size: if it does not fit, the loss end (right) stays in view.
- */
-export function fitCamera(l: ViewLayout, widthPx: number, heightPx: number): Camera {
-  const fit = fitScale(l, widthPx, heightPx);
-  const small = l.slotOfNode.length < SMALL_NODES;
-  const scale = Math.max(MIN_SCALE, small ? Math.max(READABLE_SCALE, fit) : fit);
-  const x =
-    scale > fit && l.width * scale > widthPx
-      ? l.width + MARGIN_PX / scale - widthPx / scale
-      : l.width / 2 - widthPx / 2 / scale;
-  return { scale, x, y: l.height / 2 - (heightPx - LEGEND_PX) / 2 / scale };
-}
-
-/** Centre box `i`, zooming in to a readable scale if needed. */
-export function centerCamera(l: ViewLayout, i: number, cam: Camera, widthPx: number, heightPx: number): Camera {
-  const scale = Math.max(cam.scale, 0.8);
-  return { scale, x: l.x[i] + l.w[i] / 2 - widthPx / 2 / scale, y: l.y[i] + l.h[i] / 2 - heightPx / 2 / scale };
-}
-
-/** Show box `i`: the whole small graph when it fits readably (the node stays in context), else centre it. */
-export function showCamera(l: ViewLayout, i: number, cam: Camera, widthPx: number, heightPx: number): Camera {
-  return fitsReadably(l, widthPx, heightPx)
-    ? fitCamera(l, widthPx, heightPx)
-    : centerCamera(l, i, cam, widthPx, heightPx);
+  size: () => ViewSize;
 }
 
 /** The box under a point (world coordinates): nodes and closed groups first, then frame headers. */
@@ -84,15 +36,14 @@ export function createGraphView(
   const canvas = el("canvas");
   root.append(canvas);
   const size = () => sizeOf(root);
-  const toWorld = (e: MouseEvent) => {
+  const worldAt = (e: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
-    const cam = getState().camera;
-    return { x: cam.x + (e.clientX - r.left) / cam.scale, y: cam.y + (e.clientY - r.top) / cam.scale };
+    return toWorld(getState().camera, e.clientX - r.left, e.clientY - r.top);
   };
   const slotAt = (e: MouseEvent) => {
     const l = getState().layout;
     if (!l) return -1;
-    const p = toWorld(e);
+    const p = worldAt(e);
     return hitTest(l, p.x, p.y);
   };
   const on = <K extends keyof HTMLElementEventMap>(
@@ -122,8 +73,7 @@ export function createGraphView(
     const dy = e.clientY - drag.y;
     if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
     if (drag.moved) {
-      const c = drag.cam;
-      update({ camera: { scale: c.scale, x: c.x - dx / c.scale, y: c.y - dy / c.scale } });
+      update({ camera: panBy(drag.cam, dx, dy) });
     }
   });
   on("pointerup", (e) => {
@@ -154,14 +104,8 @@ export function createGraphView(
       if (!s.focused && !e.ctrlKey) return;
       e.preventDefault();
       const r = canvas.getBoundingClientRect();
-      const c = s.camera;
-      const scale = Math.max(
-        MIN_SCALE,
-        Math.min(MAX_SCALE, c.scale * Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.0015))),
-      );
-      const px = e.clientX - r.left;
-      const py = e.clientY - r.top;
-      update({ camera: { scale, x: c.x + px / c.scale - px / scale, y: c.y + py / c.scale - py / scale } });
+      const factor = Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.0015)); // lines scroll more than pixels
+      update({ camera: zoomAt(s.camera, e.clientX - r.left, e.clientY - r.top, factor) });
     },
     { passive: false },
   );
