@@ -30,11 +30,16 @@ export type Mark = (name: string, detail?: Record<string, number | string | bool
 /** A mark function for one widget view. */
 export function perfFor(): Mark {
   const pw = typeof window === "undefined" ? null : (window as unknown as PerfWindow);
-  const viewer = pw ? (pw.__mgdebugViewers = (pw.__mgdebugViewers ?? 0) + 1) : ++viewers;
+  let viewer = ++viewers;
+  if (pw) {
+    pw.__mgdebugViewers = (pw.__mgdebugViewers ?? 0) + 1;
+    viewer = pw.__mgdebugViewers;
+  }
   return (name, detail = {}) => {
     if (typeof window === "undefined") return;
     const w = window as unknown as PerfWindow;
-    const marks = (w.__mgdebugPerf ??= []);
+    w.__mgdebugPerf ??= [];
+    const marks = w.__mgdebugPerf;
     if (marks.length >= MAX_MARKS) marks.splice(0, marks.length - MAX_MARKS + 1);
     marks.push({ ...detail, name, t: performance.now(), viewer });
   };

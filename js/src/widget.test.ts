@@ -89,7 +89,7 @@ async function loaded(model: FakeModel, labels: string[]): Promise<void> {
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
@@ -191,7 +191,9 @@ describe("widget", () => {
     const e = new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true });
     Object.defineProperty(e, "target", { value: input });
     let stopped = false;
-    e.stopPropagation = () => void (stopped = true);
+    e.stopPropagation = () => {
+      stopped = true;
+    };
     onKeyDown(e, { stepBy: () => stepped++, jump: () => {}, togglePlay: () => {}, fit: () => {} });
     expect(stepped).toBe(0);
     expect(stopped).toBe(true);

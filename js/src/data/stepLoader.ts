@@ -91,7 +91,10 @@ export class StepLoader {
     if (!forView && !forCache) return false;
     const wasPrefetch = msg.id === this.prefetching;
     if (wasPrefetch) this.prefetching = 0;
-    if (forView) (this.waiting = 0), (this.waitingStep = -1);
+    if (forView) {
+      this.waiting = 0;
+      this.waitingStep = -1;
+    }
     const summary = this.meta?.steps[msg.step];
     if (!buffers?.length || !summary) {
       if (forView) this.onFail("step data arrived without its bundle");

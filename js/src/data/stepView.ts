@@ -106,7 +106,11 @@ export class StepView {
       const u = queue[head++];
       for (let k = ptr[u]; k < ptr[u + 1]; k++) {
         const p = idx[k];
-        if (!mark[p] && r.visitOf[p] >= 0) (mark[p] = 1), (queue[tail++] = p); // the root depends on p
+        if (!mark[p] && r.visitOf[p] >= 0) {
+          // the root depends on p
+          mark[p] = 1;
+          queue[tail++] = p;
+        }
       }
     }
     return mark;

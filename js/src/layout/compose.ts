@@ -84,15 +84,19 @@ export class Composer {
     const key = (u: number) => (u < t.numNodes ? nodeOrder(u, t.nCreated, t.numNodes) : t.orderKey[u - t.numNodes]);
     const order = Array.from(units).sort((p, q) => key(p) - key(q) || p - q);
     const index = new Map<number, number>();
-    order.forEach((u, i) => index.set(u, i));
     const w = new Float64Array(order.length);
     const h = new Float64Array(order.length);
-    order.forEach((u, i) => ([w[i], h[i]] = this.sizeOf(u)));
+    order.forEach((u, i) => {
+      index.set(u, i);
+      [w[i], h[i]] = this.sizeOf(u);
+    });
     const e = this.edges;
     const a = new Int32Array(e.ptr[gid + 1] - e.ptr[gid]);
     const b = new Int32Array(a.length);
-    for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++)
-      (a[k - e.ptr[gid]] = index.get(e.src[k])!), (b[k - e.ptr[gid]] = index.get(e.dst[k])!);
+    for (let k = e.ptr[gid]; k < e.ptr[gid + 1]; k++) {
+      a[k - e.ptr[gid]] = index.get(e.src[k])!;
+      b[k - e.ptr[gid]] = index.get(e.dst[k])!;
+    }
     // the calls in a bundle are alike and side by side: a grid reads better than one tall column
     // so are the calls inside a merged scope: boxes with no edges between them
     const alike =
@@ -120,14 +124,18 @@ export class Composer {
         const u = lv.units[i];
         const isOpen = u >= n && this.expanded[u - n] === 1;
         if (u >= n) slotOfGroup[u - n] = unit.length;
-        unit.push(u), open.push(isOpen ? 1 : 0);
-        xs.push(ox + lv.x[i]), ys.push(oy + lv.y[i]), ws.push(lv.w[i]), hs.push(lv.h[i]);
+        unit.push(u);
+        open.push(isOpen ? 1 : 0);
+        xs.push(ox + lv.x[i]);
+        ys.push(oy + lv.y[i]);
+        ws.push(lv.w[i]);
+        hs.push(lv.h[i]);
         if (isOpen) visit(this.level(u - n), ox + lv.x[i] + SIZE.padPx, oy + lv.y[i] + SIZE.headerPx + SIZE.padPx);
       }
     };
     visit(root, 0, 0);
     const slotOfNode = new Int32Array(n).fill(-1);
-    unit.forEach((u, i) => u < n && (slotOfNode[u] = i));
+    for (let i = 0; i < unit.length; i++) if (unit[i] < n) slotOfNode[unit[i]] = i;
     for (let i = 0; i < n; i++) {
       if (slotOfNode[i] >= 0) continue;
       let gid = t.nodeGroup[i]; // climb to the outermost closed group: the box that shows it
@@ -146,7 +154,10 @@ export class Composer {
         if (sc === sp) continue;
         const at = pairs.index(sc, sp);
         if (at === cnt.length) [src, dst, cnt] = [grow(src), grow(dst), grow(cnt)];
-        if (cnt[at]++ === 0) (src[at] = sc), (dst[at] = sp);
+        if (cnt[at]++ === 0) {
+          src[at] = sc;
+          dst[at] = sp;
+        }
       }
     }
     const numEdges = pairs.size;

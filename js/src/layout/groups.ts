@@ -101,7 +101,10 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
     return Int32Array.from(parts, (_, d) => {
       const p = parts.slice(0, d + 1).join("/");
       let id = prefixId.get(p);
-      if (id === undefined) prefixId.set(p, (id = prefixId.size));
+      if (id === undefined) {
+        id = prefixId.size;
+        prefixId.set(p, id);
+      }
       return id;
     });
   });
@@ -228,7 +231,10 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
           for (let i = a; i < b; i++) {
             const u = list[i];
             if (u < n) nodeGroup[u] = bundle;
-            else (parent[u - n] = bundle), (name[u - n] += ` #${k++}`);
+            else {
+              parent[u - n] = bundle;
+              name[u - n] += ` #${k++}`;
+            }
           }
           kids[bundle] = list.slice(a, b);
           out.push(n + bundle);

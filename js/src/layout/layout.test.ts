@@ -29,9 +29,12 @@ function synthetic(calls: number, width: number): GraphInput {
   const scope: number[] = [];
   const ptr = [0];
   const child: number[] = [];
-  const add = (s: number, kids: number[]) => (
-    scope.push(s), child.push(...kids), ptr.push(child.length), scope.length - 1
-  );
+  const add = (s: number, kids: number[]) => {
+    scope.push(s);
+    child.push(...kids);
+    ptr.push(child.length);
+    return scope.length - 1;
+  };
   for (let c = 0; c < calls; c++) {
     let x = add(0, []);
     for (const s of [1, 2]) for (let k = 0; k < width; k++) x = add(s, [x, add(s, [])]);
@@ -248,7 +251,11 @@ describe("layout", () => {
       () => {},
       () => {},
     );
-    const set = (key: string) => client.setGraph(key, () => (made.push(key), { ...g, scope: g.scope.slice() }));
+    const set = (key: string) =>
+      client.setGraph(key, () => {
+        made.push(key);
+        return { ...g, scope: g.scope.slice() };
+      });
     set("A");
     set("A"); // the same structure again: by key
     set("B");
@@ -276,7 +283,10 @@ describe("layout", () => {
     // a random DAG without scopes: one level of 10k nodes, the slowest case for one layout
     const n = 10_000;
     let seed = 1;
-    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
     const ptr = [0];
     const child: number[] = [];
     for (let i = 0; i < n; i++) {

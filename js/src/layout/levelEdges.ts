@@ -29,11 +29,27 @@ export function levelEdges(tree: GroupTree, g: GraphInput): LevelEdges {
       let b = nodeGroup[p];
       let ua = c;
       let ub = p;
-      while (depth[a] > depth[b]) (ua = n + a), (a = parent[a]);
-      while (depth[b] > depth[a]) (ub = n + b), (b = parent[b]);
-      while (a !== b) (ua = n + a), (a = parent[a]), (ub = n + b), (b = parent[b]);
+      // climb to the lowest common group; ua, ub: the units just below it holding each end
+      while (depth[a] > depth[b]) {
+        ua = n + a;
+        a = parent[a];
+      }
+      while (depth[b] > depth[a]) {
+        ub = n + b;
+        b = parent[b];
+      }
+      while (a !== b) {
+        ua = n + a;
+        a = parent[a];
+        ub = n + b;
+        b = parent[b];
+      }
       const at = pairs.index(ua, ub);
-      if (at === pairs.size - 1 && cnt[at] === 0) (lv[at] = a), (src[at] = ua), (dst[at] = ub);
+      if (at === pairs.size - 1 && cnt[at] === 0) {
+        lv[at] = a;
+        src[at] = ua;
+        dst[at] = ub;
+      }
       cnt[at]++;
     }
   }

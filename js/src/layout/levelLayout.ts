@@ -24,13 +24,22 @@ export function layoutLevel(
   for (let k = 0; k < a.length; k++) if (a[k] < b[k]) fwd.push(k);
   const outPtr = new Int32Array(m + 1);
   const inPtr = new Int32Array(m + 1);
-  for (const k of fwd) outPtr[a[k] + 1]++, inPtr[b[k] + 1]++;
-  for (let i = 0; i < m; i++) (outPtr[i + 1] += outPtr[i]), (inPtr[i + 1] += inPtr[i]);
+  for (const k of fwd) {
+    outPtr[a[k] + 1]++;
+    inPtr[b[k] + 1]++;
+  }
+  for (let i = 0; i < m; i++) {
+    outPtr[i + 1] += outPtr[i];
+    inPtr[i + 1] += inPtr[i];
+  }
   const outAdj = new Int32Array(fwd.length);
   const inAdj = new Int32Array(fwd.length);
   const oFill = outPtr.slice(0, m);
   const iFill = inPtr.slice(0, m);
-  for (const k of fwd) (outAdj[oFill[a[k]]++] = b[k]), (inAdj[iFill[b[k]]++] = a[k]);
+  for (const k of fwd) {
+    outAdj[oFill[a[k]]++] = b[k];
+    inAdj[iFill[b[k]]++] = a[k];
+  }
 
   // 1. layers
   const layer = new Int32Array(m);
@@ -50,7 +59,9 @@ export function layoutLevel(
 
   // 2. order within layers
   const pos = new Float64Array(m);
-  const setPos = (row: number[]) => row.forEach((u, r) => (pos[u] = (r + 0.5) / row.length));
+  const setPos = (row: number[]) => {
+    for (let r = 0; r < row.length; r++) pos[row[r]] = (r + 0.5) / row.length;
+  };
   rows.forEach(setPos);
   const bary = new Float64Array(m);
   const sweep = (row: number[], ptr: Int32Array, adj: Int32Array) => {
@@ -78,7 +89,10 @@ export function layoutLevel(
     for (const u of row) x[u] = colX + (colW - w[u]) / 2;
     colX += colW + SIZE.layerGapPx;
     let at = 0;
-    for (const u of row) (cy[u] = at + h[u] / 2), (at += h[u] + SIZE.rowGapPx);
+    for (const u of row) {
+      cy[u] = at + h[u] / 2;
+      at += h[u] + SIZE.rowGapPx;
+    }
   }
   const align = (row: number[], ptr: Int32Array, adj: Int32Array) => {
     const want = row.map((u) => {
@@ -96,7 +110,10 @@ export function layoutLevel(
 
   let top = Infinity;
   let bottom = -Infinity;
-  for (let i = 0; i < m; i++) (top = Math.min(top, cy[i] - h[i] / 2)), (bottom = Math.max(bottom, cy[i] + h[i] / 2));
+  for (let i = 0; i < m; i++) {
+    top = Math.min(top, cy[i] - h[i] / 2);
+    bottom = Math.max(bottom, cy[i] + h[i] / 2);
+  }
   const y = new Float64Array(m);
   for (let i = 0; i < m; i++) y[i] = cy[i] - h[i] / 2 - (m ? top : 0);
   return { x, y, width: Math.max(0, colX - SIZE.layerGapPx), height: m ? bottom - top : 0 };
@@ -110,7 +127,10 @@ export function layoutGrid(
   const m = w.length;
   let sw = 0;
   let sh = 0;
-  for (let i = 0; i < m; i++) (sw += w[i]), (sh += h[i]);
+  for (let i = 0; i < m; i++) {
+    sw += w[i];
+    sh += h[i];
+  }
   const cols = Math.max(1, Math.min(m, Math.round(Math.sqrt((m * sh) / Math.max(1, sw)))));
   const colW = new Float64Array(cols);
   for (let i = 0; i < m; i++) colW[i % cols] = Math.max(colW[i % cols], w[i]);

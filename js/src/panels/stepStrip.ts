@@ -73,7 +73,7 @@ export function createSteps(
     setText(heatMode, s.heatmapMode);
     const th = cachedTheme(root);
     const ys = losses(s);
-    const ctx = fit(loss);
+    const ctx = fitCanvas(loss);
     if (ctx) {
       const { w, h } = ctx;
       ctx.c.fillStyle = th.panel;
@@ -87,7 +87,11 @@ export function createSteps(
         ctx.c.strokeStyle = th.select;
         ctx.c.lineWidth = 1.5;
         ctx.c.beginPath();
-        ys.forEach((y, k) => y !== null && (k ? ctx.c.lineTo(X(k), Y(y)) : ctx.c.moveTo(X(k), Y(y))));
+        ys.forEach((y, k) => {
+          if (y === null) return;
+          if (k) ctx.c.lineTo(X(k), Y(y));
+          else ctx.c.moveTo(X(k), Y(y));
+        });
         ctx.c.stroke();
         const steps = s.meta?.steps ?? [];
         if (ys.length <= 400) {
@@ -95,8 +99,13 @@ export function createSteps(
             if (y === null) return;
             ctx.c.beginPath();
             ctx.c.arc(X(k), Y(y), 2.5, 0, 2 * Math.PI);
-            if (steps[k]?.kept) (ctx.c.fillStyle = th.select), ctx.c.fill();
-            else (ctx.c.strokeStyle = th.text3), ctx.c.stroke();
+            if (steps[k]?.kept) {
+              ctx.c.fillStyle = th.select;
+              ctx.c.fill();
+            } else {
+              ctx.c.strokeStyle = th.text3;
+              ctx.c.stroke();
+            }
           });
         }
         const cur = ys[s.stepIndex];
@@ -131,7 +140,7 @@ export function createSteps(
   return { root, boxes: [lossBox, heatBox], draw };
 }
 
-function fit(canvas: HTMLCanvasElement): { c: CanvasRenderingContext2D; w: number; h: number } | null {
+function fitCanvas(canvas: HTMLCanvasElement): { c: CanvasRenderingContext2D; w: number; h: number } | null {
   const { widthPx: w, heightPx: h } = sizeOf(canvas.parentElement!);
   const c = canvas.getContext("2d");
   if (!c || w <= 0 || h <= 0) return null;
@@ -154,7 +163,7 @@ interface HeatCache {
 }
 
 function drawHeat(canvas: HTMLCanvasElement, s: State, bg: string, cache: HeatCache): void {
-  const ctx = fit(canvas);
+  const ctx = fitCanvas(canvas);
   if (!ctx) return;
   ctx.c.fillStyle = bg;
   ctx.c.fillRect(0, 0, ctx.w, ctx.h);
@@ -165,7 +174,8 @@ function drawHeat(canvas: HTMLCanvasElement, s: State, bg: string, cache: HeatCa
   if (key !== cache.key || cache.params !== p || !cache.image) {
     cache.key = key;
     cache.params = p;
-    const heatImage = (cache.image = document.createElement("canvas"));
+    const heatImage = document.createElement("canvas");
+    cache.image = heatImage;
     heatImage.width = steps;
     heatImage.height = p.names.length;
     const img = heatImage.getContext("2d")!.createImageData(steps, p.names.length);

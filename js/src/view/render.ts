@@ -34,7 +34,7 @@ function summarize(s: State): Summary | null {
     const k = slot[i];
     const a = Math.abs(grad[i]);
     if (a > out.maxGrad[k]) out.maxGrad[k] = a;
-    else if (a !== a) out.bad[k] = 1;
+    else if (Number.isNaN(a)) out.bad[k] = 1;
     if (i <= lastBuilt || i >= view.nCreated) out.built[k]++;
   }
   if (s.showPath && s.path) for (let i = 0; i < view.numNodes; i++) if (s.path[i]) out.onPath[slot[i]] = 1;
@@ -155,7 +155,10 @@ export function drawGraph(
     if (tiny && u < n) {
       const b = view.exists(u) ? bucketOf(s.colorMode, view.grad[u], view.g.data[u], view.gradMax, view.valueMax) : 0;
       let path = dots.get(b);
-      if (!path) dots.set(b, (path = new Path2D()));
+      if (!path) {
+        path = new Path2D();
+        dots.set(b, path);
+      }
       path.rect(x[i] + w[i] - SIZE.recordWPx, y[i], SIZE.recordWPx, h[i]);
     } else if (u < n) drawNode(ctx, s, th, u, x[i], y[i], w[i], h[i], text);
     else drawGroup(ctx, s, th, u - n, i, sum, x[i], y[i], w[i], h[i], k);
@@ -204,7 +207,9 @@ function drawLegend(ctx: CanvasRenderingContext2D, s: State, th: Theme, heightPx
   ctx.fillStyle = th.text2;
   ctx.fillText(lg.title, x, y - 4);
   const grad = ctx.createLinearGradient(x, 0, x + 120, 0);
-  lg.stops.forEach((c, i) => grad.addColorStop(i / (lg.stops.length - 1), c));
+  lg.stops.forEach((c, i) => {
+    grad.addColorStop(i / (lg.stops.length - 1), c);
+  });
   ctx.fillStyle = grad;
   ctx.fillRect(x, y, 120, 8);
   ctx.strokeStyle = th.border;
