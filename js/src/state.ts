@@ -5,7 +5,7 @@ import type { ParamTable } from "./data/params";
 import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./data/protocol";
 import type { StepView } from "./data/stepView";
 import type { ViewLayout } from "./layout/compose";
-import type { GroupTree } from "./layout/groups";
+import type { GroupTree } from "./layout/groupTree";
 import type { Camera } from "./view/camera";
 
 export type ColorMode = "grad" | "value" | "sign";

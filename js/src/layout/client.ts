@@ -7,7 +7,8 @@ import workerSource from "inline-worker:layout";
 import { StructureCache } from "../data/structures";
 import type { ViewOptions } from "./compose";
 import { type GraphMessage, LayoutEngine, type LayoutFailure, type LayoutRequest, type LayoutResult } from "./engine";
-import type { GraphInput, GroupOptions, GroupTree } from "./groups";
+import type { GraphInput, GroupOptions } from "./groups";
+import type { GroupTree } from "./groupTree";
 
 export interface LayoutAnswer {
   id: number;

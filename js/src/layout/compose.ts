@@ -4,8 +4,7 @@
 
 import { SMALL_GRAPH_NODES } from "../data/structures";
 import { nodeWidth, SIZE, type ViewOptions } from "./boxSizes";
-import type { GroupTree } from "./groups";
-import { Kind, nodeOrder } from "./groups";
+import { type GroupTree, Kind, nodeOrder } from "./groupTree";
 import type { LevelEdges } from "./levelEdges";
 import { layoutGrid, layoutLevel } from "./levelLayout";
 

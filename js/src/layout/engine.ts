@@ -4,7 +4,8 @@
 
 import { StructureCache } from "../data/structures";
 import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
-import { buildGroups, type GraphInput, type GroupOptions, type GroupTree } from "./groups";
+import { buildGroups, type GraphInput, type GroupOptions } from "./groups";
+import type { GroupTree } from "./groupTree";
 import { levelEdges } from "./levelEdges";
 
 export interface GraphMessage {

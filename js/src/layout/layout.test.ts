@@ -4,7 +4,8 @@ import { readBundle, readFixture } from "../testing/fixtures";
 import { type LayoutAnswer, LayoutClient } from "./client";
 import { Composer, defaultExpanded, type ViewLayout } from "./compose";
 import { LayoutEngine } from "./engine";
-import { buildGroups, type GraphInput, type GroupTree, Kind } from "./groups";
+import { buildGroups, type GraphInput } from "./groups";
+import { type GroupTree, Kind } from "./groupTree";
 import { levelEdges } from "./levelEdges";
 import { layoutLevel } from "./levelLayout";
 

@@ -1,7 +1,8 @@
 // The graph's edges sorted into the group tree: each edge belongs to the lowest group
 // holding both its ends, where it links two sibling units. Computed once per step.
 
-import type { GraphInput, GroupTree } from "./groups";
+import type { GraphInput } from "./groups";
+import type { GroupTree } from "./groupTree";
 import { PairMap } from "./pairMap";
 
 /** Edges between sibling units, for every group: (src -> dst) = data flows child -> consumer. */

@@ -2,7 +2,7 @@
 // a closed group as a card with its summary. Called by render.ts for visible boxes only.
 
 import { SIZE } from "../layout/boxSizes";
-import { Kind } from "../layout/groups";
+import { Kind } from "../layout/groupTree";
 import type { State } from "../state";
 import { fmt4, fmtCount } from "./format";
 import type { Summary } from "./render";
