@@ -3,7 +3,7 @@
 //
 //   u32 version | u32 header_len | header (UTF-8 JSON) | pad to 8 | column bytes, each padded to 8
 
-export const VERSION = 1;
+const VERSION = 1;
 const MAX_HEADER = 16 << 20;
 
 export type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | BigInt64Array | Float64Array;
@@ -11,7 +11,7 @@ export type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | BigIn
 type Ctor = { new (b: ArrayBuffer, off: number, n: number): Column; BYTES_PER_ELEMENT: number };
 
 // the same dtype codes as _bundle.DTYPES, all little-endian
-export const DTYPES: Record<string, Ctor> = {
+const DTYPES: Record<string, Ctor> = {
   u1: Uint8Array,
   u2: Uint16Array,
   u4: Uint32Array,

@@ -10,12 +10,10 @@
 import type { StepColumns } from "./decode";
 
 export class Replay {
-  readonly numNodes: number;
   readonly nCreated: number;
   readonly start: Float64Array; // grads when backward begins
   readonly final: Float64Array; // grads when backward ends
   readonly edgeChild: Int32Array; // replay edge k -> the child it adds to
-  readonly edgeGraph: Int32Array; // replay edge k -> the graph edge (index into child/local)
   readonly after: Float64Array; // the child's grad right after edge k
   readonly before: Float64Array; // ...and right before it
   readonly edgesDone: Int32Array; // replay edges applied after j visits (length V + 1)
@@ -26,7 +24,6 @@ export class Replay {
     const n = g.op.length;
     const ptr = g.child_ptr;
     const visits = g.visits;
-    this.numNodes = n;
     this.nCreated = nCreated;
     const grad = new Float64Array(n);
     for (let i = 0; i < g.start_id.length; i++) grad[g.start_id[i]] = g.start_grad[i];
@@ -34,7 +31,6 @@ export class Replay {
     let numEdges = 0;
     for (let j = 0; j < visits.length; j++) numEdges += ptr[visits[j] + 1] - ptr[visits[j]];
     this.edgeChild = new Int32Array(numEdges);
-    this.edgeGraph = new Int32Array(numEdges);
     this.after = new Float64Array(numEdges);
     this.before = new Float64Array(numEdges);
     this.edgesDone = new Int32Array(visits.length + 1);
@@ -52,7 +48,6 @@ export class Replay {
         grad[c] += g.local[e] * gp; // exactly the engine's _backward
         this.after[k] = grad[c];
         this.edgeChild[k] = c;
-        this.edgeGraph[k] = e;
         k++;
       }
       this.edgesDone[j + 1] = k;

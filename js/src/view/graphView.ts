@@ -16,7 +16,7 @@ export interface GraphPart {
 }
 
 /** The box under a point (world coordinates): nodes and closed groups first, then frame headers. */
-export function hitTest(l: ViewLayout, wx: number, wy: number): number {
+function hitTest(l: ViewLayout, wx: number, wy: number): number {
   let frame = -1;
   for (let i = l.unit.length - 1; i >= 0; i--) {
     if (wx < l.x[i] || wx > l.x[i] + l.w[i] || wy < l.y[i] || wy > l.y[i] + l.h[i]) continue;

@@ -160,7 +160,7 @@ export function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w
 }
 
 /** Keep the end of a label (`…neurons.3.w.1`): its last parts say the most. */
-export function clipStart(t: string, widthPx: number): string {
+function clipStart(t: string, widthPx: number): string {
   const max = Math.max(1, Math.floor(widthPx / 6.4));
   return t.length > max ? `…${t.slice(t.length - max + 1)}` : t;
 }

@@ -35,7 +35,7 @@ const VARS: Record<Exclude<keyof Theme, "dark">, [string, string]> = {
 };
 
 /** The theme in force at `el` (JupyterLab sets the variables on the page; fallbacks elsewhere). */
-export function readTheme(el: Element): Theme {
+function readTheme(el: Element): Theme {
   const css = getComputedStyle(el);
   const out = {} as Theme;
   for (const [k, [name, fallback]] of Object.entries(VARS)) {
