@@ -1,6 +1,8 @@
-// Getting step graphs from the kernel: the one request the view waits for (older answers
-// are stale), a small cache of decoded steps, and a prefetch of the neighbours of the
-// step shown, so moving to the next or previous training step needs no round trip.
+// Getting step graphs from the kernel: the get_step requests and their ids, the one the
+// view waits for (older answers are stale), a small cache of decoded steps, the step
+// structures later bundles may leave out (data/structures.ts), and a prefetch of the
+// neighbours of the step shown, so moving to the next or previous training step needs
+// no round trip.
 // The prefetch waits until the view has settled on its step (`settled()`, called once
 // its layout arrived): on two cores, a neighbour built by the kernel and decoded here
 // while the shown step is still being laid out made that step's switch ~50 % slower.
