@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     // the real bundle inlines the worker's source (build.mjs); tests get an empty one
-    alias: { "inline-worker:layout": new URL("./src/workerStub.ts", import.meta.url).pathname },
+    alias: { "inline-worker:layout": new URL("./src/layout/workerStub.ts", import.meta.url).pathname },
   },
   test: { include: ["src/**/*.test.ts"], environment: "node" },
 });

@@ -1,8 +1,8 @@
 """mgdebug: record micrograd computations into replayable traces and debug them in Jupyter."""
 
 from ._record import record
-from .compare import Comparison, compare
 from ._tracefile import TraceFileError
+from .compare import Comparison, compare
 from .draw import draw_dot
 from .recorder import RecordingCapWarning
 from .trace import State, Trace

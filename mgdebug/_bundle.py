@@ -1,6 +1,6 @@
 """Named numpy columns to bytes and back: the one binary layout of traces and widget data.
 
-Layout (docs/trace-format.md, "Binary bundle"; js/src/decode.ts reads the same):
+Layout (docs/trace-format.md, "Binary bundle"; js/src/data/decode.ts reads the same):
 
     u32 version | u32 header_len | header (UTF-8 JSON) | pad to 8 | column bytes...
 

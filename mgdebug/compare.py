@@ -110,7 +110,9 @@ def compare(
     b = a if b is None else b
     for name, trace in (("a", a), ("b", b)):
         if not hasattr(trace, "kept_steps"):
-            raise TypeError(f"{name} must be a mgdebug Trace, got {type(trace).__name__}")
+            raise TypeError(
+                f"{name} must be a mgdebug Trace, got {type(trace).__name__}"
+            )
     step_a, step_b = _step(a, step_a, "step_a"), _step(b, step_b, "step_b")
     ga, gb = a.graph(step_a), b.graph(step_b)
     same = ga.structure.equals(gb.structure) and ga.n_created == gb.n_created
@@ -172,6 +174,9 @@ def _align(a: Trace, step_a: int, b: Trace, step_b: int):
     only_a = [i for i in range(a.graph(step_a).num_nodes) if i not in paired_a]
     node_a = np.array([i for i, _ in pairs], dtype=np.int64)
     node_b = np.array([j for _, j in pairs], dtype=np.int64)
-    return node_a, node_b, np.array(only_a, dtype=np.int64), np.array(
-        sorted(keys_b.values()), dtype=np.int64
+    return (
+        node_a,
+        node_b,
+        np.array(only_a, dtype=np.int64),
+        np.array(sorted(keys_b.values()), dtype=np.int64),
     )

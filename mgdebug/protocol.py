@@ -23,7 +23,15 @@ if TYPE_CHECKING:
 
 # the columns the frontend keeps per structure (js/src/data/decode.ts); the rest of a
 # step, source lines included, comes with every step
-FRONTEND_STRUCTURE = ("op", "scope", "label", "child_ptr", "child", "imported", "visits")
+FRONTEND_STRUCTURE = (
+    "op",
+    "scope",
+    "label",
+    "child_ptr",
+    "child",
+    "imported",
+    "visits",
+)
 MAX_STRUCTURES_HELD = 8  # more keys than this in a request is not a frontend of ours
 REQUESTS = ("hello", "get_step", "get_params", "get_hits", "get_anomaly")
 
@@ -165,7 +173,9 @@ def structure_key(graph: StepGraph) -> str:
     return key
 
 
-def frontend_columns(graph: StepGraph, *, with_structure: bool) -> dict[str, np.ndarray]:
+def frontend_columns(
+    graph: StepGraph, *, with_structure: bool
+) -> dict[str, np.ndarray]:
     """A step's columns as `step_data` carries them: `local` packed, structure optional."""
     s = graph.structure.columns
     columns = {name: s[name] for name in FRONTEND_STRUCTURE} if with_structure else {}

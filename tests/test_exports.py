@@ -86,19 +86,18 @@ def test_html_embeds_viewer_and_data_and_keeps_hostile_labels_inert(tmp_path):
     assert HOSTILE not in page  # no raw closing tag could end the script element
     assert page.count("</script>") == 2  # only our own two script elements
     payload = embedded_payload(page)
-    assert HOSTILE in payload["meta"]["content"]["strings"]["labels"]
-    assert (
-        payload["esm"]
-        == (Path(mgdebug.__file__).parent / "static" / "widget.js").read_text()
-    )
-    assert set(payload["steps"]) == {"0"}
-    assert payload["meta"]["content"]["kind"] == "trace_meta"
+    hello = payload["replies"]["hello"]["content"]
+    assert HOSTILE in hello["strings"]["labels"]
+    boot = (Path(mgdebug.__file__).parent / "static" / "standalone.js").read_text()
+    assert boot.replace("</script", "<\\/script") in page  # the viewer, inlined
+    assert {k for k in payload["replies"] if k.startswith("get_step")} == {"get_step:0"}
+    assert hello["kind"] == "trace_meta"
 
 
 def test_html_answers_match_what_the_kernel_widget_sends(tmp_path):
     trace = small_trace()
     payload = embedded_payload(Path(trace.to_html(tmp_path / "t.html")).read_text())
-    step = payload["steps"]["0"]
+    step = payload["replies"]["get_step:0"]
     import base64
 
     columns, _ = mgdebug._bundle.decode(base64.b64decode(step["buffers"][0]))

@@ -269,7 +269,7 @@ def comm_replies(kernel, comm_id, count):
 
 
 def unpack_local(columns, ptr, child, data):
-    """What js/src/decode.ts unpackLocal does, in plain Python, as the reference."""
+    """What js/src/data/decode.ts unpackLocal does, in plain Python, as the reference."""
     literals = iter(columns["local_literal"].tolist())
     local = []
     for p in range(len(ptr) - 1):

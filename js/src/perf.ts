@@ -24,14 +24,22 @@ let viewers = 0; // where there is no window (tests)
 // and view numbers must still grow across all of them
 type PerfWindow = { __mgdebugPerf?: PerfMark[]; __mgdebugViewers?: number };
 
+/** Record a mark named `name` with `detail`. */
+export type Mark = (name: string, detail?: Record<string, number | string | boolean>) => void;
+
 /** A mark function for one widget view. */
-export function perfFor(): (name: string, detail?: Record<string, number | string | boolean>) => void {
+export function perfFor(): Mark {
   const pw = typeof window === "undefined" ? null : (window as unknown as PerfWindow);
-  const viewer = pw ? (pw.__mgdebugViewers = (pw.__mgdebugViewers ?? 0) + 1) : ++viewers;
+  let viewer = ++viewers;
+  if (pw) {
+    pw.__mgdebugViewers = (pw.__mgdebugViewers ?? 0) + 1;
+    viewer = pw.__mgdebugViewers;
+  }
   return (name, detail = {}) => {
     if (typeof window === "undefined") return;
     const w = window as unknown as PerfWindow;
-    const marks = (w.__mgdebugPerf ??= []);
+    w.__mgdebugPerf ??= [];
+    const marks = w.__mgdebugPerf;
     if (marks.length >= MAX_MARKS) marks.splice(0, marks.length - MAX_MARKS + 1);
     marks.push({ ...detail, name, t: performance.now(), viewer });
   };

@@ -4,7 +4,11 @@ import { initialState, Store } from "./state";
 describe("Store", () => {
   it("merges every update of a frame into one redraw that sees all the changes", () => {
     const frames: (() => void)[] = [];
-    const store = new Store(initialState(), (cb) => frames.push(cb), () => {});
+    const store = new Store(
+      initialState(),
+      (cb) => frames.push(cb),
+      () => {},
+    );
     const seen: string[][] = [];
     store.subscribe((s, changed) => seen.push([...changed].map(String).sort().concat(String(s.cursor))));
     store.update({ cursor: 5 });
@@ -19,7 +23,11 @@ describe("Store", () => {
 
   it("does nothing once disposed", () => {
     const frames: (() => void)[] = [];
-    const store = new Store(initialState(), (cb) => frames.push(cb), () => {});
+    const store = new Store(
+      initialState(),
+      (cb) => frames.push(cb),
+      () => {},
+    );
     store.dispose();
     store.update({ cursor: 1 });
     expect(frames.length).toBe(0);

@@ -1,26 +1,14 @@
 // The viewer's single state object. It changes only through `update(patch)`, which
 // schedules one redraw per animation frame however many updates came in between.
 
-import type { GroupTree } from "./groups";
-import type { ViewLayout } from "./layout";
-import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./protocol";
-import type { StepView } from "./stepview";
+import type { ParamTable } from "./data/params";
+import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./data/protocol";
+import type { StepView } from "./data/stepView";
+import type { ViewLayout } from "./layout/compose";
+import type { GroupTree } from "./layout/groupTree";
+import type { Camera } from "./view/camera";
 
 export type ColorMode = "grad" | "value" | "sign";
-
-export interface Camera {
-  x: number; // world coordinate at the canvas's left edge
-  y: number;
-  scale: number; // screen px per world px
-}
-
-export interface ParamTable {
-  names: string[];
-  step: Int32Array;
-  param: Int32Array;
-  value: Float64Array;
-  grad: Float64Array;
-}
 
 export interface State {
   meta: TraceMeta | null;
@@ -28,6 +16,10 @@ export interface State {
   paused: Paused;
   stepIndex: number; // the step shown (the `step` trait)
   view: StepView | null; // its data, once loaded
+  // what to do once the step asked for arrives (control/navigator.ts)
+  pendingCursor: number | null; // move the cursor here
+  pendingLabel: string | null; // select the node with this label
+  pendingNode: number; // select this node, -1 for none
   loading: string; // what we are waiting for, "" when idle
   notice: string; // the latest error or note to show, "" for none
   cursor: number; // event t over the whole trace (the `cursor` trait, -1 resolved)
@@ -63,11 +55,44 @@ export interface State {
 
 export function initialState(): State {
   return {
-    meta: null, status: {}, paused: {}, stepIndex: 0, view: null, loading: "waiting for the kernel…",
-    notice: "", cursor: -1, selected: -1, selectedGroup: -1, tree: null, layout: null, expanded: null,
-    camera: { x: 0, y: 0, scale: 1 }, fitPending: true, focusNode: -1, colorMode: "grad", showOps: true,
-    bySample: false, showPath: true, path: null, playing: false, speed: 1000, search: "", matches: [],
-    matchIndex: -1, params: null, heatmapMode: "grad", liveLosses: [], breakpoints: [], hits: [], liveHits: [], anomaly: null, hover: -1, lane: null,
+    meta: null,
+    status: {},
+    paused: {},
+    stepIndex: 0,
+    view: null,
+    pendingCursor: null,
+    pendingLabel: null,
+    pendingNode: -1,
+    loading: "waiting for the kernel…",
+    notice: "",
+    cursor: -1,
+    selected: -1,
+    selectedGroup: -1,
+    tree: null,
+    layout: null,
+    expanded: null,
+    camera: { x: 0, y: 0, scale: 1 },
+    fitPending: true,
+    focusNode: -1,
+    colorMode: "grad",
+    showOps: true,
+    bySample: false,
+    showPath: true,
+    path: null,
+    playing: false,
+    speed: 1000,
+    search: "",
+    matches: [],
+    matchIndex: -1,
+    params: null,
+    heatmapMode: "grad",
+    liveLosses: [],
+    breakpoints: [],
+    hits: [],
+    liveHits: [],
+    anomaly: null,
+    hover: -1,
+    lane: null,
     focused: false,
   };
 }
@@ -122,7 +147,7 @@ export class Store {
   }
 }
 
-/** What the parts of the page may ask for; widget.ts implements them. */
+/** What the parts of the page may ask for; control/controller.ts puts them together. */
 export interface Actions {
   seek(t: number): void; // global event index
   stepBy(events: number): void;
@@ -136,7 +161,9 @@ export interface Actions {
   expandAll(open: boolean): void;
   search(query: string, direction: 1 | -1): void;
   fit(): void;
-  setOptions(patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>): void;
+  setOptions(
+    patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>,
+  ): void;
   command(action: "continue" | "step" | "stop"): void;
   setBreakpoints(specs: string[]): void;
 }

@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import { readBundle, readFixture } from "./fixtures";
-import widget, { onKeyDown, type Model, type Traits } from "./widget";
+import type { Model, Traits } from "./model";
+import { onKeyDown } from "./panels/keyboard";
+import { readBundle, readFixture } from "./testing/fixtures";
+import widget from "./widget";
 
 const XSS = "<img src=x onerror=alert(1)>";
 
@@ -43,12 +45,26 @@ const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 function traceMeta(labels: string[]) {
   const fx = readFixture("mlp");
   const steps = fx.steps.map((s) => ({
-    index: s.index, loss: 0.5, has_backward: true, backward_completed: true, num_created: s.n_created,
-    num_visits: s.num_events - s.n_created - 1, num_events: s.num_events, kept: true,
+    index: s.index,
+    loss: 0.5,
+    has_backward: true,
+    backward_completed: true,
+    num_created: s.n_created,
+    num_visits: s.num_events - s.n_created - 1,
+    num_events: s.num_events,
+    kept: true,
   }));
   const offsets = [0];
   for (const s of steps) offsets.push(offsets[offsets.length - 1] + s.num_events);
-  return { kind: "trace_meta", strings: { ...fx.strings, labels }, steps, event_offsets: offsets, notices: [], error: null, recording: false };
+  return {
+    kind: "trace_meta",
+    strings: { ...fx.strings, labels },
+    steps,
+    event_offsets: offsets,
+    notices: [],
+    error: null,
+    recording: false,
+  };
 }
 
 async function loaded(model: FakeModel, labels: string[]): Promise<void> {
@@ -56,13 +72,24 @@ async function loaded(model: FakeModel, labels: string[]): Promise<void> {
   const ask = model.sent.find((m) => m.kind === "get_step")!;
   const fx = readFixture("mlp");
   const step = fx.steps[ask.step as number];
-  model.emit("msg:custom", { kind: "step_data", id: ask.id, step: step.index, n_created: step.n_created, event_offset: step.event_offset, has_backward: true }, [readBundle(step.bundle, 3)]);
+  model.emit(
+    "msg:custom",
+    {
+      kind: "step_data",
+      id: ask.id,
+      step: step.index,
+      n_created: step.n_created,
+      event_offset: step.event_offset,
+      has_backward: true,
+    },
+    [readBundle(step.bundle, 3)],
+  );
   await tick(60); // the layout runs on the main thread here (no Worker), after a timeout
 }
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
@@ -79,7 +106,11 @@ describe("widget", () => {
     const ask = model.sent.find((m) => m.kind === "get_step")!;
     expect(ask.step).toBe(1);
     expect(model.sent.map((m) => m.kind)).toEqual(expect.arrayContaining(["get_params", "get_hits", "get_anomaly"]));
-    model.emit("msg:custom", { kind: "step_data", id: 999, step: 0, n_created: 1, event_offset: 0, has_backward: true }, []);
+    model.emit(
+      "msg:custom",
+      { kind: "step_data", id: 999, step: 0, n_created: 1, event_offset: 0, has_backward: true },
+      [],
+    );
     await tick();
     expect(host.querySelector(".mgd-readout")!.textContent).toMatch(/loading step 1/);
   });
@@ -94,7 +125,7 @@ describe("widget", () => {
     await loaded(model, labels);
     const fx = readFixture("mlp");
     const bundle = readBundle(fx.steps[0].bundle);
-    const { decode, stepColumns } = await import("./decode");
+    const { decode, stepColumns } = await import("./data/decode");
     const g = stepColumns(decode(bundle), fx.steps[0].n_created);
     const node = g.label.indexOf(1);
     expect(node).toBeGreaterThanOrEqual(0);
@@ -160,7 +191,9 @@ describe("widget", () => {
     const e = new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true });
     Object.defineProperty(e, "target", { value: input });
     let stopped = false;
-    e.stopPropagation = () => void (stopped = true);
+    e.stopPropagation = () => {
+      stopped = true;
+    };
     onKeyDown(e, { stepBy: () => stepped++, jump: () => {}, togglePlay: () => {}, fit: () => {} });
     expect(stepped).toBe(0);
     expect(stopped).toBe(true);

@@ -1,0 +1,90 @@
+// The viewer's behaviour, put together: the model's traits and messages wired to the
+// parts that act on them, and the `Actions` the page's parts call. Each part is its own
+// small class: Navigator (time, steps, selection), Player, ViewActions (groups, search,
+// camera), KernelMessages, and the StepLoader (data/).
+
+import { StepLoader } from "../data/stepLoader";
+import type { LayoutAnswer, LayoutClient } from "../layout/client";
+import type { ModelLink } from "../model";
+import type { Mark } from "../perf";
+import type { Actions, Store } from "../state";
+import type { ViewSize } from "../view/camera";
+import { KernelMessages } from "./kernelMessages";
+import { Navigator } from "./navigator";
+import { Player } from "./player";
+import { ViewActions } from "./viewActions";
+
+export class Controller {
+  readonly actions: Actions;
+  private readonly loader: StepLoader;
+  private readonly player: Player;
+  private readonly view: ViewActions;
+  private readonly nav: Navigator;
+
+  constructor(
+    store: Store,
+    link: ModelLink,
+    layout: LayoutClient,
+    viewSize: () => ViewSize,
+    private readonly mark: Mark,
+  ) {
+    // the parts call each other only after this constructor returned
+    this.view = new ViewActions(store, layout, viewSize, (node) => this.nav.select(node));
+    this.player = new Player(store, (t) => this.nav.seek(t));
+    this.loader = new StepLoader(
+      (content) => {
+        mark("step-request", { step: Number(content.step), id: Number(content.id) });
+        link.send(content);
+      },
+      (view) => this.nav.showView(view),
+      (message) => store.update({ loading: "", notice: message }),
+    );
+    const nav = new Navigator(store, link, this.loader, layout, this.view, this.player, mark);
+    this.nav = nav;
+    const kernel = new KernelMessages(store, link, this.loader, (step) => nav.requestStep(step), mark);
+
+    link.onMessage((content, buffers) => kernel.onMessage(content, buffers));
+    link.onChange("cursor", () => nav.onTrait("cursor"));
+    link.onChange("step", () => nav.onTrait("step"));
+    link.onChange("selected", () => nav.onTrait("selected"));
+    link.onChange("status", () => store.update({ status: link.get("status") ?? {} }));
+    link.onChange("paused", () => {
+      store.update({ paused: link.get("paused") ?? {} });
+      nav.onPaused();
+    });
+    link.onChange("breakpoints", () => store.update({ breakpoints: link.get("breakpoints") ?? [] }));
+
+    const { view, player } = this;
+    this.actions = {
+      seek: (t) => nav.seek(t),
+      stepBy: (d) => nav.stepBy(d),
+      jump: (dir) => nav.jump(dir),
+      togglePlay: () => player.toggle(),
+      loadStep: (step, label) => nav.loadStep(step, label),
+      select: (node) => nav.select(node),
+      selectGroup: (group) => nav.selectGroup(group),
+      toggleGroup: (group) => view.toggleGroup(group),
+      setExpanded: (keys) => view.setExpanded(keys),
+      expandAll: (open) => view.expandAll(open),
+      search: (query, dir) => view.search(query, dir),
+      fit: () => view.fit(),
+      setOptions: (patch) => view.setOptions(patch),
+      command: (action) => link.send({ kind: "command", action }),
+      setBreakpoints: (specs) => {
+        store.update({ breakpoints: specs });
+        link.set("breakpoints", specs); // the kernel answers with `hits`
+      },
+    };
+  }
+
+  /** A layout answer from the worker. */
+  onLayout(ans: LayoutAnswer): void {
+    this.mark("layout", { ms: ans.result.ms, units: ans.result.layout.unit.length });
+    this.view.onLayout(ans);
+    this.loader.settled();
+  }
+
+  dispose(): void {
+    this.player.stop();
+  }
+}

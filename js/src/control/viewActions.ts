@@ -1,0 +1,141 @@
+// The view's own actions: open and close groups, search and reveal a node, fit, view
+// toggles, layout requests; and where the camera goes when a new layout arrives (kept
+// still, fitted, or centred on a node that was asked for).
+
+import type { LayoutAnswer, LayoutClient } from "../layout/client";
+import type { ViewLayout } from "../layout/compose";
+import type { Actions, Store } from "../state";
+import { type Box, fitCamera, type Picture, pinAt, showBox, toScreen, type ViewSize } from "../view/camera";
+
+type ViewActionNames = "toggleGroup" | "setExpanded" | "expandAll" | "search" | "fit" | "setOptions";
+
+const pictureOf = (l: ViewLayout): Picture => ({ width: l.width, height: l.height, numNodes: l.slotOfNode.length });
+const boxAt = (l: ViewLayout, i: number): Box => ({ x: l.x[i], y: l.y[i], w: l.w[i], h: l.h[i] });
+
+export class ViewActions implements Pick<Actions, ViewActionNames> {
+  // a group box being opened or closed, and where it was on screen: the next layout keeps it there
+  private anchor: { unit: number; sx: number; sy: number } | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly layout: LayoutClient,
+    private readonly viewSize: () => ViewSize,
+    private readonly select: (node: number) => void,
+  ) {}
+
+  requestLayout(): void {
+    const s = this.store.state;
+    if (!s.view) return;
+    this.layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded);
+  }
+
+  toggleGroup(group: number): void {
+    const s = this.store.state;
+    const t = s.tree;
+    const l = s.layout;
+    if (!t || !l || group <= 0) return;
+    const key = t.key[group];
+    const keys = new Set(s.expanded ?? []);
+    if (keys.has(key)) keys.delete(key);
+    else keys.add(key);
+    const i = l.unit.indexOf(t.numNodes + group);
+    if (i >= 0) {
+      const at = toScreen(s.camera, l.x[i], l.y[i]);
+      this.anchor = { unit: t.numNodes + group, sx: at.x, sy: at.y };
+    }
+    this.store.update({ expanded: [...keys], loading: "laying out…" });
+    this.requestLayout();
+  }
+
+  setExpanded(keys: string[] | null): void {
+    this.store.update({ expanded: keys });
+    this.requestLayout();
+  }
+
+  expandAll(open: boolean): void {
+    const t = this.store.state.tree;
+    if (!t) return;
+    this.store.update({ expanded: open ? [...t.key] : null, fitPending: true, loading: "laying out…" });
+    this.requestLayout();
+  }
+
+  search(query: string, dir: 1 | -1): void {
+    const s = this.store.state;
+    const v = s.view;
+    if (!v || !s.meta) return;
+    let { matches, matchIndex } = s;
+    if (query !== s.search) {
+      const q = query.trim().toLowerCase();
+      const ids = new Set<number>();
+      if (q) {
+        s.meta.strings.labels.forEach((l, i) => {
+          if (i && l.toLowerCase().includes(q)) ids.add(i);
+        });
+      }
+      matches = [];
+      if (ids.size) for (let i = 0; i < v.numNodes; i++) if (ids.has(v.g.label[i])) matches.push(i);
+      matchIndex = -1;
+    }
+    if (matches.length) matchIndex = (matchIndex + dir + matches.length) % matches.length;
+    this.store.update({ search: query, matches, matchIndex });
+    if (matches.length) this.reveal(matches[matchIndex]);
+  }
+
+  fit(): void {
+    const l = this.store.state.layout;
+    if (l) this.store.update({ camera: fitCamera(pictureOf(l), this.viewSize()) });
+  }
+
+  setOptions(patch: Parameters<Actions["setOptions"]>[0]): void {
+    const s = this.store.state;
+    const regroup = patch.bySample !== undefined && patch.bySample !== s.bySample;
+    const relayout = (patch.showOps !== undefined && patch.showOps !== s.showOps) || regroup;
+    if (regroup) Object.assign(patch, { expanded: null, fitPending: true });
+    if (relayout) Object.assign(patch, { loading: "laying out…" });
+    this.store.update(patch);
+    if (relayout) this.requestLayout();
+  }
+
+  /** Select `node` and make it visible: open the groups around it, then centre it. */
+  reveal(node: number): void {
+    this.select(node);
+    const s = this.store.state;
+    const t = s.tree;
+    const l = s.layout;
+    if (!t || !l) return;
+    if (l.unit[l.slotOfNode[node]] === node) {
+      const camera = showBox(pictureOf(l), boxAt(l, l.slotOfNode[node]), s.camera, this.viewSize());
+      return this.store.update({ camera });
+    }
+    const keys = new Set(s.expanded ?? []);
+    for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
+    this.store.update({ expanded: [...keys], focusNode: node, loading: "laying out…" });
+    this.requestLayout();
+  }
+
+  onLayout(ans: LayoutAnswer): void {
+    const s = this.store.state;
+    const l = ans.result.layout;
+    const size = this.viewSize();
+    let camera = s.camera;
+    const focus =
+      s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
+    if (focus >= 0) camera = showBox(pictureOf(l), boxAt(l, focus), camera, size);
+    else if (s.fitPending) camera = fitCamera(pictureOf(l), size);
+    else if (this.anchor) {
+      const i = l.unit.indexOf(this.anchor.unit);
+      if (i >= 0) camera = pinAt(camera, l.x[i], l.y[i], this.anchor.sx, this.anchor.sy);
+    }
+    this.anchor = null;
+    this.store.update({
+      tree: ans.tree,
+      layout: l,
+      expanded: ans.result.expanded,
+      camera,
+      fitPending: false,
+      focusNode: focus >= 0 ? -1 : s.focusNode,
+      loading: "",
+      hover: -1,
+    });
+  }
+}

@@ -1,0 +1,149 @@
+// The shapes of the messages mgdebug/widget.py sends (docs/widget-protocol.md), and the
+// checks that turn an untrusted message into them.
+
+export interface StepSummary {
+  index: number;
+  loss: number | null; // null when not finite
+  has_backward: boolean;
+  backward_completed: boolean;
+  num_created: number;
+  num_visits: number;
+  num_events: number;
+  kept: boolean;
+}
+
+export interface TraceMeta {
+  kind: "trace_meta";
+  strings: { ops: string[]; scopes: string[]; labels: string[]; files: string[] };
+  steps: StepSummary[];
+  event_offsets: number[]; // len(steps) + 1
+  notices: string[];
+  error: { type: string; message: string } | null;
+  recording: boolean;
+}
+
+export interface StepDataMsg {
+  kind: "step_data";
+  id: number;
+  step: number;
+  n_created: number;
+  event_offset: number;
+  has_backward: boolean;
+  structure?: string; // digest of the structure columns (mgdebug/protocol.py FRONTEND_STRUCTURE)
+  structure_sent?: boolean; // false: the bundle holds only the numbers; take the structure we keep
+}
+
+export interface ParamsMsg {
+  kind: "params";
+  id: number;
+  names: string[];
+}
+
+export interface ProgressMsg {
+  kind: "progress";
+  steps: number;
+  nodes: number;
+  losses: (number | null)[];
+}
+
+export interface ErrorMsg {
+  kind: "error";
+  id: number | null;
+  message: string;
+}
+
+/** A replay breakpoint hit: the event right before `node`'s chain rule (global t). */
+export interface Hit {
+  event: number;
+  step: number;
+  node: number;
+  spec: string;
+}
+
+/** Where the recording actually paused live (a breakpoint, a step, a non-finite value). */
+export interface LiveHit {
+  event: number;
+  reason: string;
+  step: number;
+}
+
+export interface HitsMsg {
+  kind: "hits";
+  id: number | null; // null when sent because the `breakpoints` trait changed
+  hits: Hit[];
+  live: LiveHit[];
+}
+
+/** Where the first NaN/inf was born; non-finite numbers arrive as strings. */
+export interface Anomaly {
+  phase: "forward" | "backward";
+  step: number;
+  event: number;
+  node: number;
+  what?: string;
+}
+
+export interface AnomalyMsg {
+  kind: "anomaly";
+  id: number | null;
+  anomaly: Anomaly | null;
+}
+
+export type KernelMsg = TraceMeta | StepDataMsg | ParamsMsg | ProgressMsg | ErrorMsg | HitsMsg | AnomalyMsg;
+
+/** The `status` trait. */
+export interface Status {
+  recording?: boolean;
+  steps?: number;
+  nodes?: number;
+  error?: string | null;
+}
+
+/** The `paused` trait: `{}` when running. */
+export interface Paused {
+  reason?: string;
+  step?: number;
+  event?: number;
+  node?: number;
+}
+
+const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
+
+/** Narrow a custom message; null for anything we do not understand (ignored, not thrown). */
+export function parseKernelMsg(content: unknown): KernelMsg | null {
+  if (typeof content !== "object" || content === null) return null;
+  const m = content as Record<string, unknown>;
+  switch (m.kind) {
+    case "trace_meta": {
+      const s = m.strings as Record<string, unknown> | undefined;
+      const ok =
+        s &&
+        strs(s.ops) &&
+        strs(s.scopes) &&
+        strs(s.labels) &&
+        strs(s.files) &&
+        Array.isArray(m.steps) &&
+        Array.isArray(m.event_offsets) &&
+        m.event_offsets.length === m.steps.length + 1;
+      return ok ? (m as unknown as TraceMeta) : null;
+    }
+    case "step_data":
+      return typeof m.step === "number" &&
+        typeof m.n_created === "number" &&
+        (m.structure === undefined || typeof m.structure === "string")
+        ? (m as unknown as StepDataMsg)
+        : null;
+    case "params":
+      return strs(m.names) ? (m as unknown as ParamsMsg) : null;
+    case "progress":
+      return typeof m.steps === "number" && Array.isArray(m.losses) ? (m as unknown as ProgressMsg) : null;
+    case "hits":
+      return Array.isArray(m.hits) ? ({ ...m, live: Array.isArray(m.live) ? m.live : [] } as unknown as HitsMsg) : null;
+    case "anomaly":
+      return "anomaly" in m ? (m as unknown as AnomalyMsg) : null;
+    case "error":
+      return typeof m.message === "string" ? (m as unknown as ErrorMsg) : null;
+    default:
+      return null;
+  }
+}
