@@ -108,11 +108,10 @@ def trace_meta(trace: Trace, *, recording: bool) -> dict:
 
 
 def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Reply:
-    """A step's graph; without its structure columns when the frontend holds them."""
+    """A step's numbers, and its structure as a second bundle unless the frontend holds it."""
     graph = trace.graph(step)
     key = structure_key(graph)
     shared = key in held
-    columns = frontend_columns(graph, with_structure=not shared)
     meta = {"step": step, "n_created": graph.n_created}
     content = {
         "kind": "step_data",
@@ -124,7 +123,10 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "structure": key,
         "structure_sent": not shared,
     }
-    return content, [_bundle.encode(columns, meta)]
+    buffers = [_bundle.encode(frontend_numbers(graph), meta)]
+    if not shared:
+        buffers.append(_bundle.encode(frontend_structure(graph), meta))
+    return content, buffers
 
 
 def params(trace: Trace, request_id: Any) -> Reply:
@@ -173,16 +175,30 @@ def structure_key(graph: StepGraph) -> str:
     return key
 
 
+def frontend_structure(graph: StepGraph) -> dict[str, np.ndarray]:
+    """The columns the frontend keeps per structure (`visits` cut to those applied)."""
+    s = graph.structure.columns
+    columns = {name: s[name] for name in FRONTEND_STRUCTURE}
+    columns["visits"] = graph.visits
+    return columns
+
+
+def frontend_numbers(graph: StepGraph) -> dict[str, np.ndarray]:
+    """The rest of a step: its numbers (`local` packed) and the source lines."""
+    s = graph.structure.columns
+    return {
+        "src_file": s["src_file"],
+        "src_line": s["src_line"],
+        **graph.numbers.columns,
+    }
+
+
 def frontend_columns(
     graph: StepGraph, *, with_structure: bool
 ) -> dict[str, np.ndarray]:
-    """A step's columns as `step_data` carries them: `local` packed, structure optional."""
-    s = graph.structure.columns
-    columns = {name: s[name] for name in FRONTEND_STRUCTURE} if with_structure else {}
-    if with_structure:
-        columns["visits"] = graph.visits  # cut to those applied
-    columns["src_file"], columns["src_line"] = s["src_file"], s["src_line"]
-    columns.update(graph.numbers.columns)  # data, local_kind, local_literal, start_*
+    """Numbers, with the structure columns too when asked, in one set of columns."""
+    columns = frontend_structure(graph) if with_structure else {}
+    columns.update(frontend_numbers(graph))
     return columns
 
 
