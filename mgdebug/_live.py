@@ -42,6 +42,7 @@ class BreakpointListener:
         self._may: list[list[bool]] = []  # per breakpoint: may it match at visit j
         self._may_any: list[bool] = []  # ... does any
         self._done_once: set[int] = set()  # once-per-backward breakpoints already hit
+        self._tests = [_all_of(b.live_tests()) for b in breakpoints]
         self._forward_reported = False
         live = pause is not None or any(b.needs_live_node for b in breakpoints)
         # the engine calls only the methods a listener has (docs/events.md)
@@ -73,17 +74,25 @@ class BreakpointListener:
         self._may = [m.tolist() for m in may]  # lists: read once per node, in Python
 
     def _check_node(self, node) -> None:
-        """before_chain_rule: does a breakpoint hit at the j-th node visited?"""
+        """before_chain_rule: does a breakpoint hit at the j-th node visited?
+
+        Runs at every node of a live backward: the mask said where each breakpoint
+        may match; there, only its tests of the live node's grad (or callables) remain.
+        """
         j = self._visit
         reason = None
         if self._may_any[j]:
-            facts = self._facts(j, node)
-            for i, b in enumerate(self.breakpoints):
-                if not self._may[i][j] or i in self._done_once or not b.match(facts):
+            for i, test in enumerate(self._tests):
+                if not self._may[i][j] or i in self._done_once:
                     continue
-                if b.once_per_backward:
-                    self._done_once.add(i)
-                reason = reason or f"breakpoint {b.text} hit at {_name(facts)}"
+                if test(node):
+                    b = self.breakpoints[i]
+                    if b.once_per_backward:
+                        self._done_once.add(i)
+                    reason = (
+                        reason
+                        or f"breakpoint {b.text} hit at {_name(self._facts(j, node))}"
+                    )
         if reason is None and self.stepping:
             reason = f"stepped to {_name(self._facts(j, node))}"
         if reason is not None:
@@ -185,6 +194,15 @@ class _Visited:
     scope = property(
         lambda self: self._strings.scopes[int(self._columns["scope"][self._n])]
     )
+
+
+def _all_of(tests: tuple) -> Any:
+    """One test that holds where all of `tests` hold (no call at all for a single one)."""
+    if not tests:
+        return lambda v: True
+    if len(tests) == 1:
+        return tests[0]
+    return lambda v: all(t(v) for t in tests)
 
 
 def _name(node: Node | _Visited) -> str:
