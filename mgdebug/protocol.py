@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _bundle
-from .breakpoints import BreakpointSpecError, parse_specs
+from .breakpoints import BreakpointSpecError, Nodes, parse_specs
 
 if TYPE_CHECKING:
     from ._graph import StepGraph
@@ -39,12 +39,14 @@ Reply = tuple[dict[str, Any], list[bytes]]
 
 
 def answer(
-    trace: Trace, request: Any, *, breakpoints: list[str] = (), recording: bool = False
-) -> Reply:
+    trace: Trace, request: Any, *, breakpoints: list[str] = (), recording: bool = False,
+    paused: dict | None = None,
+) -> Reply:  # fmt: skip
     """The reply to one frontend request, with its buffers; an `error` reply when it fails.
 
-    `breakpoints` are the viewer's replay specs (its `breakpoints` trait) and
-    `recording` whether the trace is still being recorded.
+    `breakpoints` are the viewer's replay specs (its `breakpoints` trait),
+    `recording` whether the trace is still being recorded, and `paused` the live
+    pause (the `paused` trait) when `trace` is the step so far shown at one.
     """
     request_id = request.get("id") if isinstance(request, dict) else None
     try:
@@ -64,7 +66,7 @@ def answer(
         if kind == "get_params":
             return params(trace, request_id)
         if kind == "get_hits":
-            return hits(trace, breakpoints, request_id), []
+            return hits(trace, breakpoints, request_id, paused), []
         if kind == "get_anomaly":
             found = _json_safe(trace.first_nonfinite())
             return {"kind": "anomaly", "id": request_id, "anomaly": found}, []
@@ -151,14 +153,41 @@ def params(trace: Trace, request_id: Any) -> Reply:
     return content, [_bundle.encode(columns, {})]
 
 
-def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
-    """Replay hits of `specs`, plus where the recording itself hit breakpoints."""
+def hits(
+    trace: Trace, specs: list[str], request_id: Any, paused: dict | None = None
+) -> dict:
+    """Replay hits of `specs`, plus where the recording itself hit breakpoints.
+
+    At a live pause `trace` holds the step so far, whose visits end right before
+    the paused node's chain rule: that node is checked too (its grad is final
+    there), so the hits counted are every one up to and including the pause.
+    """
     try:
         parsed = parse_specs(list(specs))
     except BreakpointSpecError as e:
         return error(request_id, str(e))
     found = trace.breakpoint_hits(parsed) if parsed else []
+    if parsed and paused:
+        found += _hits_at_pause(trace, parsed, paused, found)
     return {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+
+
+def _hits_at_pause(trace: Trace, parsed: list, paused: dict, found: list) -> list:
+    """The paused node's own hits: its chain rule has not run, so replay left it out."""
+    step, event, node = paused.get("step"), paused.get("event"), paused.get("node")
+    if not isinstance(node, int) or node < 0 or step not in trace.kept_steps():
+        return []
+    graph = trace.graph(step)
+    if event != int(trace.event_offsets[step]) + graph.n_created + graph.num_visits:
+        return []  # not right before a chain rule of this step (a forward pause)
+    grad = trace.state_at(event).grad
+    nodes = Nodes.of_graph(graph, trace.strings, step, grad)
+    done = {h["spec"] for h in found if h["step"] == step}
+    return [
+        {"event": event, "step": step, "node": node, "spec": b.text}
+        for b in parsed
+        if b.mask(nodes)[node] and not (b.once_per_backward and b.text in done)
+    ]
 
 
 # ---------------------------------------------------------------------- step columns
