@@ -121,6 +121,7 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "id": request_id,
         "step": step,
         "n_created": graph.n_created,
+        "num_visits": graph.num_visits,  # the chain rules that ran, of `visits`
         "event_offset": int(trace.event_offsets[step]),
         "has_backward": trace.steps[step].has_backward,
         "structure": key,
@@ -194,22 +195,20 @@ def _hits_at_pause(trace: Trace, parsed: list, paused: dict, found: list) -> lis
 
 
 def structure_key(graph: StepGraph) -> str:
-    """The key the frontend keeps a step's structure columns under: equal structures,
-    and as many visits applied, give equal keys (docs/widget-protocol.md)."""
-    key = graph.structure.key
-    if graph.num_visits != len(graph.structure.columns["visits"]):
-        key += f"/{graph.num_visits}"  # a backward stopped early: its visits are cut
-    return key
+    """The key the frontend keeps a step's structure columns under: equal structures
+    give equal keys (docs/widget-protocol.md). A backward stopped early, or paused,
+    shares its step's key: `visits` always travels whole, `num_visits` says how many
+    of them ran."""
+    return graph.structure.key
 
 
 def frontend_columns(
     graph: StepGraph, *, with_structure: bool
 ) -> dict[str, np.ndarray]:
-    """A step's columns as `step_data` carries them: `local` packed, structure optional."""
+    """A step's columns as `step_data` carries them: `local` packed, structure optional,
+    `visits` the whole order backward had (the first `graph.num_visits` of it ran)."""
     s = graph.structure.columns
     columns = {name: s[name] for name in FRONTEND_STRUCTURE} if with_structure else {}
-    if with_structure:
-        columns["visits"] = graph.visits  # cut to those applied
     columns["src_file"], columns["src_line"] = s["src_file"], s["src_line"]
     columns.update(graph.numbers.columns)  # data, local_kind, local_literal, start_*
     return columns
