@@ -82,7 +82,8 @@ class WidgetPause:
                     return "continue"
                 raise BreakpointTimeout(
                     f"paused at '{at.reason}' for {self.timeout_s:g} s without Continue; "
-                    "the cell stops here and the trace keeps what ran (--timeout sets the wait)"
+                    "the cell stops here and the trace keeps what ran (--timeout or "
+                    "MGDEBUG_PAUSE_TIMEOUT sets the wait)"
                 )
             return "stop" if self._stopped else self._action
         finally:
