@@ -48,7 +48,13 @@ class JupyterServer:
             "--ip=127.0.0.1", f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
         ]  # fmt: skip
         self.log = open(root / "server.log", "w")
-        env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
+        # settings a test changes (a theme) stay in this server's folder, not the user's
+        env = dict(
+            os.environ,
+            JUPYTER_PLATFORM_DIRS="1",
+            JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(root / ".lab-workspaces"),
+        )
         self.proc = subprocess.Popen(
             cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env
         )
@@ -109,12 +115,13 @@ def open_notebook7(page, server: JupyterServer, name: str) -> None:
     )
 
 
-def screenshot(page, name: str, locator=None) -> Path:
-    """Save a PNG in test-artifacts/; with MGDEBUG_UPDATE_SCREENSHOTS=1 also in docs/images/."""
+def screenshot(page, name: str, locator=None, *, docs: bool = True) -> Path:
+    """Save a PNG in test-artifacts/; with MGDEBUG_UPDATE_SCREENSHOTS=1 also in docs/images/
+    (unless `docs` is False: a picture for the person running the tests only)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     (locator or page).screenshot(path=str(path))
-    if os.environ.get("MGDEBUG_UPDATE_SCREENSHOTS") == "1":
+    if docs and os.environ.get("MGDEBUG_UPDATE_SCREENSHOTS") == "1":
         (REPO / "docs/images").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, REPO / "docs/images" / path.name)
     return path

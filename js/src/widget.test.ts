@@ -209,6 +209,38 @@ describe("widget", () => {
     expect(model.sent.some((m) => m.kind === "get_hits")).toBe(true); // the counts so far, at each pause
   });
 
+  it("lists breakpoints: adds what parses, says inline what does not, switches off and removes", async () => {
+    const model = new FakeModel();
+    model.traits.breakpoints = ["op:tanh"];
+    const host = document.createElement("div");
+    document.body.append(host);
+    cleanups.push(widget.render({ model, el: host }));
+    await loaded(model, readFixture("mlp").strings.labels);
+    const field = host.querySelector<HTMLInputElement>(".mgd-bpadd input")!;
+    const enter = () => field.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    field.value = "grad>>1";
+    field.dispatchEvent(new Event("input"));
+    expect(host.querySelector(".mgd-bplist .mgd-error")!.textContent).toBe("'grad>>1' is not a breakpoint spec");
+    enter();
+    expect(model.traits.breakpoints).toEqual(["op:tanh"]); // nothing bad reaches the kernel
+    field.value = "abs(grad)>1, layers.0.*";
+    enter();
+    await tick();
+    expect(model.traits.breakpoints).toEqual(["op:tanh", "abs(grad)>1", "layers.0.*"]);
+    expect(host.querySelector(".mgd-bplist .mgd-error")!.textContent).toBe("");
+    const row = (spec: string) => host.querySelector<HTMLElement>(`.mgd-bprow[data-spec="${spec}"]`)!;
+    const box = row("op:tanh").querySelector<HTMLInputElement>("input")!;
+    box.checked = false;
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+    await tick();
+    expect(model.traits.breakpoints).toEqual(["abs(grad)>1", "layers.0.*"]);
+    expect(row("op:tanh").classList.contains("mgd-off")).toBe(true); // still listed, off
+    row("layers.0.*").querySelector<HTMLButtonElement>(".mgd-remove")!.click();
+    await tick();
+    expect(model.traits.breakpoints).toEqual(["abs(grad)>1"]);
+    expect(host.querySelectorAll(".mgd-bprow").length).toBe(2);
+  });
+
   it("cleans up: every model listener removed and the view gone", () => {
     const model = new FakeModel();
     const host = document.createElement("div");

@@ -7,6 +7,7 @@ import type { Actions, State } from "../state";
 import { type Camera, panBy, toWorld, type ViewSize, zoomAt } from "./camera";
 import { button, el } from "./dom";
 import { sizeOf } from "./measure";
+import { createOffscreen } from "./offscreen";
 import { drawGraph } from "./render";
 import { cachedTheme } from "./theme";
 
@@ -62,7 +63,12 @@ export function createGraphView(
   );
   const hint = el("div", "mgd-hint");
   hint.hidden = true;
-  root.append(canvas, zoom, hint);
+  const beyond = createOffscreen(
+    (dx, dy) => update({ camera: panBy(getState().camera, dx, dy) }),
+    () => sizeOf(root),
+    signal,
+  );
+  root.append(canvas, zoom, hint, ...beyond.parts);
   let hintTimer: ReturnType<typeof setTimeout> | null = null;
   const flashHint = (text: string) => {
     hint.textContent = text;
@@ -169,6 +175,7 @@ export function createGraphView(
     const ctx = canvas.getContext("2d");
     if (ctx) drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
     canvas.style.cursor = s.hover >= 0 ? "pointer" : "grab";
+    beyond.draw(s.layout, s.camera);
   };
   return { root, draw, size };
 }
