@@ -358,7 +358,15 @@ def pauses(page, runs: int) -> dict[str, list[float]]:
         return wait_mark(page, "revealed", t0, timeout_ms=120_000)
 
     first = revealed_after(0)
-    paused = next(m for m in page.evaluate(MARKS) if m["name"] == "paused")
+    marks = page.evaluate(MARKS)
+    paused = next(m for m in marks if m["name"] == "paused")
+    steps = [
+        f"{m['name']} +{m['t'] - paused['t']:.0f}"
+        + (f" (worker {m['ms']:.0f})" if m["name"] == "layout" else "")
+        for m in marks
+        if paused["t"] <= m["t"] <= first["t"]
+    ]
+    print("  first pause: " + ", ".join(steps), file=sys.stderr)
     note(
         "pause -> paused node revealed and painted, first pause of the step (data, first layout)",
         [],

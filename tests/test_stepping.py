@@ -128,6 +128,18 @@ def test_step_over_and_out_pause_right_after_the_last_chain_rule_of_the_call(act
     assert trace.steps[0].backward_completed
 
 
+def test_the_example_in_the_docs_pauses_where_it_says():
+    # docs/breakpoints.md, "Stepping": over at visit 5 pauses at visit 14, out at 58
+    for action, visit in (("over", 14), ("out", 58)):
+        trace, pause = record_with_pause(
+            [action], "layers.1.neurons.2.ReLU", one_sample_run()
+        )
+        nc = trace.graph(0).n_created
+        assert [p["event"] - nc for p, _ in pause.pauses] == [5, visit]
+    visits = trace.graph(0).visits.tolist()
+    assert scope_of(trace, 0, visits[58]) == "MLP/layers.0/neurons.0"
+
+
 def test_step_over_at_a_node_built_at_the_top_level_is_one_chain_rule():
     trace, pause = record_with_pause(["over", "continue"], "op:**2", one_sample_run())
     (first, _), (second, _) = pause.pauses[:2]
