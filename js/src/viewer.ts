@@ -7,6 +7,7 @@ import { LayoutClient } from "./layout/client";
 import { type Model, ModelLink } from "./model";
 import { createBreakpointList } from "./panels/breakpointList";
 import { createCallPath } from "./panels/callPath";
+import { createHeightGrip } from "./panels/heightGrip";
 import { breakSpecOf, createInspector } from "./panels/inspector";
 import { installKeys } from "./panels/keyboard";
 import { createNotices } from "./panels/notices";
@@ -99,9 +100,17 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
   );
   host.append(root);
 
+  let draggedPx = 0; // the height the user dragged the grip to, 0 for the trait's
   const applyHeight = () => {
-    root.style.height = fill ? "100%" : `${link.get("height_px") || DEFAULT_HEIGHT_PX}px`;
+    root.style.height = fill ? "100%" : `${draggedPx || link.get("height_px") || DEFAULT_HEIGHT_PX}px`;
   };
+  if (!fill) {
+    const onGrip = (px: number) => {
+      draggedPx = px;
+      applyHeight();
+    };
+    root.append(createHeightGrip(root, onGrip, signal));
+  }
   applyHeight();
   link.onChange("height_px", () => {
     applyHeight();

@@ -8,6 +8,7 @@ import type { Actions, Store } from "../state";
 import {
   type Box,
   type Camera,
+  fitBox,
   fitCamera,
   type Picture,
   pinAt,
@@ -162,6 +163,16 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     this.requestLayout();
   }
 
+  /** Where the camera goes to show group box i: an open frame whole (zoomed out if need
+   * be), a closed card as a node is shown. */
+  private groupCamera(l: ViewLayout, i: number): Camera {
+    const s = this.store.state;
+    const size = this.viewSize();
+    const box = boxAt(l, i);
+    const big = box.w * s.camera.scale > size.widthPx || box.h * s.camera.scale > size.heightPx;
+    return l.open[i] || big ? fitBox(box, size) : showBox(pictureOf(l), box, s.camera, size);
+  }
+
   /** The node a pause (or a hit in another step) asked to reveal, once its step is laid out. */
   revealPending(): void {
     const s = this.store.state;
@@ -179,7 +190,7 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     if (!t || !l || group <= 0 || group >= t.numGroups) return;
     this.selectGroup(group);
     const i = l.unit.indexOf(t.numNodes + group);
-    if (i >= 0) return this.setCamera(showBox(pictureOf(l), boxAt(l, i), s.camera, this.viewSize()));
+    if (i >= 0) return this.setCamera(this.groupCamera(l, i));
     const keys = new Set(s.expanded ?? []);
     for (let g = t.parent[group]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
     this.focusGroup = group;
@@ -197,7 +208,7 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     const group = this.focusGroup >= 0 ? l.unit.indexOf(ans.tree.numNodes + this.focusGroup) : -1;
     let fitted = false;
     if (focus >= 0) camera = showBox(pictureOf(l), boxAt(l, focus), camera, size);
-    else if (group >= 0) camera = showBox(pictureOf(l), boxAt(l, group), camera, size);
+    else if (group >= 0) camera = this.groupCamera(l, group);
     else if (s.fitPending) {
       camera = fitCamera(pictureOf(l), size);
       fitted = true;

@@ -25,7 +25,7 @@ export function createBreakpointList(a: Actions, signal: AbortSignal): { root: H
   error.setAttribute("role", "alert");
   form.append(field, add);
   const note = el("div", "mgd-muted");
-  root.append(rows, form, error, note);
+  root.append(form, error, rows, note); // the field on top: it and its error stay in sight
 
   const check = (): string[] | null => {
     const specs = splitSpecs(field.value);

@@ -9,7 +9,7 @@ import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmt4, fmtInt } from "../view/format";
 
-const QUEUE = 6; // chain rules listed after the cursor
+const QUEUE = 5; // chain rules listed from the cursor on
 
 /** One entry of the path: a node or a group of the shown tree (-1 when not a link). */
 export interface PathEntry {
