@@ -18,6 +18,7 @@ from browser_helpers import (
     lab_run_all,
     open_lab_notebook,
     screenshot,
+    unreachable_controls,
     write_overrides,
 )
 
@@ -182,8 +183,8 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
     viewer = wait_for_viewer(page)
     grouped_units = int(viewer.get_attribute("data-units"))
     screenshot(page, "lab-training-grouped", viewer)
-    settings = viewer.locator("details.mgd-settings")
-    settings.evaluate("d => { d.open = true; }")  # the ⚙ menu
+    viewer.locator("button.mgd-gear").click()  # the ⚙ menu, opened as a user does
+    settings = viewer.locator(".mgd-popover")
     settings.get_by_role("button", name="expand all").click()
     page.wait_for_function(
         "([sel, n]) => { const v = document.querySelector(sel); return v.dataset.busy === '0' && Number(v.dataset.units) > n; }",
@@ -197,7 +198,8 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
         arg=[VIEWER, grouped_units],
     )
     assert expanded_units > grouped_units
-    settings.evaluate("d => { d.open = false; }")
+    page.keyboard.press("Escape")
+    settings.wait_for(state="hidden")
     # switch to step 1 and check a parameter's grad at the end of that step
     viewer.locator("select.mgd-step").select_option("1")
     page.wait_for_function(
@@ -228,14 +230,13 @@ def test_lab_live_breakpoint_step_and_continue(server, page):
     cont = viewer.get_by_role("button", name="▶ Continue")
     cont.wait_for(timeout=90_000)
     reason = viewer.locator(".mgd-reason")
-    assert "op:tanh" in reason.inner_text()
-    screenshot(page, "lab-live-paused")
+    assert reason.inner_text() == "Paused on breakpoint op:tanh"
     paused_at = readout_event(viewer)
     (hit,) = reference.breakpoint_hits("op:tanh")
     assert paused_at == hit["event"]
-    viewer.get_by_role("button", name="Step").click()
+    viewer.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function(
-        "sel => /stepped to/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
+        "sel => /Paused after Step$/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
         arg=VIEWER,
     )
     wait_for_readout(
@@ -272,6 +273,9 @@ def test_notebook7_shows_the_viewer(server, page):
         reference.num_events - 1
     ).grad_of("b")
     screenshot(page, "notebook7-expression", viewer)
+    viewer.scroll_into_view_if_needed()
+    seen, bad = unreachable_controls(page)
+    assert seen > 15 and not bad, bad
     assert not page.errors
 
 
@@ -291,6 +295,8 @@ def test_standalone_html_works_offline_with_time_travel(browser, tmp_path):
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
     page.goto(path.resolve().as_uri())
     viewer = wait_for_viewer(page)
+    box = viewer.bounding_box()  # the page is the viewer: it fills the window
+    assert box["width"] > 1400 - 40 and box["height"] > 900 - 40, box
     # the last step is forward-only (the hostile label): step back to the training steps
     viewer.locator("select.mgd-step").select_option("2")
     page.wait_for_function(

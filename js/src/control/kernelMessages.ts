@@ -98,6 +98,12 @@ export class KernelMessages {
     this.link.send({ kind: "hello" });
   }
 
+  /** Ask for the breakpoint hits again: at a pause, the hits so far (the paused node's own
+   * included), so the counts are right while the cell waits. */
+  askHits(): void {
+    this.link.send({ kind: "get_hits", id: this.nextId++ });
+  }
+
   private onParams(msg: ParamsMsg, buffers: DataView[]): void {
     if (msg.id !== this.paramsRequest || !buffers.length) return;
     try {

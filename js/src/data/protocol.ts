@@ -27,6 +27,7 @@ export interface StepDataMsg {
   id: number;
   step: number;
   n_created: number;
+  num_visits?: number; // the chain rules that ran, of the whole visit order the bundle holds
   event_offset: number;
   has_backward: boolean;
   structure?: string; // digest of the structure columns (mgdebug/protocol.py FRONTEND_STRUCTURE)
@@ -105,6 +106,9 @@ export interface Paused {
   step?: number;
   event?: number;
   node?: number;
+  spec?: string | null; // the breakpoint that hit; null when a step led here
+  how?: "breakpoint" | "step" | "over" | "out" | "forward";
+  scope?: string | null; // the scope a Step over / Step out ran through
 }
 
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
