@@ -43,13 +43,23 @@ class TraceViewer(anywidget.AnyWidget):
     breakpoints = traitlets.List(traitlets.Unicode()).tag(sync=True)
     height_px = traitlets.Int(560).tag(sync=True)
 
-    def __init__(self, trace: Trace, *, recording: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        trace: Trace,
+        *,
+        recording: bool = False,
+        live: bool | None = None,
+        live_note: str = "",
+        **kwargs: Any,
+    ):
         if not all(hasattr(trace, a) for a in ("kept_steps", "state_at", "strings")):
             raise TypeError(
                 f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}"
             )
         self.trace = trace
         self.recording = recording  # the trace is still being recorded (a running cell)
+        # while recording: does the running cell hear this viewer (Stop, pauses)?
+        self.live, self.live_note = live, live_note
         self.on_command: Callable[[str], None] | None = (
             None  # the running cell's buttons
         )
@@ -152,6 +162,8 @@ class TraceViewer(anywidget.AnyWidget):
             "steps": len(self.trace.steps),
             "nodes": self._nodes(),
             "error": f"{error['type']}: {error['message']}" if error else None,
+            "live": self.live,
+            "live_note": self.live_note,
         }
 
     def __repr__(self) -> str:
