@@ -42,10 +42,10 @@ def transform_cell(lines: list[str]) -> list[str]:
         return lines
     line, body = first[len(MAGIC) :].strip(), "".join(lines[1:])
     compile_cell(ip, line, body, number=ip.execution_count)  # a SyntaxError stops here
-    call = f"__import__('mgdebug.magic').magic.{{}}({line!r}, {body!r})\n"
+    args = f"({line!r}, {body!r})\n"
     if mode.name == "await":
-        return ["await " + call.format("run_traced_cell")]
-    return [call.format("run_traced_cell_pumping")]
+        return ["await __import__('mgdebug.magic').magic.run_traced_cell" + args]
+    return ["__import__('mgdebug.magic').magic.run_traced_cell_pumping" + args]
 
 
 # IPython's completeness check (is_complete_request) skips transformers marked so;

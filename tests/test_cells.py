@@ -240,6 +240,15 @@ class FakeKernel:
         return {"content": {"code": self.code}}
 
 
+class FakeKernel6(FakeKernel):
+    """... and of ipykernel 6: one shell queue that a busy cell can drain itself."""
+
+    shell_stream = msg_queue = session = object()
+    shell_handlers: dict = {}
+
+    async def dispatch_shell(self, msg): ...
+
+
 @pytest.fixture
 def shell(monkeypatch):
     start_ipython()
@@ -249,14 +258,18 @@ def shell(monkeypatch):
 
 
 def test_only_the_running_cell_is_rewritten(shell, monkeypatch):
-    cell = "%%mgtrace --name r\na = 1\na\n"
+    cell = "%%mgtrace --name r\na = {1}\na\n"  # braces: the body is no format string
     monkeypatch.setattr(shell, "kernel", FakeKernel("\n" + cell), raising=False)
     lines = cell.splitlines(keepends=True)
     (call,) = transform.transform_cell(lines)
     assert call == (
         "await __import__('mgdebug.magic').magic."
-        "run_traced_cell('--name r', 'a = 1\\na\\n')\n"
+        "run_traced_cell('--name r', 'a = {1}\\na\\n')\n"
     )
+    monkeypatch.setattr(shell, "kernel", FakeKernel6(cell), raising=False)
+    assert transform.transform_cell(lines) == [
+        call[len("await ") :].replace("run_traced_cell(", "run_traced_cell_pumping(")
+    ]
     # the same text under %%time, or run from code: another cell's text, not rewritten
     monkeypatch.setattr(shell, "kernel", FakeKernel("%%time\n" + cell), raising=False)
     assert transform.transform_cell(lines) == lines

@@ -1,5 +1,6 @@
 // The toolbar: play / pause with speed, stepping, the step selector, the cursor readout,
-// search by label, settings, the live Continue / Step / Stop and the recording status.
+// search by label, settings, the live Continue / Step / Stop and the recording status
+// (whether the running cell hears this viewer; Stop only where it does).
 
 import type { Actions, ColorMode, State } from "../state";
 import { button, el, option, setText, setTitle, show } from "../view/dom";
@@ -44,6 +45,14 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   on(stepSel, "change", () => a.loadStep(Number(stepSel.value)));
   const readout = el("span", "mgd-readout");
   const recording = el("span", "mgd-recording");
+  const mode = el("span", "mgd-mode");
+  const stopRun = button(
+    "mgd-btn mgd-danger",
+    "■ Stop",
+    "stop the running cell; the trace keeps what ran",
+    () => a.command("stop"),
+    signal,
+  );
 
   // search
   const search = el("input", "mgd-search");
@@ -107,7 +116,20 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
   settings.append(summary, panel);
   const fit = button("mgd-btn", "⤢", "fit the graph to the view (F)", () => a.fit(), signal);
 
-  root.append(replay, live, stepSel, readout, recording, el("span", "mgd-spacer"), search, hits, fit, settings);
+  root.append(
+    replay,
+    live,
+    stepSel,
+    readout,
+    recording,
+    mode,
+    stopRun,
+    el("span", "mgd-spacer"),
+    search,
+    hits,
+    fit,
+    settings,
+  );
 
   let stepsKey = "";
   const draw = (s: State) => {
@@ -151,6 +173,18 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
       rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "",
     );
     show(recording, !!rec);
+    // the kernel says whether the running cell hears us (mgdebug/_kernels.py)
+    const heard = !!rec && s.status.live === true;
+    const unheard = !!rec && s.status.live === false;
+    setText(mode, heard ? "live" : unheard ? "record-only" : "");
+    setTitle(
+      mode,
+      heard
+        ? "the running cell hears this viewer: breakpoints pause here, Stop ends the cell"
+        : `breakpoints are recorded as hits, not paused: ${s.status.live_note ?? ""}`,
+    );
+    show(mode, heard || unheard);
+    show(stopRun, heard && !pausedLive);
     setText(hits, s.search ? (s.matches.length ? `${s.matchIndex + 1}/${s.matches.length}` : "no match") : "");
   };
   return { root, draw };
