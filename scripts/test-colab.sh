@@ -12,4 +12,4 @@ bash scripts/setup-colab.sh
 echo "test-colab: kernel-level tests on $(.venv-colab/bin/python -c 'import sys, ipykernel, IPython; print(f"Python {sys.version.split()[0]}, ipykernel {ipykernel.__version__}, IPython {IPython.__version__}")')"
 MGDEBUG_TEST_KERNEL_PYTHON="$PWD/.venv-colab/bin/python" "$venv/bin/python" -m pytest -m kernel \
     tests/test_magic.py tests/test_breakpoints.py tests/test_cells.py tests/test_hosts.py \
-    tests/test_notebooks.py "$@"
+    tests/test_notebooks.py tests/test_browser_pinned.py "$@"
