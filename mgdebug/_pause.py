@@ -6,7 +6,7 @@ in forward, right after a non-finite value was built). The action says what the
 code does next: "continue" to the next hit, "step" one chain rule, "stop".
 
 - `WidgetPause` blocks on a threading.Event until the viewer sends Continue, Step
-  or Stop, or the timeout passes (the kernel's event loop stays free: magic.py);
+  or Stop, or the timeout passes (the cell hears the viewer meanwhile: _cellruns.py);
 - `PdbPause` opens pdb in a frame holding `node`, `children` and `grads`.
 """
 
