@@ -117,7 +117,10 @@ def _finish(coroutine: Any) -> Any:
             outcome["error"] = e
 
     helper = threading.Thread(
-        target=contextvars.copy_context().run, args=(run,), name="mgtrace-await"
+        target=contextvars.copy_context().run,
+        args=(run,),
+        name="mgtrace-await",
+        daemon=True,
     )
     helper.start()
     while helper.is_alive():

@@ -90,6 +90,23 @@ def test_a_nested_run_records_breakpoints_as_hits_and_says_why(kernel):
     assert kernel.run("print(len(inner.hits))").streams.strip() == "2"
 
 
+@pytest.mark.kernel
+def test_an_interrupt_stops_a_nested_run_and_keeps_its_trace(kernel):
+    mid = kernel.execute(
+        "%%time\n%%mgtrace --name inner_stop --no-widget\nx = Value(1.0)\n"
+        "while True:\n    x = x * 1.0 + 0.0\n"
+    )
+    time.sleep(1.5)
+    kernel.km.interrupt_kernel()
+    r = kernel.collect(mid, timeout=30)
+    assert r.error["ename"] == "KeyboardInterrupt"  # in place: as the plain cell would
+    after = kernel.run(
+        "print(inner_stop.error['type'], inner_stop.num_events > 0, "
+        "micrograd.events.active)"
+    )
+    assert after.streams.split() == ["KeyboardInterrupt", "True", "0"]
+
+
 # ---------------------------------------------------------------------- IPython syntax in the body
 
 
