@@ -172,6 +172,7 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
       recording,
       rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "",
     );
+    setTitle(recording, recording.textContent ?? ""); // whole, when a narrow toolbar cuts it
     show(recording, !!rec);
     // the kernel says whether the running cell hears us (mgdebug/_kernels.py)
     const heard = !!rec && s.status.live === true;
