@@ -99,12 +99,13 @@ def test_an_interrupt_stops_a_nested_run_and_keeps_its_trace(kernel):
     time.sleep(1.5)
     kernel.km.interrupt_kernel()
     r = kernel.collect(mid, timeout=30)
-    assert r.error["ename"] == "KeyboardInterrupt"  # in place: as the plain cell would
+    assert r.error["ename"] == "TraceStopped"  # a KeyboardInterrupt, as in every mode
+    assert r.error["evalue"] == "traced cell interrupted; the trace keeps what ran"
     after = kernel.run(
         "print(inner_stop.error['type'], inner_stop.num_events > 0, "
         "micrograd.events.active)"
     )
-    assert after.streams.split() == ["KeyboardInterrupt", "True", "0"]
+    assert after.streams.split() == ["TraceStopped", "True", "0"]
 
 
 # ---------------------------------------------------------------------- IPython syntax in the body
