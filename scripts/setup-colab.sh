@@ -32,13 +32,22 @@ if [ "$python" = python3 ]; then
     echo "setup-colab: no working Python 3.12 (Colab runs 3.12); using $(python3 --version)"
 fi
 
+pip() {
+    # an extra index folder named in pip's configuration but absent makes pip warn
+    # once per package; those lines say nothing about this environment
+    local status=0
+    "$venv/bin/pip" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) \
+        || status=$?
+    return $status
+}
+
 rm -rf "$venv"
 "$python" -m venv "$venv"
-"$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q -r scripts/colab-pins.txt
-"$venv/bin/pip" freeze --all --exclude-editable | sort > "$venv/freeze-before.txt"
-"$venv/bin/pip" install -q -e .
-"$venv/bin/pip" freeze --all --exclude-editable | sort > "$venv/freeze-after.txt"
+pip install -q --upgrade pip
+pip install -q -r scripts/colab-pins.txt
+pip freeze --all --exclude-editable | sort > "$venv/freeze-before.txt"
+pip install -q -e .
+pip freeze --all --exclude-editable | sort > "$venv/freeze-after.txt"
 changed=$(comm -23 "$venv/freeze-before.txt" "$venv/freeze-after.txt")
 if [ -n "$changed" ]; then
     echo "setup-colab: installing mgdebug changed Colab's pinned stack; these were:"
@@ -47,7 +56,7 @@ if [ -n "$changed" ]; then
     comm -13 "$venv/freeze-before.txt" "$venv/freeze-after.txt"
     exit 1
 fi
-"$venv/bin/pip" check
+pip check
 added=$(comm -13 "$venv/freeze-before.txt" "$venv/freeze-after.txt" | tr '\n' ' ')
 echo "setup-colab: $("$venv/bin/python" --version), Colab's pins unchanged; mgdebug added ${added:-nothing else}"
 touch "$stamp"
