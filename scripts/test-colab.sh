@@ -4,7 +4,7 @@
 # resumed by a comm message through the pump, Stop, Interrupt, breakpoints, tracebacks,
 # the lessons. The test process stays in .venv (its pytest, jupyter_client, nbclient);
 # only the kernels change, so only tests marked `kernel` run (the others never touch
-# the kernel's stack). About a minute once the environment exists.
+# the kernel's stack). About two minutes on 2 cores once the environment exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${MGDEBUG_VENV:-.venv}
