@@ -9,7 +9,7 @@ neuron), "out" the same for the enclosing scope (the layer), "stop"
 (docs/breakpoints.md, "Stepping").
 
 - `WidgetPause` blocks on a threading.Event until the viewer sends Continue, Step
-  or Stop, or the timeout passes (the kernel's event loop stays free: magic.py);
+  or Stop, or the timeout passes (the cell hears the viewer meanwhile: _cellruns.py);
 - `PdbPause` opens pdb in a frame holding `node`, `children` and `grads`, where
   `step` (`s`), `over` (`n`), `out` (`r`), `c` and `q` answer.
 """
@@ -17,6 +17,7 @@ neuron), "out" the same for the enclosing scope (the layer), "stop"
 from __future__ import annotations
 
 import bdb
+import os
 import pdb
 import sys
 import threading
@@ -28,7 +29,37 @@ from .recorder import TraceStopped
 if TYPE_CHECKING:
     from .trace import Trace
 
+# a pause's wait and what follows it when --timeout / --on-timeout are not given: a
+# test run or CI sets these in the environment, so lessons wait for a human otherwise
+TIMEOUT_VARIABLE, ON_TIMEOUT_VARIABLE = "MGDEBUG_PAUSE_TIMEOUT", "MGDEBUG_ON_TIMEOUT"
+DEFAULT_TIMEOUT_S = 600.0
+
 ACTIONS = ("continue", "step", "over", "out", "stop")
+
+
+def pause_settings(timeout: float | None, on_timeout: str | None) -> tuple[float, str]:
+    """The timeout and what follows it: as given, else the environment's, else 600 s
+    and stop. A ValueError names what is wrong."""
+    if timeout is None:
+        text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+        try:
+            timeout = float(text) if text else DEFAULT_TIMEOUT_S
+        except ValueError:
+            timeout = -1.0
+        if not timeout > 0:
+            raise ValueError(
+                f"{TIMEOUT_VARIABLE}={text!r} is not a number of seconds > 0; "
+                "set it to e.g. 5, or unset it for the default of 600"
+            )
+    elif not timeout > 0:
+        raise ValueError(f"--timeout needs a number of seconds > 0, got {timeout:g}")
+    if on_timeout is None:
+        on_timeout = os.environ.get(ON_TIMEOUT_VARIABLE, "").strip() or "stop"
+        if on_timeout not in ("stop", "continue"):
+            raise ValueError(
+                f"{ON_TIMEOUT_VARIABLE}={on_timeout!r} must be 'stop' or 'continue'"
+            )
+    return timeout, on_timeout
 
 
 class BreakpointTimeout(TraceStopped):

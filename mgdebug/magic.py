@@ -1,20 +1,21 @@
 """`%%mgtrace`: record a cell into a Trace, show the viewer live, keep the trace.
 
-How a cell runs (README, "How it runs"; docs/architecture.md): in a Jupyter kernel, an input transformer turns
-a `%%mgtrace` cell into a top-level `await` of `run_traced_cell`, which runs the
-body in a worker thread. The kernel's event loop stays free while it waits, so
-the viewer's messages (Stop, and Continue at a breakpoint) are heard while the
-cell is busy. Elsewhere (terminal IPython) the cell magic runs the body in
-place. Both paths share `TracedCell`.
+How a cell runs (README, "How it runs"; docs/architecture.md): the `%%mgtrace`
+cell the user ran in a Jupyter kernel is rewritten by an input transformer
+(`transform_cell`) into a call that runs the body in a worker thread while the
+cell's own thread hears the viewer (Stop, and Continue at a breakpoint): by
+awaiting on ipykernel >= 7.4, or by taking the kernel's messages itself on
+ipykernel 6.x (`_pump.py`); `_kernels.py` tells which. Everywhere else (terminal
+IPython, `%%mgtrace` under another magic or inside `run_cell`, a kernel that can
+do neither) the cell magic runs the body in place and breakpoints are recorded
+as hits, with a one-line notice. All paths share `TracedCell`; the body runs as
+the same cell would without the magic (`_cellcode.py`), and a failing cell shows
+its traceback from the user's own line (`_tracebacks.py`).
 """
 
 from __future__ import annotations
 
-import ast
-import asyncio
-import contextvars
-import ctypes
-import os
+import sys
 import threading
 import time
 from typing import Any
@@ -22,29 +23,36 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
+from . import _cellruns
+from ._cellcode import compile_cell, run_cell_code
+from ._kernels import LiveMode, live_mode
 from ._live import LiveSpecs
-from ._pause import WidgetPause
+from ._pause import (
+    ON_TIMEOUT_VARIABLE,
+    TIMEOUT_VARIABLE,
+    WidgetPause,
+    pause_settings,
+)
+from ._pump import can_pump_here
 from ._record import DEFAULT_MAX_NODES, recording
+from ._tracebacks import show_from_cell
+from ._transform import transform_cell
+from ._worker import CellWorker
 from .breakpoints import BreakpointSpecError, parse_spec, parse_specs
 from .recorder import TraceStopped
 from .trace import Trace
 
+__all__ = ["TracedCell", "mgtrace", "register", "transform_cell"]
+
 DEFAULT_NAME = "last_trace"
-_WAKE_INTERVAL_S = 0.1
 # Stop and Interrupt act at the recorder's next check (within 1024 Values built);
 # code that builds none for this long is stopped by raising in its thread
 _FORCE_STOP_AFTER_S = 2.0
-# a pause's wait and what follows it when --timeout / --on-timeout are not given: a
-# test run or CI sets these in the environment, so lessons wait for a human otherwise
-TIMEOUT_VARIABLE, ON_TIMEOUT_VARIABLE = "MGDEBUG_PAUSE_TIMEOUT", "MGDEBUG_ON_TIMEOUT"
-DEFAULT_TIMEOUT_S = 600.0
-
-
-def _raise_in(thread: threading.Thread) -> None:
-    """Make `thread` raise TraceStopped (its default message) at its next Python instruction."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread.ident), ctypes.py_object(TraceStopped)
-    )
+NESTED = (
+    "this %%mgtrace runs inside other code (a cell magic such as %%time or "
+    "%%capture, or run_cell / run_cell_magic), where the viewer cannot be heard "
+    "while it runs"
+)
 
 
 @magic_arguments.magic_arguments()
@@ -115,13 +123,18 @@ def mgtrace(line: str, cell: str) -> Any:
     """
     from IPython import get_ipython
 
-    return TracedCell(get_ipython(), line, cell).run_here()
+    ip = get_ipython()
+    # the cell the user ran comes as run_traced_cell*; this is %%mgtrace in other code
+    mode = live_mode(ip)
+    if mode.live:
+        mode = LiveMode("record-only", NESTED)
+    return _cellruns.run_in_place(TracedCell(ip, line, cell, mode))
 
 
 class TracedCell:
     """One `%%mgtrace` cell: options, the compiled body, the trace and its viewer."""
 
-    def __init__(self, ip: Any, line: str, body: str):
+    def __init__(self, ip: Any, line: str, body: str, mode: LiveMode | None = None):
         self.ip = ip
         self.options = magic_arguments.parse_argstring(mgtrace, line)
         if self.options.max_nodes < 1 or self.options.keep_every < 1:
@@ -134,27 +147,36 @@ class TracedCell:
             self.breakpoints = parse_specs([_unquote(b) for b in self.options.breaks])
         except BreakpointSpecError as e:
             raise UsageError(str(e)) from None
-        self.timeout_s, self.on_timeout = _pause_defaults(self.options)
+        try:
+            self.timeout_s, self.on_timeout = pause_settings(
+                self.options.timeout, self.options.on_timeout
+            )
+        except ValueError as e:
+            raise UsageError(str(e)) from None
         # the breakpoints the recording checks; the viewer's list replaces them live
         self.live_specs = LiveSpecs(self.breakpoints)
-        self.statements, self.last_expression = _compile_body(ip, body)
+        # how this run hears the viewer; run in place unless told otherwise
+        self.mode = mode or LiveMode("none", "run in place")
+        self.code = compile_cell(ip, line, body)
         self.trace = Trace()
         self.viewer = None
-        self.pause = (
-            None  # a WidgetPause when breakpoints meet a viewer; else hits are recorded
-        )
+        self.pause = None  # a WidgetPause when breakpoints meet a viewer that is heard
         self.stop_requested = threading.Event()
         self.stop_asked_at: float | None = None  # time.monotonic() of Stop / Interrupt
         self.in_user_code = False  # the worker is running the cell's own statements
         self.recorder = None
         self.forced_stop = False
-        self.finished = (
-            False  # the body ran (or failed); buttons have nothing left to do
-        )
+        self.finished = False  # the body ran (or failed); buttons have nothing to do
 
-    # ------------------------------------------------------------------ both paths
+    # ------------------------------------------------------------------ every path
 
     def show_viewer(self) -> None:
+        live = self.mode.live
+        if self.breakpoints and not live and not self.options.no_widget:
+            print(
+                f"mgdebug: breakpoints are recorded as hits, not paused: {self.mode.note}",
+                file=sys.stderr,
+            )
         if self.options.no_widget or not _in_kernel(self.ip):
             return
         from IPython.display import display
@@ -165,12 +187,15 @@ class TracedCell:
             self.trace,
             breakpoints=[b.text for b in self.breakpoints if b.replayable],
             recording=True,
+            live=live,
+            live_note=self.mode.note,
         )
-        self.viewer.on_command = self._on_command
         self.viewer.on_breakpoints = self._on_viewer_breakpoints
-        # breakpoints set in the viewer while the cell runs may pause it too; with
-        # none set, a backward costs nothing more (_live.py)
-        self.pause = WidgetPause(self.viewer, self.timeout_s, self.on_timeout)
+        if live:  # a viewer that cannot be heard gets no buttons
+            self.viewer.on_command = self._on_command
+            # breakpoints set in the viewer while the cell runs may pause it too;
+            # with none set, a backward costs nothing more (_live.py)
+            self.pause = WidgetPause(self.viewer, self.timeout_s, self.on_timeout)
         display(self.viewer)
 
     def execute(self) -> Any:
@@ -185,53 +210,78 @@ class TracedCell:
             on_step=on_step,
             breakpoints=self.breakpoints,
             pause=self.pause,
-            live_specs=self.live_specs if self.pause is not None else None,
+            live_specs=self.live_specs if self.viewer is not None else None,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
             self.recorder = recorder
             self.in_user_code = True
             try:
-                exec(self.statements, self.ip.user_ns)
-                if self.last_expression is not None:
-                    return eval(self.last_expression, self.ip.user_ns)
+                return run_cell_code(self.code, self.ip.user_ns)
             finally:
                 self.in_user_code = False
-        return None
 
-    def _request_stop(self) -> None:
+    def request_stop(self) -> None:
         self.stop_requested.set()  # stops a running body within 1024 Values built
         if self.stop_asked_at is None:
             self.stop_asked_at = time.monotonic()
         if self.pause is not None:
             self.pause.command("stop")  # wakes a paused body; no later pause waits
 
-    def _force_stop_if_stuck(self, worker: threading.Thread) -> None:
+    def interrupted(self) -> None:
+        """Kernel -> Interrupt: stop the body; a second one forces it at once."""
+        if self.stop_asked_at is not None:
+            self.stop_asked_at = -_FORCE_STOP_AFTER_S
+        self.request_stop()
+
+    def force_stop_if_stuck(self, worker: CellWorker) -> None:
         """After Stop, if the cell's code has built no Value for a while, raise in it."""
         if (
             self.stop_asked_at is not None
             and not self.forced_stop
             and self.in_user_code  # not in the recorder's set-up or clean-up,
             and not (self.recorder is not None and self.recorder.busy)  # nor its work
-            and worker.is_alive()
+            and worker.alive()
             and time.monotonic() - self.stop_asked_at >= _FORCE_STOP_AFTER_S
         ):
             self.forced_stop = True
-            _raise_in(worker)
+            worker.raise_in(TraceStopped)
 
-    def finish(self) -> None:
+    def finish(self, error: BaseException | None) -> None:
+        """Keep the trace, write what was asked, end the viewer's recording.
+
+        `error` (what the body raised) stays the cell's error: a file that cannot be
+        written is reported beside it; with no error, it is the cell's error.
+        """
         self.finished = True
         self.ip.user_ns[self.options.name] = self.trace
-        if self.options.save:
-            self.trace.save(self.options.save)
-        if self.options.html:
-            self.trace.to_html(
-                self.options.html,
-                breakpoints=[b.text for b in self.breakpoints if b.replayable],
-            )
-        if self.viewer is not None:
-            self.viewer.finish()
-        elif not _in_kernel(self.ip):
-            print(self.trace)
+        problems = []
+        try:
+            for option, write in (("--save", self._save), ("--html", self._html)):
+                path = getattr(self.options, option[2:])
+                if path:
+                    try:
+                        write(path)
+                    except Exception as e:
+                        problems.append(f"{option} {path} failed: {e}")
+        finally:
+            if self.viewer is not None:
+                self.viewer.finish()
+            elif not _in_kernel(self.ip):
+                print(self.trace)
+        kept = f"the trace is kept in {self.options.name}"
+        if error is not None:
+            for problem in problems:
+                print(f"mgdebug: {problem} ({kept})", file=sys.stderr)
+            show_from_cell(error, self.ip, self.code.filename)
+        elif problems:
+            raise UsageError("; ".join(problems) + f" ({kept})")
+
+    def _save(self, path: str) -> None:
+        self.trace.save(path)
+
+    def _html(self, path: str) -> None:
+        replayable = [b.text for b in self.breakpoints if b.replayable]
+        self.trace.to_html(path, breakpoints=replayable)
 
     def _on_viewer_breakpoints(self, specs: list[str]) -> None:
         """The viewer's list changed (kernel thread): the worker adopts it at its next
@@ -247,111 +297,42 @@ class TracedCell:
     def _on_command(self, action: str) -> None:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
         if action == "stop" and not self.finished:
-            self._request_stop()
+            self.request_stop()
         elif self.pause is not None and self.pause.waiting:
             self.pause.command(action)  # wakes a paused body
         else:
             done = " (the cell has finished)" if self.finished else ""
             raise ValueError(f"nothing is paused; {action!r} has no effect{done}")
 
-    # ------------------------------------------------------------------ the two ways to run
 
-    def run_here(self) -> Any:
-        """Run in the calling thread (terminal IPython, or the magic called directly)."""
-        __tracebackhide__ = True
-        self.show_viewer()
-        try:
-            return self.execute()
-        finally:
-            self.finish()
-
-    async def run_in_worker(self) -> Any:
-        """Run in a worker thread while the kernel's event loop stays free for widget messages."""
-        __tracebackhide__ = True
-        self.show_viewer()
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        context = (
-            contextvars.copy_context()
-        )  # output routing and listeners follow the body
-
-        def work() -> None:
-            __tracebackhide__ = True
-            try:
-                result = context.run(self.execute)
-            except (
-                BaseException
-            ) as e:  # handed to the awaiting cell, which re-raises it
-                loop.call_soon_threadsafe(_settle, done, None, e)
-            else:
-                loop.call_soon_threadsafe(_settle, done, result, None)
-
-        worker = threading.Thread(target=work, name="mgtrace-cell", daemon=True)
-        worker.start()
-        try:
-            while not done.done():
-                # Wake every 0.1 s: Kernel -> Interrupt's SIGINT may land on one of the
-                # kernel's other threads, and then Python runs ipykernel's handler (which
-                # cancels this cell) only when the main thread next runs any bytecode.
-                await asyncio.wait([done], timeout=_WAKE_INTERVAL_S)
-                self._force_stop_if_stuck(worker)
-            return done.result()
-        except asyncio.CancelledError:
-            # Kernel -> Interrupt cancels the awaiting cell: stop the body within 1024
-            # Values, at once if it is paused at a breakpoint, and by raising in it if
-            # it builds no Values for _FORCE_STOP_AFTER_S
-            self._request_stop()
-            while worker.is_alive():
-                worker.join(_WAKE_INTERVAL_S)
-                self._force_stop_if_stuck(worker)
-            raise TraceStopped(
-                "traced cell interrupted; the trace keeps what ran"
-            ) from None
-        finally:
-            self.finish()
+# ---------------------------------------------------------------------- what a cell becomes
+# (`_transform.py` rewrites the cell the user ran into one of these calls)
 
 
 async def run_traced_cell(line: str, body: str) -> Any:
-    """What a transformed `%%mgtrace` cell awaits (see `transform_cell`)."""
+    """The `%%mgtrace` cell, run live in a kernel that hears awaiting cells."""
     __tracebackhide__ = True
     from IPython import get_ipython
 
-    return await TracedCell(get_ipython(), line, body).run_in_worker()
+    ip = get_ipython()
+    return await _cellruns.run_awaiting(TracedCell(ip, line, body, live_mode(ip)))
 
 
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+def run_traced_cell_pumping(line: str, body: str) -> Any:
+    """The `%%mgtrace` cell, run live on ipykernel 6.x (`_pump.py`)."""
+    __tracebackhide__ = True
+    from IPython import get_ipython
 
-
-# ---------------------------------------------------------------------- registration
-
-
-def transform_cell(lines: list[str]) -> list[str]:
-    """Input transformer: a `%%mgtrace` cell becomes one `await` of `run_traced_cell`.
-
-    It sees every cell, so it looks at the first line and returns at once for others.
-    """
-    if not lines or not lines[0].startswith("%%mgtrace"):
-        return lines
-    first = lines[0].rstrip("\n")
-    if first.rstrip().endswith("?") or not (
-        first == "%%mgtrace" or first[9:10].isspace()
-    ):
-        return lines  # `%%mgtrace?` help, or another magic whose name starts the same
-    line, body = first[len("%%mgtrace") :].strip(), "".join(lines[1:])
-    call = (
-        f"await __import__('mgdebug.magic').magic.run_traced_cell({line!r}, {body!r})\n"
-    )
-    return [call]
+    ip = get_ipython()
+    mode = live_mode(ip)
+    if mode.name != "pump" or not can_pump_here():
+        mode = LiveMode("record-only", "the cell is not on the kernel's main thread")
+        return _cellruns.run_in_place(TracedCell(ip, line, body, mode))
+    return _cellruns.run_pumping(TracedCell(ip, line, body, mode), ip.kernel)
 
 
 def register(ip: Any) -> None:
-    """Register `%%mgtrace`; in a kernel that can await cells, also the transformer."""
+    """Register `%%mgtrace`; in a kernel, also the transformer for live runs."""
     ip.register_magic_function(mgtrace, magic_kind="cell")
     if _in_kernel(ip) and transform_cell not in ip.input_transformers_cleanup:
         ip.input_transformers_cleanup.append(transform_cell)
@@ -364,53 +345,5 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _pause_defaults(options: Any) -> tuple[float, str]:
-    """--timeout and --on-timeout, else the environment's defaults, else 600 s and stop."""
-    timeout, on_timeout = options.timeout, options.on_timeout
-    if timeout is None:
-        text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-        try:
-            timeout = float(text) if text else DEFAULT_TIMEOUT_S
-        except ValueError:
-            timeout = -1.0
-        if not timeout > 0:
-            raise UsageError(
-                f"{TIMEOUT_VARIABLE}={text!r} is not a number of seconds > 0; "
-                "set it to e.g. 5, or unset it for the default of 600"
-            )
-    elif not timeout > 0:
-        raise UsageError(f"--timeout needs a number of seconds > 0, got {timeout:g}")
-    if on_timeout is None:
-        on_timeout = os.environ.get(ON_TIMEOUT_VARIABLE, "").strip() or "stop"
-        if on_timeout not in ("stop", "continue"):
-            raise UsageError(
-                f"{ON_TIMEOUT_VARIABLE}={on_timeout!r} must be 'stop' or 'continue'"
-            )
-    return timeout, on_timeout
-
-
 def _in_kernel(ip: Any) -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
-
-
-def _compile_body(ip: Any, body: str):
-    """The body as (statements, last expression or None), with tracebacks showing cell lines."""
-    source = (
-        "\n" + body
-    )  # line 1 is the %%mgtrace line, so body lines keep their numbers
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as e:
-        raise UsageError(f"the %%mgtrace cell has a syntax error: {e}") from None
-    last = None
-    if (
-        tree.body
-        and isinstance(tree.body[-1], ast.Expr)
-        and not body.rstrip().endswith(";")
-    ):
-        last = ast.Expression(tree.body.pop().value)
-    number = getattr(ip, "execution_count", 0) if ip is not None else 0
-    filename = ip.compile.cache(source, number) if ip is not None else "<mgtrace>"
-    statements = compile(tree, filename, "exec")
-    expression = compile(last, filename, "eval") if last is not None else None
-    return statements, expression

@@ -71,7 +71,7 @@ def _busy(method):
 class TraceStopped(KeyboardInterrupt):
     """The viewer's Stop (or a kernel interrupt) ended the traced code; the trace keeps what ran."""
 
-    def __init__(self, *args):  # raised without arguments too (magic.py's _raise_in)
+    def __init__(self, *args):  # raised without arguments too (_worker.py's raise_in)
         super().__init__(*(args or ("stopped; the trace keeps what ran",)))
 
 

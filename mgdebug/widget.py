@@ -49,6 +49,8 @@ class TraceViewer(anywidget.AnyWidget):
         *,
         compare: Trace | None = None,
         recording: bool = False,
+        live: bool | None = None,
+        live_note: str = "",
         **kwargs: Any,
     ):
         for name, t in (("trace", trace), ("compare", compare)):
@@ -61,6 +63,8 @@ class TraceViewer(anywidget.AnyWidget):
         self.trace = trace
         self.other = compare  # a second trace the viewer can compare steps with
         self.recording = recording  # the trace is still being recorded (a running cell)
+        # while recording: does the running cell hear this viewer (Stop, pauses)?
+        self.live, self.live_note = live, live_note
         self.on_command: Callable[[str], None] | None = (
             None  # the running cell's buttons
         )
@@ -170,6 +174,8 @@ class TraceViewer(anywidget.AnyWidget):
             "steps": len(self.trace.steps),
             "nodes": self._nodes(),
             "error": f"{error['type']}: {error['message']}" if error else None,
+            "live": self.live,
+            "live_note": self.live_note,
         }
 
     def __repr__(self) -> str:

@@ -4,22 +4,71 @@
 published for it (streams, display data, results, errors, comm messages), so
 tests can check what a notebook would show. `send_custom` injects a widget's
 custom message (what the viewer's buttons send) while a cell is busy.
+
+MGDEBUG_TEST_KERNEL_PYTHON runs every kernel of the tests with another Python and
+its environment's ipykernel (scripts/test.sh: the Colab-pinned .venv-colab/);
+by default they run the "python3" kernelspec of this venv.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import json
+import os
 import queue
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 REPO = Path(__file__).resolve().parents[1]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+KERNEL_PYTHON = os.environ.get("MGDEBUG_TEST_KERNEL_PYTHON", "")
+_SPEC_NAME = "mgdebug-test-kernel"
+
+
+def kernel_manager() -> KernelManager:
+    """A manager for a kernel of the Python under test (see MGDEBUG_TEST_KERNEL_PYTHON)."""
+    if not KERNEL_PYTHON:
+        return KernelManager(kernel_name="python3")
+    specs = KernelSpecManager(kernel_dirs=[_kernelspec_dir()])
+    return KernelManager(kernel_name=_SPEC_NAME, kernel_spec_manager=specs)
+
+
+@functools.cache
+def _kernelspec_dir() -> str:
+    """A kernelspec for KERNEL_PYTHON, in a temporary directory of its own."""
+    if not os.access(KERNEL_PYTHON, os.X_OK):
+        raise RuntimeError(
+            f"MGDEBUG_TEST_KERNEL_PYTHON={KERNEL_PYTHON!r} is not an executable Python"
+        )
+    root = Path(tempfile.mkdtemp(prefix="mgdebug-kernels-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / _SPEC_NAME).mkdir()
+    spec = {
+        "argv": [KERNEL_PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python ({KERNEL_PYTHON})",
+        "language": "python",
+    }
+    (root / _SPEC_NAME / "kernel.json").write_text(json.dumps(spec))
+    return str(root)
+
+
+@functools.cache
+def kernel_can_import(module: str) -> bool:
+    """Whether the kernels' Python has `module` (the lessons need torch, sklearn...)."""
+    python = KERNEL_PYTHON or sys.executable
+    found = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+    return found.returncode == 0
 
 
 @dataclass
@@ -34,6 +83,7 @@ class CellResult:
     comm_opens: list[dict] = field(default_factory=list)
     comm_msgs: list[dict] = field(default_factory=list)
     stream_times: list[float] = field(default_factory=list)
+    execution_count: int | None = None  # the cell's In[n] (its execute_input)
 
     @property
     def traceback(self) -> str:
@@ -61,12 +111,20 @@ class KernelSession:
     """One kernel (the test venv's python) with `%load_ext mgdebug` already done."""
 
     def __init__(self, cwd: Path | None = None):
-        self.km = KernelManager(kernel_name="python3")
+        self.km = kernel_manager()
         self.km.start_kernel(cwd=str(cwd or REPO))
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
-        self.run("%load_ext mgdebug")
+        self.ipykernel = (0,)  # its version: ipykernel 6 needs a moment after an error
+        loaded = self.run(
+            "%load_ext mgdebug\n"
+            "print(__import__('ipykernel').__version__, __import__('IPython').__version__)"
+        )
+        versions = [
+            tuple(int(p) for p in v.split(".")[:2]) for v in loaded.streams.split()
+        ]
+        self.ipykernel, self.ipython = versions
 
     def close(self) -> None:
         self.kc.stop_channels()
@@ -94,7 +152,9 @@ class KernelSession:
             kind, content = msg["msg_type"], msg["content"]
             if on_message is not None:
                 on_message(msg)
-            if kind == "stream":
+            if kind == "execute_input":
+                result.execution_count = content["execution_count"]
+            elif kind == "stream":
                 result.streams += content["text"]
                 result.stream_times.append(time.monotonic())
             elif kind in ("display_data", "execute_result"):
@@ -111,6 +171,11 @@ class KernelSession:
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.kc.get_shell_msg(timeout=timeout)
         result.status = reply["content"]["status"]
+        if result.status == "error" and self.ipykernel < (7,):
+            # ipykernel 6 aborts the requests that reach it until a call_later(0)
+            # after an error reply (stop_on_error); one sent within that instant is
+            # aborted too, whatever it is
+            time.sleep(0.3)
         return result
 
     def run(self, code: str, timeout: float = 60) -> CellResult:

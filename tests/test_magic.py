@@ -14,7 +14,6 @@ from kernel_helpers import KernelSession, anywidget_comm_id
 
 import mgdebug
 import micrograd
-from mgdebug.magic import transform_cell
 
 # ---------------------------------------------------------------------- plain IPython shell
 
@@ -86,17 +85,6 @@ def test_plain_shell_failure_keeps_the_trace_and_the_error(ip):
     assert trace.error["type"] == "ValueError"
     assert trace.steps[0].num_created >= 2  # what ran before the failure is there
     assert micrograd.events.active == 0
-
-
-def test_transformer_rewrites_only_mgtrace_cells():
-    assert transform_cell(["x = 1\n"]) == ["x = 1\n"]
-    assert transform_cell(["%%mgtrace?\n"]) == ["%%mgtrace?\n"]
-    assert transform_cell(["%%mgtracex\n", "1\n"]) == ["%%mgtracex\n", "1\n"]
-    (call,) = transform_cell(["%%mgtrace --name r\n", "a = 1\n", "a\n"])
-    assert (
-        call.startswith("await ")
-        and "run_traced_cell('--name r', 'a = 1\\na\\n')" in call
-    )
 
 
 # ---------------------------------------------------------------------- a real kernel

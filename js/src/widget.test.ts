@@ -241,6 +241,32 @@ describe("widget", () => {
     expect(host.querySelectorAll(".mgd-bprow").length).toBe(2);
   });
 
+  it("while a cell records, says whether it hears the viewer, with Stop only where it does", async () => {
+    const model = new FakeModel();
+    const host = document.createElement("div");
+    document.body.append(host);
+    cleanups.push(widget.render({ model, el: host }));
+    const mode = host.querySelector<HTMLElement>(".mgd-mode")!;
+    const stop = Array.from(host.querySelectorAll<HTMLElement>(".mgd-toolbar > button")).find((b) =>
+      b.textContent?.includes("Stop"),
+    )!;
+    model.set("status", { recording: true, steps: 0, nodes: 0, live: true, live_note: "" });
+    await tick();
+    expect([mode.textContent, mode.style.display, stop.style.display]).toEqual(["live", "", ""]);
+    stop.click();
+    expect(model.sent.filter((m) => m.kind === "command").map((m) => m.action)).toEqual(["stop"]);
+
+    const note = "ipykernel 7.2.0 cannot deliver the viewer's buttons to a running cell";
+    model.set("status", { recording: true, steps: 0, nodes: 0, live: false, live_note: note });
+    await tick();
+    expect([mode.textContent, stop.style.display]).toEqual(["record-only", "none"]);
+    expect(mode.title).toContain(note);
+
+    model.set("status", { recording: false, steps: 1, nodes: 3, live: true, live_note: "" });
+    await tick();
+    expect([mode.style.display, stop.style.display]).toEqual(["none", "none"]);
+  });
+
   it("cleans up: every model listener removed and the view gone", () => {
     const model = new FakeModel();
     const host = document.createElement("div");

@@ -98,6 +98,8 @@ export interface Status {
   steps?: number;
   nodes?: number;
   error?: string | null;
+  live?: boolean | null; // while recording: the running cell hears this viewer (Stop, pauses)
+  live_note?: string; // why it does not, when it does not
 }
 
 /** The `paused` trait: `{}` when running. */

@@ -1,7 +1,8 @@
 // The toolbar: play / pause with speed, stepping through events, the step selector, the
-// cursor readout, the recording status (with Stop), search by label, fit, and the ⚙ and ?
-// buttons. It wraps onto a second row rather than hide anything in a narrow output area;
-// while a cell is paused, the debugger's own row (pauseBar.ts) sits under it.
+// cursor readout, the recording status (whether the running cell hears this viewer, and
+// Stop only where it does), search by label, fit, and the ⚙ and ? buttons. It wraps onto
+// a second row rather than hide anything in a narrow output area; while a cell is
+// paused, the debugger's own row (pauseBar.ts) sits under it.
 
 import type { Actions, State } from "../state";
 import { button, el, option, setText, setTitle, show } from "../view/dom";
@@ -45,16 +46,15 @@ export function createToolbar(a: Actions, trailing: HTMLElement[], signal: Abort
   const readout = el("span", "mgd-readout");
   const recording = el("span", "mgd-group mgd-recording");
   const recText = el("span");
-  recording.append(
-    recText,
-    button(
-      "mgd-btn mgd-mini mgd-danger",
-      "■ Stop",
-      "stop the running cell; the trace keeps what ran",
-      () => a.command("stop"),
-      signal,
-    ),
+  const mode = el("span", "mgd-mode");
+  const stopRun = button(
+    "mgd-btn mgd-mini mgd-danger",
+    "■ Stop",
+    "stop the running cell; the trace keeps what ran",
+    () => a.command("stop"),
+    signal,
   );
+  recording.append(recText, mode, stopRun);
 
   const find = el("span", "mgd-group mgd-find");
   const search = el("input", "mgd-search");
@@ -112,7 +112,20 @@ export function createToolbar(a: Actions, trailing: HTMLElement[], signal: Abort
       recText,
       rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "",
     );
+    setTitle(recText, recText.textContent ?? ""); // whole, when a narrow toolbar cuts it
     show(recording, rec);
+    // the kernel says whether the running cell hears us (mgdebug/_kernels.py)
+    const heard = rec && s.status.live === true;
+    const unheard = rec && s.status.live === false;
+    setText(mode, heard ? "live" : unheard ? "record-only" : "");
+    setTitle(
+      mode,
+      heard
+        ? "the running cell hears this viewer: breakpoints pause here, Stop ends the cell"
+        : `breakpoints are recorded as hits, not paused: ${s.status.live_note ?? ""}`,
+    );
+    show(mode, heard || unheard);
+    show(stopRun, heard);
     setText(hits, s.search ? (s.matches.length ? `${s.matchIndex + 1}/${s.matches.length}` : "no match") : "");
     show(hits, !!s.search);
   };
