@@ -247,7 +247,7 @@ describe("widget", () => {
     document.body.append(host);
     cleanups.push(widget.render({ model, el: host }));
     const mode = host.querySelector<HTMLElement>(".mgd-mode")!;
-    const stop = Array.from(host.querySelectorAll<HTMLElement>(".mgd-toolbar > button")).find((b) =>
+    const stop = Array.from(host.querySelectorAll<HTMLElement>(".mgd-recording > button")).find((b) =>
       b.textContent?.includes("Stop"),
     )!;
     model.set("status", { recording: true, steps: 0, nodes: 0, live: true, live_note: "" });
