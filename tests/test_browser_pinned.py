@@ -77,8 +77,12 @@ def test_a_pause_on_ipykernel_6_is_resumed_by_clicking_continue(classic):
         )
         page.click("#celllink")  # Cell > Run All, as a reader does
         page.click("#run_all_cells")
-        reason = page.locator(".mgd-reason")
-        reason.filter(has_text="tanh node (0.979").wait_for(timeout=60_000)
+
+        # the pause bar names the breakpoint; its title holds the whole reason
+        def reason(text):
+            return page.locator(f".mgd-reason[title*='{text}']")
+
+        reason("tanh node (0.979").wait_for(timeout=60_000)
         screenshot(page, "pinned-classic-paused")
         for expected in ("tanh node (0.76", None):
             button = page.locator("button", has_text="Continue")
@@ -90,7 +94,7 @@ def test_a_pause_on_ipykernel_6_is_resumed_by_clicking_continue(classic):
             assert "Continue" in hit  # nothing covers it
             button.click()
             if expected:
-                reason.filter(has_text=expected).wait_for(timeout=30_000)
+                reason(expected).wait_for(timeout=30_000)
         page.locator(".output_text", has_text="done 0.1023").wait_for(timeout=30_000)
         screenshot(page, "pinned-classic-done")
         browser.close()
