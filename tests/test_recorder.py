@@ -408,6 +408,17 @@ def test_keep_every_keeps_every_kth_step_and_the_latest():
         trace.state_at(int(trace.event_offsets[1]))
 
 
+def test_kept_steps_are_in_order_when_a_kept_step_follows_the_latest():
+    w = [Value(0.1 * i) for i in range(3)]
+    for steps, kept in ((5, [0, 2, 4]), (4, [0, 2, 3]), (6, [0, 2, 4, 5])):
+        with mgdebug.record(keep_every=2) as trace:
+            for k in range(steps):
+                small_step(w, k)
+        assert trace.kept_steps() == kept
+        for step in kept:  # each one's graph, not the previous latest's
+            assert trace.graph(step).n_created == trace.steps[step].num_created
+
+
 def test_a_single_step_larger_than_max_nodes_keeps_its_summary_and_counts_every_node():
     w = [Value(0.1 * i) for i in range(3)]
     # 9 nodes: every w has been met (and is in the summary) when the step overflows

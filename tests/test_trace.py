@@ -392,6 +392,24 @@ def test_state_at_outside_the_trace_raises_index_error():
         trace.state_at(-1)
 
 
+@pytest.mark.parametrize("t", [1.5, "3", None, True, [2]])
+def test_an_event_that_is_not_an_int_is_a_clear_type_error(t):
+    trace = three_steps()
+    with pytest.raises(TypeError, match="expected an event number \\(an int\\), got"):
+        trace.state_at(t)
+    with pytest.raises(TypeError, match="expected an event number"):
+        trace.state_at(0).move(t)
+    with pytest.raises(TypeError, match="expected a step number \\(an int\\), got"):
+        trace.graph(t)
+
+
+def test_numpy_integers_are_events_and_steps_too():
+    trace = three_steps()
+    last = np.int64(trace.num_events - 1)
+    assert trace.state_at(last).t == trace.state_at(int(last)).t
+    assert trace.graph(np.int32(1)).n_created == trace.steps[1].num_created
+
+
 # ---------------------------------------------------------------------- lookups
 
 
@@ -477,6 +495,25 @@ def test_parameter_history_and_loss_curve_follow_a_five_step_sgd_loop():
         KeyError, match="no parameter labelled 'layers.0.neurons.9.w.0'"
     ):
         trace.parameter_history("layers.0.neurons.9.w.0")
+
+
+def test_parameter_history_takes_a_label_or_the_value_and_refuses_anything_else():
+    w = Value(0.5, label="w")
+    unnamed = Value(2.0)
+    with mgdebug.record() as trace:
+        for _ in range(3):
+            (w * unnamed).backward()
+    by_label, by_value = trace.parameter_history("w"), trace.parameter_history(w)
+    for key in ("step", "value", "grad"):
+        np.testing.assert_array_equal(by_label[key], by_value[key])
+    assert trace.parameter_history(unnamed)["grad"].tolist() == [0.5, 1.0, 1.5]
+    for wrong in (None, 3, b"w", ["w"]):
+        with pytest.raises(TypeError, match="takes a parameter's label .* got"):
+            trace.parameter_history(wrong)
+    with pytest.raises(KeyError, match="did you mean one of \\['w'\\]"):
+        trace.parameter_history("ww")
+    with pytest.raises(KeyError, match="is not a parameter of this trace"):
+        trace.parameter_history(Value(1.0))
 
 
 # ---------------------------------------------------------------------- save and load
