@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._pause import PauseAt
+from ._strings import as_label, as_text
 from .breakpoints import Breakpoint, Node, Nodes, first_hits
 from .recorder import Recorder, TraceStopped
 
@@ -94,7 +95,9 @@ class BreakpointListener:
     def _facts(self, j: int, node) -> Node | _Visited:
         step = self.recorder.step_index
         if self._graph is None:
-            return Node(node._op, node.label, "", node.data, node.grad, step, node)
+            # (names as text: a label set by hand may be anything, _strings.py)
+            op, label = as_text(node._op), as_label(node.label)
+            return Node(op, label, "", node.data, node.grad, step, node)
         return _Visited(self._graph, self.trace.strings, self._visits[j], step, node)
 
     def _hits_of_finished_backward(self, root, completed, applied) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._graph import StepGraph
+from ._strings import as_label
 
 # refs for "no child" and "a Value no recorder has named yet" (both import)
 _NO_CHILD = -(1 << 62)
@@ -34,6 +35,14 @@ def as_refs(tags: list) -> np.ndarray:
         return np.fromiter(
             [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
         )
+
+
+def labelled(labels: list) -> list[int]:
+    """Positions of the labels that are set (most are ''); any type of label."""
+    try:
+        return list(itertools.compress(range(len(labels)), labels))
+    except (TypeError, ValueError):  # a label with no truth value (a numpy array)
+        return [i for i, s in enumerate(labels) if as_label(s)]
 
 
 def _child(nodes: list, met: int):
@@ -116,8 +125,7 @@ class StepBuffer:
         self.op.append(self.intern.ops([v._op for v in nodes]))
         labels = [v.label for v in nodes]  # most are '': keep the few that are not
         self.labels.extend(
-            (start + i, self.intern.label(labels[i]))
-            for i in itertools.compress(range(n), labels)
+            (start + i, self.intern.label(labels[i])) for i in labelled(labels)
         )
         # children as refs: entity ids for nodes built earlier in the step, imports else
         a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
@@ -279,6 +287,9 @@ class Interns:
     def __init__(self, strings: Any, new_import_entity: Callable[[], int]):
         self.ops = lambda names: strings.ops.intern_all(names, "<u2")
         self.scope = strings.scopes.intern
-        self.label = strings.labels.intern
+        # a label that is not a str becomes text (`as_label`: a false one is none)
+        self.label = lambda s: strings.labels.intern(
+            s if type(s) is str else as_label(s)
+        )
         self.op = strings.ops.intern
         self.new_import_entity = new_import_entity

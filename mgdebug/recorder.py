@@ -35,7 +35,7 @@ from micrograd.events import Tape
 from ._entity import ENTITY_BITS, IMPORTED_BIT
 from ._graph import StepGraph
 from ._replay import BackwardReplay
-from ._stepbuffer import Interns, StepBuffer, as_refs
+from ._stepbuffer import Interns, StepBuffer, as_refs, labelled
 from ._summary import StepSummary
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ class Recorder:
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
         labels = [v.label for v in order]
-        for i in itertools.compress(range(len(order)), labels):
+        for i in labelled(labels):
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
                 s.labels.append((t - base, self._interns.label(labels[i])))

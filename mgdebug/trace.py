@@ -26,7 +26,7 @@ from . import _anomaly, _entity, _perfetto, _tracefile, export_html
 from . import breakpoints as _breakpoints
 from ._graph import StepGraph, Structure
 from ._replay import BackwardReplay, StepState
-from ._strings import Strings, StringTable
+from ._strings import Strings, StringTable, as_label
 from ._summary import StepSummary
 
 __all__ = [
@@ -118,6 +118,7 @@ class Trace:
 
     def name_entity(self, entity: int, label: str) -> None:
         """Remember `label` as the name of a persistent leaf (parameter) entity."""
+        label = as_label(label)  # a label set by hand may be anything: text
         if label:
             self._entity_names[entity] = label
 

@@ -401,6 +401,17 @@ def test_a_callable_breaks_live_only():
     assert trace.breakpoint_hits([relu_with_grad]) == []  # replay cannot call it
 
 
+def test_a_label_set_by_hand_to_any_type_is_matched_as_text_live_past_the_cap():
+    with pytest.warns(mgdebug.RecordingCapWarning):  # the step's nodes are not read
+        with mgdebug.record(max_nodes=2, break_on=["5", lambda node: False]) as trace:
+            a = Value(1.0)
+            c = a * 2.0 * 3.0
+            c.label = 5
+            (c + 1.0).backward()
+    assert trace.kept_steps() == []  # past the cap: checked on the live Values
+    assert [h["reason"] for h in trace.hits] == ["breakpoint 5 hit at 5"]
+
+
 def test_no_breakpoints_leave_no_hits_and_no_listener_behind():
     with mgdebug.record(break_on=[]) as trace:
         train(tiny_mlp())

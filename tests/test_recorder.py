@@ -6,6 +6,7 @@ of the backward pass are tested in test_trace.py.
 
 import asyncio
 import inspect
+import json
 import math
 import random
 import threading
@@ -177,6 +178,73 @@ def test_labels_set_before_backward_are_kept_for_nodes_backward_never_reaches():
     graph = trace.graph(0)
     assert labels_of(trace, graph)[1] == "side"
     assert trace.state_at(trace.num_events - 1).node("side") == 1
+
+
+class _BadStr:
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+class _Shouty(str):
+    def __str__(self):
+        return "SHOUT"
+
+
+# a label or op name set by hand, and the text the trace keeps for it
+ODD_NAMES = [
+    (5, "5"),
+    (3.5, "3.5"),
+    (b"x", "x"),
+    (bytearray(b"y\xff"), "y\\xff"),
+    (np.str_("npstr"), "npstr"),
+    (_Shouty("sub"), "sub"),
+    ([1, 2], "[1, 2]"),
+    (np.array([1.0, 2.0]), "[1. 2.]"),
+    (_BadStr(), "<_BadStr>"),
+    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+    ("\x00nul, é, 😀, </script>", "\x00nul, é, 😀, </script>"),
+    ("L" * 10_000, "L" * 10_000),
+]
+
+
+def test_labels_and_op_names_of_any_type_round_trip_as_text(tmp_path):
+    """Whatever record() accepts, save() writes, load() reads and the viewer shows."""
+    params = [Value(0.5, label=f"p{i}") for i in range(len(ODD_NAMES))]
+    with mgdebug.record() as trace:
+        for p, (name, _) in zip(params, ODD_NAMES):
+            p.label = name  # a parameter, imported into the step under this name
+        built = []
+        for i, (name, _) in enumerate(ODD_NAMES):
+            v = params[i] * float(i + 1)
+            v.label = name  # named after it was built
+            built.append(Value(v.data, (v,), name, local_grads=(1.0,)))  # odd op
+        loss = built[0]
+        for v in built[1:]:
+            loss = loss + v
+        gone = Value(1.0, label="gone")
+        gone.label = None  # None, 0 and b"" are no label, as "" is
+        zero = Value(2.0, label="zero")
+        (gone * zero).label = 0
+        zero.label = b""
+        loss = loss + gone * zero
+        loss.backward()
+    texts = [text for _, text in ODD_NAMES]
+    path = tmp_path / "odd.mgtrace"
+    trace.save(path)
+    for t in (trace, mgdebug.load(path)):
+        for table in ("ops", "labels"):
+            assert all(type(s) is str for s in getattr(t.strings, table).items)
+        graph = t.graph(0)
+        labels = set(labels_of(t, graph))
+        assert set(texts) <= labels and "gone" not in labels and "zero" not in labels
+        assert set(texts) <= set(ops_of(t, graph))
+        assert sorted(set(t.parameter_names())) == sorted(set(texts))
+        for text in texts:  # the parameter and its product
+            assert labels_of(t, graph).count(text) == 2
+    meta, _ = mgdebug.protocol.answer(trace, {"kind": "hello", "id": 1})
+    # how a kernel sends it (jupyter_client's session): UTF-8, no ASCII escapes
+    json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    trace.to_html(tmp_path / "odd.html")
 
 
 def test_a_leaf_as_root_is_a_step_of_one_node_seeded_with_one():
