@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import os
 import sys
 import threading
 import time
 import warnings
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -201,6 +203,10 @@ class Recorder:
     def backward_begin(self, root, order):
         if self.stop_requested.is_set():
             raise TraceStopped("stopped from the viewer; the trace keeps what ran")
+        # where the grads start: every interior node is at 0 now, except the root
+        # (seeded with +1); leaves hold what earlier backward() calls left them.
+        # Read first: a grad that is no number fails here, before anything changed
+        grads = _start_grads(order)
         s = self._step
         s.backward_ns = time.perf_counter_ns()
         s.root = root
@@ -226,9 +232,6 @@ class Recorder:
                 ):  # a named leaf built here: a parameter made in the region
                     s.named_leaves.append((t, v))
         s.visits = refs
-        # where the grads start: every interior node is at 0 now, except the root
-        # (seeded with +1); leaves hold what earlier backward() calls left them
-        grads = np.fromiter([v.grad for v in order], np.float64, len(order))
         seeded = np.flatnonzero(grads != 0)  # nan != 0 too
         s.start_ids = refs[seeded].tolist()
         s.start_grads = grads[seeded].tolist()
@@ -254,7 +257,7 @@ class Recorder:
             return
         graph = s.to_graph()  # every visit: the replay can go one past `applied`
         replay = BackwardReplay(graph)
-        live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
+        live = np.fromiter(map(_number, (v.grad for v in s.order)), np.float64)
         nodes = graph.visits
         kept = None
         for k in (applied, applied + 1)[: 2 if applied < len(nodes) else 1]:
@@ -319,8 +322,8 @@ class Recorder:
             backward_ns=s.backward_ns,
             ended_ns=time.perf_counter_ns(),
             param_entity=[e for e, _ in leaves],
-            param_value=[float(v.data) for _, v in leaves],
-            param_grad=[float(v.grad) for _, v in leaves],
+            param_value=_numbers([v.data for _, v in leaves]),
+            param_grad=_numbers([v.grad for _, v in leaves]),
         )
 
     def _keep(self, s: StepBuffer, graph: StepGraph | None) -> bool:
@@ -358,6 +361,45 @@ class Recorder:
         if not self._warned:
             self._warned = True
             warnings.warn(text, RecordingCapWarning, stacklevel=2)
+
+
+def _start_grads(order: list) -> np.ndarray:
+    """Every grad of `order` as float64; a clear TypeError if one is not a number.
+
+    PyTorch users set grads to None (`zero_grad(set_to_none=True)`); the engine
+    would fail on it halfway through the chain rules, with grads half summed.
+    """
+    grads = [v.grad for v in order]
+    try:
+        array = np.fromiter(grads, np.float64, len(grads))
+        suspects = np.flatnonzero(np.isnan(array)).tolist()  # None reads as nan
+    except (TypeError, ValueError):
+        array, suspects = None, range(len(grads))
+    for i in suspects:
+        if not isinstance(grads[i], (Real, np.number)):
+            v = order[i]
+            raise TypeError(
+                f"the grad of {v!r} is {grads[i]!r:.40}, not a number: set grads to "
+                "0.0, not None (model.zero_grad() does), before calling backward()"
+            )
+    if array is None:  # numpy refused a grad that still passes as a number
+        array = np.array([_number(g) for g in grads], dtype=np.float64)
+    return array
+
+
+def _number(x) -> float:
+    """`float(x)`, or nan for what is no number (a grad set to None by hand)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _numbers(xs: list) -> list[float]:
+    try:
+        return [float(x) for x in xs]
+    except (TypeError, ValueError):
+        return [_number(x) for x in xs]
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

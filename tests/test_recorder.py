@@ -613,6 +613,35 @@ def test_a_keyboard_interrupt_is_recorded_too():
     assert_detached()
 
 
+def test_a_grad_set_to_none_raises_a_clear_type_error_and_keeps_the_steps_before(
+    tmp_path,
+):
+    random.seed(4)
+    model = MLP(2, [3, 1])
+    with pytest.raises(TypeError) as raised:
+        with mgdebug.record() as trace:
+            for k in range(3):
+                loss = (model([Value(1.0), Value(-2.0)]) - 1.0) ** 2
+                if k == 2:
+                    for p in model.parameters():  # PyTorch's set_to_none habit
+                        p.grad = None
+                else:
+                    model.zero_grad()
+                loss.backward()
+    message = str(raised.value)
+    assert "grad of Value(" in message and "is None, not a number" in message
+    assert "set grads to 0.0, not None" in message
+    assert raised.value.__context__ is None  # the recorder's own, nothing beneath
+    assert trace.error == {"type": "TypeError", "message": message}
+    assert [s.has_backward for s in trace.steps] == [True, True, False]
+    assert trace.steps[2].num_created == trace.steps[0].num_created
+    first = trace.steps[0].param_grad
+    assert np.isnan(trace.steps[2].param_grad).all() and not np.isnan(first).any()
+    trace.save(tmp_path / "t.mgtrace")
+    assert mgdebug.load(tmp_path / "t.mgtrace").num_events == trace.num_events
+    assert_detached()
+
+
 class FailAt:
     """A listener that raises right before the chain rule of its n-th node."""
 
