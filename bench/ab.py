@@ -37,16 +37,16 @@ def checkout(rev: str) -> Path:
     return tree
 
 
-def run(tree: Path, script: str, args: list[str]) -> tuple[dict, str]:
+def run(tree: Path, script: Path, args: list[str]) -> tuple[dict, str]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "figures.json"
         env = dict(os.environ, PYTHONPATH=str(tree))
         done = subprocess.run(
-            [sys.executable, str(tree / script), *args, "--json", str(out)],
+            [sys.executable, str(script), *args, "--json", str(out)],
             cwd=tree, env=env, capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode:
-            raise SystemExit(f"{tree / script} failed:\n{done.stderr[-3000:]}")
+            raise SystemExit(f"{script} in {tree} failed:\n{done.stderr[-3000:]}")
         return json.loads(out.read_text()), done.stdout
 
 
@@ -61,9 +61,9 @@ def numbers(figures, path: str = "") -> dict[str, list[float]]:
         isinstance(x, (int, float)) for x in figures
     ):
         found[path] = [float(x) for x in figures if not isinstance(x, bool)]
-    elif isinstance(figures, list):
-        for i, v in enumerate(figures):
-            for p, xs in numbers(v, f"{path}[{i}]").items():
+    elif isinstance(figures, list):  # records of rounds or runs: pooled by field
+        for v in figures:
+            for p, xs in numbers(v, path).items():
                 found.setdefault(p, []).extend(xs)
     elif isinstance(figures, (int, float)) and not isinstance(figures, bool):
         found[path] = [float(figures)]
@@ -74,6 +74,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True, help="the revision to compare with")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (default 3)")
+    parser.add_argument(
+        "--script-from-head",
+        action="store_true",
+        help="run this tree's SCRIPT against both trees' code (for a bench that only "
+        "drives code through PYTHONPATH, e.g. viewer_bench.py, when the base's copy "
+        "lacks --json)",
+    )
     parser.add_argument("script")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     a = parser.parse_args()
@@ -85,7 +92,9 @@ def main() -> None:
     for r in range(a.runs):
         for side in ("base", "head") if r % 2 == 0 else ("head", "base"):
             print(f"run {r + 1}/{a.runs}: {side}", file=sys.stderr)
-            figures, report = run(base if side == "base" else ROOT, a.script, a.args)
+            tree = base if side == "base" else ROOT
+            script = (ROOT if a.script_from_head else tree) / a.script
+            figures, report = run(tree, script, a.args)
             reports[side].append(report)
             for path, xs in numbers(figures).items():
                 pooled[side].setdefault(path, []).extend(xs)

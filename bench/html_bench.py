@@ -11,6 +11,7 @@ boxes on screen). Medians of N fresh page loads.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,7 @@ def demo_trace() -> mgdebug.Trace:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="also write the raw figures here")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -65,6 +67,10 @@ def main() -> None:
                 context.close()
             browser.close()
     nodes = trace.graph(0).num_nodes
+    if args.json:
+        figures = {"size_mb": size / 1e6, "write_ms": write_s * 1000,
+                   "load_ms": [x * 1000 for x in loads]}  # fmt: skip
+        Path(args.json).write_text(json.dumps(figures))
     print(
         f"standalone HTML, one demo step ({nodes:,} nodes) - {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )

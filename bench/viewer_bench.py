@@ -15,6 +15,7 @@ to drive it without synthesising pointer events. Each figure is a median over --
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -328,6 +329,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=6, help="training steps recorded")
+    parser.add_argument("--json", help="also write the raw figures (ms) here")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -382,6 +384,8 @@ def main() -> None:
     finally:
         server.stop()
     results.update({f"  {k}": v for k, v in BREAKDOWN.items()})
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
     print("\n| measurement | median ms | runs | target ms |\n|---|---|---|---|")
     for name, xs in results.items():
         target = TARGETS.get(name)

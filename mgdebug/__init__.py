@@ -36,15 +36,16 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-def show(trace: Trace) -> None:
+def show(trace: Trace, *, compare: Trace | None = None) -> None:
     """Display the viewer for `trace` in the current notebook output.
 
-    Returns None, like IPython's display(), so that `mgdebug.show(t)` as a cell's last
-    line shows one viewer, not two; `mgdebug.TraceViewer(trace)` gives the widget.
+    `compare`: a second trace whose steps the viewer can compare with this one's.
+    Returns None, like IPython's display(), so that `mgdebug.show(t)` as a cell's
+    last line shows one viewer, not two; `mgdebug.TraceViewer(trace)` gives the widget.
     """
     from .widget import show as _show
 
-    _show(trace)
+    _show(trace, compare=compare)
 
 
 def __getattr__(name):

@@ -116,11 +116,16 @@ class StepBuffer:
         # the engine's (first Value, scope path) notes; a scope left where the next
         # one begins (same position) is dropped
         new = scope_notes[self.scopes_read :]
-        self.scope_runs.extend(
-            (at, self.intern.scope(path))
-            for (at, path), (later, _) in zip(new, [*new[1:], (-1, "")])
-            if at != later
-        )
+        kept = [
+            note
+            for note, (later, _) in zip(new, [*new[1:], (-1, "")])
+            if note[0] != later
+        ]
+        if kept:  # interned in one call: the same few paths recur thousands of times
+            starts, paths = zip(*kept)
+            self.scope_runs.extend(
+                zip(starts, self.intern.scopes(list(paths)).tolist())
+            )
         self.scopes_read = len(scope_notes)
         self.op.append(self.intern.ops([v._op for v in nodes]))
         labels = [v.label for v in nodes]  # most are '': keep the few that are not
@@ -287,6 +292,7 @@ class Interns:
     def __init__(self, strings: Any, new_import_entity: Callable[[], int]):
         self.ops = lambda names: strings.ops.intern_all(names, "<u2")
         self.scope = strings.scopes.intern
+        self.scopes = lambda paths: strings.scopes.intern_all(paths, "<u4")
         # a label that is not a str becomes text (`as_label`: a false one is none)
         self.label = lambda s: strings.labels.intern(
             s if type(s) is str else as_label(s)

@@ -114,18 +114,29 @@ def compare(
                 f"{name} must be a mgdebug Trace, got {type(trace).__name__}"
             )
     step_a, step_b = _step(a, step_a, "step_a"), _step(b, step_b, "step_b")
-    ga, gb = a.graph(step_a), b.graph(step_b)
-    same = ga.structure.equals(gb.structure) and ga.n_created == gb.n_created
-    if same:
-        node_a = node_b = np.arange(ga.num_nodes)
-        only_a = only_b = np.array([], dtype=np.int64)
-    else:
-        node_a, node_b, only_a, only_b = _align(a, step_a, b, step_b)
+    same, counterpart, only_b = alignment(a, step_a, b, step_b)
+    node_a = np.flatnonzero(counterpart >= 0)
+    node_b = counterpart[node_a]
+    only_a = np.flatnonzero(counterpart < 0)
     sa, sb = _state(a, step_a, event), _state(b, step_b, event)
     return Comparison(
         a, step_a, b, step_b, bool(same), node_a, node_b, only_a, only_b,
         sa.value[node_a], sb.value[node_b], sa.grad[node_a], sb.grad[node_b],
     )  # fmt: skip
+
+
+def alignment(
+    a: Trace, step_a: int, b: Trace, step_b: int
+) -> tuple[bool, np.ndarray, np.ndarray]:
+    """(same structure, the node of step b each node of step a is (-1: none), the
+    nodes of step b no node of step a is)."""
+    ga, gb = a.graph(step_a), b.graph(step_b)
+    if ga.structure.equals(gb.structure):
+        return True, np.arange(ga.num_nodes), np.array([], dtype=np.int64)
+    node_a, node_b, _, only_b = _align(a, step_a, b, step_b)
+    counterpart = np.full(ga.num_nodes, -1, dtype=np.int64)
+    counterpart[node_a] = node_b
+    return False, counterpart, only_b
 
 
 def _step(trace: Trace, step: int, name: str) -> int:

@@ -19,8 +19,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _bundle
 from ._files import write_atomically
-from .protocol import answer
+from .protocol import answer, frontend_structure, structure_key
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -45,8 +46,18 @@ def write_html(
         kind: ask({"kind": kind, "id": 0})
         for kind in ("hello", "get_params", "get_hits", "get_anomaly")
     }
+    # each step's numbers, and each structure once: js/src/savedModel.ts sends a step's
+    # structure along unless the viewer keeps it, as the kernel does
+    structures: dict[str, str] = {}
     for step in trace.kept_steps():
-        replies[f"get_step:{step}"] = ask({"kind": "get_step", "id": 0, "step": step})
+        graph = trace.graph(step)
+        key = structure_key(graph)
+        request = {"kind": "get_step", "id": 0, "step": step, "structures": [key]}
+        replies[f"get_step:{step}"] = ask(request)
+        if key not in structures:
+            meta = {"step": step, "n_created": graph.n_created}
+            bundle = _bundle.encode(frontend_structure(graph), meta)
+            structures[key] = base64.b64encode(bundle).decode("ascii")
     error = trace.error
     status = {
         "recording": False,
@@ -60,7 +71,9 @@ def write_html(
     page = _PAGE.format(
         title=html.escape(title),
         css=(_STATIC / "widget.css").read_text(encoding="utf-8").replace("</", "<\\/"),
-        data=_script_safe_json({"traits": traits, "replies": replies}),
+        data=_script_safe_json(
+            {"traits": traits, "replies": replies, "structures": structures}
+        ),
         boot=(_STATIC / "standalone.js")
         .read_text(encoding="utf-8")
         .replace("</script", "<\\/script"),

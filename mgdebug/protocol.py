@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _bundle
 from .breakpoints import BreakpointSpecError, parse_specs
+from .compare import alignment as _alignment
 
 if TYPE_CHECKING:
     from ._graph import StepGraph
@@ -33,24 +34,51 @@ FRONTEND_STRUCTURE = (
     "visits",
 )
 MAX_STRUCTURES_HELD = 8  # more keys than this in a request is not a frontend of ours
-REQUESTS = ("hello", "get_step", "get_params", "get_hits", "get_anomaly")
+REQUESTS = (
+    "hello",
+    "get_step",
+    "get_params",
+    "get_hits",
+    "get_anomaly",
+    "get_alignment",
+)
 
 Reply = tuple[dict[str, Any], list[bytes]]
 
 
 def answer(
-    trace: Trace, request: Any, *, breakpoints: list[str] = (), recording: bool = False
+    trace: Trace,
+    request: Any,
+    *,
+    breakpoints: list[str] = (),
+    recording: bool = False,
+    other: Trace | None = None,
 ) -> Reply:
     """The reply to one frontend request, with its buffers; an `error` reply when it fails.
 
-    `breakpoints` are the viewer's replay specs (its `breakpoints` trait) and
-    `recording` whether the trace is still being recorded.
+    `breakpoints` are the viewer's replay specs (its `breakpoints` trait),
+    `recording` whether the trace is still being recorded, and `other` a second
+    trace to compare with: `hello` and `get_step` with `"trace": "other"` are
+    answered from it, and their replies say so.
     """
     request_id = request.get("id") if isinstance(request, dict) else None
     try:
         if not isinstance(request, dict):
             raise TypeError(f"a request is a dict, got {type(request).__name__}")
         kind = request.get("kind")
+        if request.get("trace", "this") not in ("this", "other"):
+            raise ValueError(
+                f"'trace' must be 'this' or 'other', got {request['trace']!r:.40}"
+            )
+        if kind == "get_alignment":
+            return alignment(trace, other, request, request_id)
+        if request.get("trace") == "other":
+            if other is None:
+                raise LookupError("this viewer compares with no other trace")
+            if kind not in ("hello", "get_step"):
+                raise ValueError(f"{kind!r} is asked of this trace only")
+            reply, buffers = answer(other, {**request, "trace": "this"})
+            return {**reply, "trace": "other"}, buffers
         if kind == "hello":
             return trace_meta(trace, recording=recording), []
         if kind == "get_step":
@@ -71,6 +99,26 @@ def answer(
         raise ValueError(f"unknown message kind {kind!r}; expected one of {REQUESTS}")
     except (LookupError, ValueError, TypeError) as e:
         return error(request_id, str(e)), []
+
+
+def alignment(
+    trace: Trace, other: Trace | None, request: dict, request_id: Any
+) -> Reply:
+    """Which node of the compared step each node of this step is (compare.py)."""
+    step = _int_field(request, "step")
+    other_step = _int_field(request, "other_step")
+    with_other = request.get("trace") == "other"
+    if with_other and other is None:
+        raise LookupError("this viewer compares with no other trace")
+    same, counterpart, only_other = _alignment(
+        trace, step, other if with_other else trace, other_step
+    )
+    content = {"kind": "alignment", "id": request_id, "step": step,
+               "other_step": other_step, "trace": "other" if with_other else "this",
+               "same_structure": same}  # fmt: skip
+    columns = {"counterpart": counterpart.astype("<i4"),
+               "only_other": only_other.astype("<i4")}  # fmt: skip
+    return content, [_bundle.encode(columns, {})]
 
 
 def error(request_id: Any, message: str) -> dict:
@@ -108,11 +156,10 @@ def trace_meta(trace: Trace, *, recording: bool) -> dict:
 
 
 def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Reply:
-    """A step's graph; without its structure columns when the frontend holds them."""
+    """A step's numbers, and its structure as a second bundle unless the frontend holds it."""
     graph = trace.graph(step)
     key = structure_key(graph)
     shared = key in held
-    columns = frontend_columns(graph, with_structure=not shared)
     meta = {"step": step, "n_created": graph.n_created}
     content = {
         "kind": "step_data",
@@ -124,7 +171,10 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "structure": key,
         "structure_sent": not shared,
     }
-    return content, [_bundle.encode(columns, meta)]
+    buffers = [_bundle.encode(frontend_numbers(graph), meta)]
+    if not shared:
+        buffers.append(_bundle.encode(frontend_structure(graph), meta))
+    return content, buffers
 
 
 def params(trace: Trace, request_id: Any) -> Reply:
@@ -173,16 +223,30 @@ def structure_key(graph: StepGraph) -> str:
     return key
 
 
+def frontend_structure(graph: StepGraph) -> dict[str, np.ndarray]:
+    """The columns the frontend keeps per structure (`visits` cut to those applied)."""
+    s = graph.structure.columns
+    columns = {name: s[name] for name in FRONTEND_STRUCTURE}
+    columns["visits"] = graph.visits
+    return columns
+
+
+def frontend_numbers(graph: StepGraph) -> dict[str, np.ndarray]:
+    """The rest of a step: its numbers (`local` packed) and the source lines."""
+    s = graph.structure.columns
+    return {
+        "src_file": s["src_file"],
+        "src_line": s["src_line"],
+        **graph.numbers.columns,
+    }
+
+
 def frontend_columns(
     graph: StepGraph, *, with_structure: bool
 ) -> dict[str, np.ndarray]:
-    """A step's columns as `step_data` carries them: `local` packed, structure optional."""
-    s = graph.structure.columns
-    columns = {name: s[name] for name in FRONTEND_STRUCTURE} if with_structure else {}
-    if with_structure:
-        columns["visits"] = graph.visits  # cut to those applied
-    columns["src_file"], columns["src_line"] = s["src_file"], s["src_line"]
-    columns.update(graph.numbers.columns)  # data, local_kind, local_literal, start_*
+    """Numbers, with the structure columns too when asked, in one set of columns."""
+    columns = frontend_structure(graph) if with_structure else {}
+    columns.update(frontend_numbers(graph))
     return columns
 
 

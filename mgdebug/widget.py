@@ -43,12 +43,23 @@ class TraceViewer(anywidget.AnyWidget):
     breakpoints = traitlets.List(traitlets.Unicode()).tag(sync=True)
     height_px = traitlets.Int(560).tag(sync=True)
 
-    def __init__(self, trace: Trace, *, recording: bool = False, **kwargs: Any):
-        if not all(hasattr(trace, a) for a in ("kept_steps", "state_at", "strings")):
-            raise TypeError(
-                f"TraceViewer shows a mgdebug Trace, got {type(trace).__name__}"
-            )
+    def __init__(
+        self,
+        trace: Trace,
+        *,
+        compare: Trace | None = None,
+        recording: bool = False,
+        **kwargs: Any,
+    ):
+        for name, t in (("trace", trace), ("compare", compare)):
+            if t is not None and not all(
+                hasattr(t, a) for a in ("kept_steps", "state_at", "strings")
+            ):
+                raise TypeError(
+                    f"TraceViewer's {name} must be a mgdebug Trace, got {type(t).__name__}"
+                )
         self.trace = trace
+        self.other = compare  # a second trace the viewer can compare steps with
         self.recording = recording  # the trace is still being recorded (a running cell)
         self.on_command: Callable[[str], None] | None = (
             None  # the running cell's buttons
@@ -158,12 +169,14 @@ class TraceViewer(anywidget.AnyWidget):
         return f"TraceViewer({self.trace!r})"
 
 
-def show(trace: Trace) -> None:
+def show(trace: Trace, *, compare: Trace | None = None) -> None:
     """Display the viewer for `trace` in the current notebook output.
 
-    Returns None, like IPython's display(), so that `mgdebug.show(t)` as a cell's last
-    line shows one viewer, not two; `mgdebug.TraceViewer(trace)` gives the widget.
+    `compare`: a second trace (a run before a fix, say) whose steps the viewer can
+    compare with this one's. Returns None, like IPython's display(), so that
+    `mgdebug.show(t)` as a cell's last line shows one viewer, not two;
+    `mgdebug.TraceViewer(trace)` gives the widget.
     """
     from IPython.display import display
 
-    display(TraceViewer(trace))
+    display(TraceViewer(trace, compare=compare))

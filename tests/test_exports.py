@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -98,11 +99,28 @@ def test_html_answers_match_what_the_kernel_widget_sends(tmp_path):
     trace = small_trace()
     payload = embedded_payload(Path(trace.to_html(tmp_path / "t.html")).read_text())
     step = payload["replies"]["get_step:0"]
-    import base64
-
-    columns, _ = mgdebug._bundle.decode(base64.b64decode(step["buffers"][0]))
-    assert columns["visits"].tolist() == trace.graph(0).visits.tolist()
+    key = step["content"]["structure"]
+    numbers, _ = mgdebug._bundle.decode(base64.b64decode(step["buffers"][0]))
+    structure, _ = mgdebug._bundle.decode(base64.b64decode(payload["structures"][key]))
+    assert structure["visits"].tolist() == trace.graph(0).visits.tolist()
+    assert numbers["data"].tolist() == trace.graph(0).data.tolist()
     assert step["content"]["event_offset"] == 0
+    assert step["content"]["structure_sent"] is False  # the page adds it when not held
+
+
+def test_html_of_a_training_loop_holds_each_structure_once(tmp_path):
+    with mgdebug.record() as trace:
+        w = Value(0.5, label="w")
+        for _ in range(20):
+            loss = (w * 3.0 + 1.0).tanh() * 2.0
+            loss.backward()
+            w.data -= 0.1 * w.grad
+    payload = embedded_payload(Path(trace.to_html(tmp_path / "t.html")).read_text())
+    steps = [k for k in payload["replies"] if k.startswith("get_step:")]
+    assert len(steps) == 20
+    # step 0 built w; steps 1.. import it: two structures in all, each stored once
+    keys = {payload["replies"][k]["content"]["structure"] for k in steps}
+    assert set(payload["structures"]) == keys and len(keys) == 2
 
 
 # ---------------------------------------------------------------------- python -m mgdebug

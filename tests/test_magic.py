@@ -312,7 +312,7 @@ def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel)
     )
     comm_id = anywidget_comm_id(r)
     kernel.send_custom(comm_id, {"kind": "get_step", "id": 1, "step": 1})
-    (full, [full_buffer]) = comm_replies(kernel, comm_id, 1)[0]
+    (full, [one_buffer, full_buffer]) = comm_replies(kernel, comm_id, 1)[0]
     key = full["structure"]
     assert full["structure_sent"] is True and len(key) == 32
     # step 2 repeats step 1's structure; step 0 built w, so its structure differs
@@ -321,16 +321,19 @@ def test_a_step_whose_structure_the_frontend_holds_comes_as_numbers_only(kernel)
             comm_id,
             {"kind": "get_step", "id": ask_id, "step": step, "structures": [key]},
         )
-    (two, [two_buffer]), (zero, [zero_buffer]) = comm_replies(kernel, comm_id, 2)
+    (two, [two_buffer]), (zero, [_, zero_structure]) = comm_replies(kernel, comm_id, 2)
     assert (two["structure"], two["structure_sent"]) == (key, False)
     assert zero["structure"] != key and zero["structure_sent"] is True
     numbers, _ = mgdebug._bundle.decode(two_buffer)
     structure, _ = mgdebug._bundle.decode(full_buffer)
-    assert set(numbers) == {
+    assert set(numbers) == set(mgdebug._bundle.decode(one_buffer)[0]) == {
         "data", "local_kind", "local_literal", "start_id", "start_grad", "src_file",
         "src_line",
     }  # fmt: skip
-    assert set(mgdebug._bundle.decode(zero_buffer)[0]) == set(structure)
+    assert set(structure) == {
+        "op", "scope", "label", "child_ptr", "child", "imported", "visits",
+    }  # fmt: skip
+    assert set(mgdebug._bundle.decode(zero_structure)[0]) == set(structure)
     # numbers + the structure held = what the kernel has for step 2
     check = kernel.run(
         "import json\ng = loop.graph(2)\n"
@@ -369,8 +372,8 @@ def test_viewer_answers_requests_with_binary_step_data(kernel):
     assert kinds == ["trace_meta", "step_data", "error"]
     step_msg = replies[1]
     assert step_msg["content"]["data"]["content"]["id"] == 7
-    assert len(step_msg["buffers"]) == 1
-    columns, _ = mgdebug._bundle.decode(step_msg["buffers"][0])
+    assert len(step_msg["buffers"]) == 2  # its numbers, and its structure (not held)
+    columns, _ = mgdebug._bundle.decode(step_msg["buffers"][1])
     assert columns["visits"].tolist() == [2, 1, 0]  # tanh, then a*a, then the leaf a
     assert columns["child"].tolist() == [0, 0, 1]  # a*a keeps both edges to a
     assert "outside this trace" in replies[2]["content"]["data"]["content"]["message"]

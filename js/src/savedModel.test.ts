@@ -64,6 +64,32 @@ describe("SavedModel", () => {
     expect(Array.from(base64Bytes(b64(new Uint8Array([0, 128, 7]))))).toEqual([0, 128, 7]);
   });
 
+  it("sends a step's structure along unless the viewer keeps it, as the kernel does", () => {
+    const bytes = (name: string) => {
+      const v = readBundle(name);
+      return b64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    };
+    const data: SavedTrace = {
+      traits,
+      replies: {
+        "get_step:1": {
+          content: { kind: "step_data", id: 0, step: 1, structure: "k1", structure_sent: false },
+          buffers: [bytes("mlp_step1_numbers.bin")],
+        },
+      },
+      structures: { k1: bytes("mlp_step1_structure.bin") },
+    };
+    const { model, got, tick } = harness(data);
+    model.send({ kind: "get_step", id: 3, step: 1, structures: [] });
+    model.send({ kind: "get_step", id: 4, step: 1, structures: ["k1"] });
+    tick();
+    expect(got[0].content).toMatchObject({ id: 3, structure: "k1", structure_sent: true });
+    expect(got[0].buffers.map((b) => Object.keys(decode(b).columns).includes("child"))).toEqual([false, true]);
+    expect(got[1].content).toMatchObject({ id: 4, structure_sent: false });
+    expect(got[1].buffers).toHaveLength(1);
+    expect(data.replies["get_step:1"].content.structure_sent).toBe(false); // the saved reply is untouched
+  });
+
   it("answers what it cannot serve with an error naming why", () => {
     const { model, got, tick } = harness();
     model.send({ kind: "get_step", id: 5, step: 7 });

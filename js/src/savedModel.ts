@@ -11,10 +11,12 @@ export interface SavedReply {
   buffers: string[];
 }
 
-/** What the page embeds: `replies` by request key (`hello`, `get_params`, `get_step:3`, ...). */
+/** What the page embeds: `replies` by request key (`hello`, `get_params`, `get_step:3`, ...);
+ * a step's reply holds its numbers, and `structures` each step structure once, by key. */
 export interface SavedTrace {
   traits: Traits;
   replies: Record<string, SavedReply>;
+  structures?: Record<string, string>; // structure key -> base64 bundle
 }
 
 export const NOTHING_RUNS = "this page is a saved trace: nothing is running";
@@ -94,8 +96,18 @@ export class SavedModel implements Model {
   answer(request: Record<string, unknown>): { content: Record<string, unknown>; buffers: DataView[] } {
     const saved = this.data.replies[replyKey(request)];
     if (saved) {
-      const content = "id" in request ? { ...saved.content, id: request.id } : saved.content;
-      return { content, buffers: saved.buffers.map((b) => new DataView(base64Bytes(b).buffer)) };
+      const content: Record<string, unknown> = { ...saved.content };
+      if ("id" in request) content.id = request.id;
+      const buffers = [...saved.buffers];
+      // a step's structure goes along unless the viewer says it keeps it, as the kernel does
+      const key = saved.content.structure;
+      const structure = typeof key === "string" ? this.data.structures?.[key] : undefined;
+      const held = Array.isArray(request.structures) && request.structures.includes(key);
+      if (structure !== undefined && !held) {
+        buffers.push(structure);
+        content.structure_sent = true;
+      }
+      return { content, buffers: buffers.map((b) => new DataView(base64Bytes(b).buffer)) };
     }
     const id = request.id ?? null;
     const kind = String(request.kind);

@@ -44,6 +44,7 @@ export interface State {
   params: ParamTable | null;
   heatmapMode: "value" | "grad";
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
+  liveFollow: boolean; // while recording, show each newest finished step (until the user picks one)
   breakpoints: string[];
   hits: Hit[]; // replay positions of the breakpoints, in time order
   liveHits: LiveHit[]; // where the recording itself paused (the kernel's `hits.live`)
@@ -87,6 +88,7 @@ export function initialState(): State {
     params: null,
     heatmapMode: "grad",
     liveLosses: [],
+    liveFollow: true,
     breakpoints: [],
     hits: [],
     liveHits: [],

@@ -9,9 +9,13 @@ import type { ModelLink } from "../model";
 import type { Mark } from "../perf";
 import type { Store } from "../state";
 
+// while a cell records, the newest finished step is asked for at most this often
+const LIVE_REFRESH_MS = 1000;
+
 export class KernelMessages {
   private nextId = 1;
   private paramsRequest = 0; // the get_params whose answer we take
+  private liveAskedMs = Number.NEGATIVE_INFINITY; // when we last asked the shape of a trace being recorded
 
   constructor(
     private readonly store: Store,
@@ -43,10 +47,11 @@ export class KernelMessages {
       case "anomaly":
         return update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
       case "progress":
-        return update({
+        update({
           liveLosses: [...s.liveLosses, ...msg.losses],
           status: { ...s.status, steps: msg.steps, nodes: msg.nodes },
         });
+        return this.followRecording(msg.steps);
       case "error":
         if (this.loader.onError(msg.id))
           update({ view: null, layout: null, tree: null, loading: "", notice: msg.message });
@@ -63,7 +68,12 @@ export class KernelMessages {
       return this.store.update({ loading, view: null, layout: null });
     }
     const live = Object.keys(s.paused).length > 0;
-    if (meta.recording && !live) return s.view ? undefined : this.store.update({ loading: "recording…" });
+    if (meta.recording && !live) {
+      // the graph live while training: the newest finished step, drawn in the layout it
+      // shares with the last one (a training loop repeats its structure)
+      if (s.liveFollow) return this.requestStep(meta.steps.length - 1);
+      return s.view ? undefined : this.store.update({ loading: "recording…" });
+    }
     const step = Math.max(0, Math.min(meta.steps.length - 1, this.link.get("step")));
     // a paused step grows between pauses: reload it when its size changed
     const v = s.view;
@@ -75,6 +85,17 @@ export class KernelMessages {
     this.link.send({ kind: "get_params", id: this.paramsRequest });
     this.link.send({ kind: "get_hits", id: this.nextId++ });
     this.link.send({ kind: "get_anomaly", id: this.nextId++ });
+  }
+
+  /** While a cell records, ask for the trace's shape (then its newest step) at most once a second. */
+  private followRecording(steps: number): void {
+    const s = this.store.state;
+    if (!s.liveFollow || Object.keys(s.paused).length > 0 || steps === 0) return;
+    if (s.view?.step === steps - 1 && s.meta?.steps.length === steps) return;
+    const now = performance.now();
+    if (now - this.liveAskedMs < LIVE_REFRESH_MS) return;
+    this.liveAskedMs = now;
+    this.link.send({ kind: "hello" });
   }
 
   private onParams(msg: ParamsMsg, buffers: DataView[]): void {

@@ -92,7 +92,8 @@ export class Navigator {
   loadStep(step: number, label?: string): void {
     const s = this.s;
     if (!s.meta || step < 0 || step >= s.meta.steps.length) return;
-    this.store.update({ pendingLabel: label ?? null });
+    // picking a step while a cell records stops the view from following the newest one
+    this.store.update({ pendingLabel: label ?? null, liveFollow: !s.status.recording && s.liveFollow });
     this.link.set("step", step);
     if (s.view && s.view.step === step && !this.loader.busy) return this.selectPendingLabel();
     this.player.stop();

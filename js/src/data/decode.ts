@@ -162,6 +162,17 @@ export function structureOf(s: StepColumns): StepStructure {
   };
 }
 
+/** The structure columns of a bundle that holds only them (a step's second buffer). */
+export function structureFrom(bundle: Bundle): StepStructure {
+  const out: Partial<Record<(typeof STRUCTURE_COLUMNS)[number], Column>> = {};
+  for (const name of STRUCTURE_COLUMNS) {
+    const col = bundle.columns[name];
+    if (!col) throw new BundleError(`a structure bundle lacks column '${name}'`);
+    out[name] = col;
+  }
+  return out as StepStructure; // dtypes are checked with the step (stepColumns)
+}
+
 /** A bundle of numbers only, completed with a structure kept from an earlier step. */
 export function withStructure(bundle: Bundle, structure: StepStructure): Bundle {
   for (const name of STRUCTURE_COLUMNS) {

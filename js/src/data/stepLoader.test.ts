@@ -43,7 +43,8 @@ function answer(loader: StepLoader, req: Record<string, unknown>) {
   );
 }
 
-// as the kernel answers (mgdebug/widget.py): numbers only when the request names the structure
+// as the kernel answers (mgdebug/protocol.py): the step's numbers, and its structure as a
+// second bundle unless the request names it
 function kernelAnswer(loader: StepLoader, req: Record<string, unknown>) {
   const step = readFixture("mlp").steps[req.step as number];
   const held = (req.structures as string[]).includes(step.structure);
@@ -57,7 +58,9 @@ function kernelAnswer(loader: StepLoader, req: Record<string, unknown>) {
     structure: step.structure,
     structure_sent: !held,
   };
-  return loader.onStepData(msg, [readBundle(held ? step.numbers : step.bundle)]);
+  const buffers = [readBundle(step.numbers)];
+  if (!held) buffers.push(readBundle(step.structure_bundle));
+  return loader.onStepData(msg, buffers);
 }
 
 describe("StepLoader", () => {

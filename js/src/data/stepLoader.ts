@@ -7,7 +7,7 @@
 // its layout arrived): on two cores, a neighbour built by the kernel and decoded here
 // while the shown step is still being laid out made that step's switch ~50 % slower.
 
-import { decode, type StepStructure, stepColumns, structureOf, withStructure } from "./decode";
+import { decode, type StepStructure, stepColumns, structureFrom, structureOf, withStructure } from "./decode";
 import type { StepDataMsg, TraceMeta } from "./protocol";
 import { StepView } from "./stepView";
 import { KEEP_STRUCTURES, StructureCache } from "./structures";
@@ -105,7 +105,7 @@ export class StepLoader {
     let view: StepView;
     try {
       view = new StepView(
-        this.columnsOf(msg, buffers[0]),
+        this.columnsOf(msg, buffers),
         msg.step,
         msg.n_created,
         msg.event_offset,
@@ -124,9 +124,16 @@ export class StepLoader {
     return true;
   }
 
-  private columnsOf(msg: StepDataMsg, buffer: DataView) {
-    const bundle = decode(buffer);
+  // a step comes as its numbers, plus its structure as a second bundle unless this view
+  // keeps it (docs/widget-protocol.md); a single bundle holding everything is read too
+  private columnsOf(msg: StepDataMsg, buffers: DataView[]) {
+    const bundle = decode(buffers[0]);
     const key = msg.structure;
+    if (buffers.length > 1) {
+      const structure = structureFrom(decode(buffers[1]));
+      if (key !== undefined) this.keepStructure(key, structure);
+      return stepColumns(withStructure(bundle, structure), msg.n_created);
+    }
     if (msg.structure_sent === false) {
       const kept = key === undefined ? undefined : this.structures.use(key);
       // we name only structures we keep, and drop none while a request is out

@@ -10,6 +10,7 @@ export interface FixtureStep {
   index: number;
   bundle: string;
   numbers: string; // the same step without its structure columns
+  structure_bundle: string; // ...and its structure columns alone (the kernel's second buffer)
   structure: string; // the kernel's structure key
   n_created: number;
   num_nodes: number;
