@@ -615,6 +615,40 @@ def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
     assert_same_trace(old, again)
 
 
+def format2_run():
+    """What tests/fixtures/format2.mgtrace recorded (format 2: step summaries in the
+    JSON header): four steps of a tiny MLP and a trailing forward, keep_every=2,
+    record-only hits, the error that ended it."""
+    random.seed(1)
+    model = MLP(2, [3, 1])
+    with pytest.raises(RuntimeError, match="end of the run"):
+        with mgdebug.record(keep_every=2, break_on="op:ReLU") as trace:
+            for k in range(4):
+                with micrograd.scope("loss"):
+                    loss = (model([Value(1.0), Value(-2.0 + k)]) - 1) ** 2
+                loss.label = "loss"
+                model.zero_grad()
+                loss.backward()
+                for p in model.parameters():
+                    p.data -= 0.1 * p.grad
+            model([Value(2.0), Value(3.0)])
+            raise RuntimeError("end of the run")
+    return trace
+
+
+def test_a_format_2_file_loads_and_replays_like_a_new_recording(tmp_path):
+    old = mgdebug.load(Path(__file__).parent / "fixtures" / "format2.mgtrace")
+    new = format2_run()
+    assert old.kept_steps() == new.kept_steps() == [0, 2, 4]
+    assert old.hits == new.hits and len(old.hits) == 12
+    assert old.error == new.error and old.notices == new.notices
+    for step in (0, 2, 4):
+        for t in range(int(new.event_offsets[step]), int(new.event_offsets[step + 1])):
+            assert_same_state(old.state_at(t), new.state_at(t))
+    old.save(tmp_path / "now.mgtrace")  # written back in the current format
+    assert_same_trace(old, mgdebug.load(tmp_path / "now.mgtrace"))
+
+
 def mixed_batches(shared: bool, monkeypatch) -> mgdebug.Trace:
     """Five steps of a tiny MLP; step 2 sees three samples, the others two."""
     if not shared:  # a recording that stores every step's structure of its own
