@@ -246,6 +246,7 @@ def check_numbers(numbers: StepNumbers, structure: Structure) -> None:
     _expect(len(c["start_grad"]) == len(c["start_id"]), "start_grad length")
     start = c["start_id"]
     _expect(bool(np.all((start >= 0) & (start < n))), "start_id out of range")
+    _expect(len(np.unique(start)) == len(start), "a node starts backward twice")
     _locals.check(structure.columns["child_ptr"], c["local_kind"], c["local_literal"])
 
 

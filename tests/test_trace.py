@@ -601,6 +601,25 @@ def format1_run():
     return trace
 
 
+def test_a_run_of_any_length_saves_a_small_header_and_loads(tmp_path):
+    """Summaries are columns: 100k steps (a per-sample SGD loop) load like 2 do;
+    format 2 kept ~190 header bytes a step and could not load past ~60k."""
+
+    def header_bytes(steps):
+        trace = mgdebug.Trace()
+        for k in range(steps):
+            summary = mgdebug.trace.StepSummary(k, 0.5, True, True, 5, 6, k, k, k,
+                                                [7], [0.5], [0.25])  # fmt: skip
+            trace.add_step(summary, None, permanent=False)
+        trace.save(tmp_path / "long.mgtrace")
+        data = (tmp_path / "long.mgtrace").read_bytes()
+        loaded = mgdebug.load(tmp_path / "long.mgtrace")
+        assert len(loaded.steps) == steps and loaded.steps[-1].started_ns == steps - 1
+        return struct.unpack_from("<I", data, len(MAGIC) + 4)[0]
+
+    assert header_bytes(100_000) < header_bytes(2) + 100  # only the shapes grow
+
+
 def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
     old = mgdebug.load(Path(__file__).parent / "fixtures" / "format1.mgtrace")
     new = format1_run()
@@ -846,75 +865,133 @@ def test_a_crafted_file_with_a_valid_crc_is_still_checked_field_by_field(
     assert refused > 50
 
 
+def _setitem(name, i, value):
+    def mutate(columns, meta):
+        columns[name][i] = value
+
+    return mutate
+
+
+def _retype(name, dtype):
+    def mutate(columns, meta):
+        columns[name] = columns[name].astype(dtype)
+
+    return mutate
+
+
+def _meta_set(path, value):
+    def mutate(columns, meta):
+        target = meta
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _drop(name):
+    return lambda columns, meta: columns.pop(name)
+
+
+def _add(name, column):
+    return lambda columns, meta: columns.__setitem__(name, column)
+
+
+def _cut(name, n):
+    return lambda columns, meta: columns.__setitem__(name, columns[name][:n])
+
+
+def _unkeep(step):
+    return _setitem("step_flags", step, 3)  # backward, completed, not kept
+
+
+def _drop_graph(step):
+    def mutate(columns, meta):
+        keep = columns["graph_step"] != step
+        for name in ("graph_step", "graph_structure", "graph_entity_base",
+                     "graph_num_visits"):  # fmt: skip
+            columns[name] = columns[name][keep]
+        for name in [k for k in columns if k.startswith(f"g{step}.")]:
+            del columns[name]
+
+    return mutate
+
+
+def _unused_structure(columns, meta):
+    columns["structure_n_created"] = np.append(columns["structure_n_created"], 5)
+    for name in [k for k in columns if k.startswith("s0.")]:
+        columns["s1." + name[3:]] = columns[name].copy()
+
+
 def _column_cases():
-    """(id, mutate(columns, meta)) for hostile content that a CRC cannot catch."""
+    """(id, mutate(columns, meta)) for hostile content that a CRC cannot catch.
 
-    def setitem(name, i, value):
-        def mutate(columns, meta):
-            columns[name][i] = value
-
-        return mutate
-
-    def retype(name, dtype):
-        def mutate(columns, meta):
-            columns[name] = columns[name].astype(dtype)
-
-        return mutate
-
-    def meta_set(path, value):
-        def mutate(columns, meta):
-            target = meta
-            for key in path[:-1]:
-                target = target[key]
-            target[path[-1]] = value
-
-        return mutate
-
-    def drop(name):
-        return lambda columns, meta: columns.pop(name)
-
+    The columns and header of tiny_trace() in the current format: two steps that
+    share one structure of 6 nodes (5 built, w imported) and 6 visits."""
     return [
-        ("child-out-of-range", setitem("s0.child", 0, 10_000)),
-        ("child-negative", setitem("s0.child", 0, -1)),
-        ("visit-out-of-range", setitem("s0.visits", 0, 10_000)),
-        ("start-id-out-of-range", setitem("g0.start_id", 0, -5)),
-        ("op-past-its-table", setitem("s0.op", 0, 60_000)),
-        ("label-past-its-table", setitem("s0.label", 0, 4_000_000)),
-        ("scope-past-its-table", setitem("s0.scope", 1, 77)),
-        ("child-ptr-decreasing", setitem("s0.child_ptr", 3, -2)),
-        ("data-as-int", retype("g0.data", "<i8")),
-        ("op-as-float", retype("s0.op", "<f8")),
-        ("a-column-missing", drop("g0.local_kind")),
-        ("a-structure-column-missing", drop("s0.visits")),
-        ("a-node-visited-twice", setitem("s0.visits", 1, 4)),
-        ("a-child-after-its-parent", setitem("s0.child", 0, 3)),
-        ("local-kind-unknown", setitem("g0.local_kind", 0, 9)),
-        ("local-kind-sibling-on-one-edge", setitem("g0.local_kind", 4, 3)),
-        ("local-literals-too-many", setitem("g0.local_kind", 4, 1)),
-        ("graph-structure-missing", meta_set(["graphs", 0, "structure"], 7)),
-        ("graph-visits-past-structure", meta_set(["graphs", 0, "num_visits"], 99)),
-        ("format-version-from-the-future", meta_set(["version"], 3)),
-        ("param-ptr-missing", drop("param_ptr")),
-        ("param-ptr-past-the-end", setitem("param_ptr", -1, 10**9)),
-        ("param-ptr-decreasing", setitem("param_ptr", 1, -3)),
-        ("summary-visits-disagree", meta_set(["steps", 0, "num_visits"], 3)),
-        ("summary-nodes-disagree", meta_set(["steps", 0, "num_created"], 2)),
-        ("summary-negative", meta_set(["steps", 1, "num_created"], -4)),
-        ("summary-out-of-order", meta_set(["steps", 1, "index"], 5)),
-        ("summary-flag-not-bool", meta_set(["steps", 0, "kept"], "yes")),
-        ("summary-extra-field", meta_set(["steps", 0, "evil"], 1)),
-        ("graph-step-infinite", meta_set(["graphs", 0, "step"], float("inf"))),
-        ("graph-step-text", meta_set(["graphs", 0, "step"], "zero")),
-        ("n-created-negative", meta_set(["structures", 0, "n_created"], -1)),
-        ("n-created-huge", meta_set(["structures", 0, "n_created"], 10**30)),
-        ("string-table-not-strings", meta_set(["strings", "ops"], ["", 1, 2])),
-        ("string-table-not-from-empty", meta_set(["strings", "labels"], ["w"])),
-        ("string-table-missing", meta_set(["strings"], {"ops": [""]})),
-        ("wrong-format", meta_set(["format"], "pickle")),
-        ("entity-names-not-pairs", meta_set(["entity_names"], [[1, 2, 3]])),
-        ("error-not-a-dict", meta_set(["error"], "boom")),
-        ("steps-not-a-list", meta_set(["steps"], {"0": {}})),
-    ]
+        ("child-out-of-range", _setitem("s0.child", 0, 10_000)),
+        ("child-negative", _setitem("s0.child", 0, -1)),
+        ("visit-out-of-range", _setitem("s0.visits", 0, 10_000)),
+        ("start-id-out-of-range", _setitem("g0.start_id", 0, -5)),
+        ("start-id-twice", _setitem("g1.start_id", 1, 4)),
+        ("op-past-its-table", _setitem("s0.op", 0, 60_000)),
+        ("label-past-its-table", _setitem("s0.label", 0, 4_000_000)),
+        ("scope-past-its-table", _setitem("s0.scope", 1, 77)),
+        ("child-ptr-decreasing", _setitem("s0.child_ptr", 3, -2)),
+        ("data-as-int", _retype("g0.data", "<i8")),
+        ("op-as-float", _retype("s0.op", "<f8")),
+        ("flags-as-int", _retype("step_flags", "<i4")),
+        ("a-column-missing", _drop("g0.local_kind")),
+        ("a-structure-column-missing", _drop("s0.visits")),
+        ("a-step-column-missing", _drop("step_num_visits")),
+        ("an-unknown-column", _add("evil", np.zeros(2))),
+        ("an-unknown-section-column", _add("s0.evil", np.zeros(2))),
+        ("an-unknown-section", _add("x9.op", np.zeros(2, dtype="<u2"))),
+        ("a-node-visited-twice", _setitem("s0.visits", 1, 4)),
+        ("a-child-after-its-parent", _setitem("s0.child", 1, 3)),
+        ("local-kind-unknown", _setitem("g0.local_kind", 0, 9)),
+        ("local-kind-sibling-on-one-edge", _setitem("g0.local_kind", 4, 3)),
+        ("local-literals-too-many", _setitem("g0.local_kind", 4, 1)),
+        ("graph-structure-missing", _setitem("graph_structure", 0, 7)),
+        ("graph-structure-negative", _setitem("graph_structure", 0, -1)),
+        ("a-structure-unused", _unused_structure),
+        ("graph-visits-past-structure", _setitem("graph_num_visits", 0, 99)),
+        ("graph-of-no-step", _setitem("graph_step", 1, 5)),
+        ("graphs-out-of-order", _setitem("graph_step", 0, 1)),
+        ("graph-rows-differ", _cut("graph_entity_base", 1)),
+        ("entity-ids-past-2-63", _setitem("graph_entity_base", 0, 2**63 - 3)),
+        ("kept-without-a-graph", _drop_graph(1)),
+        ("a-graph-not-kept-before-a-kept-one", _unkeep(0)),
+        ("format-version-from-the-future", _meta_set(["version"], 4)),
+        ("format-version-not-an-int", _meta_set(["version"], 3.0)),
+        ("param-ptr-missing", _drop("param_ptr")),
+        ("param-ptr-past-the-end", _setitem("param_ptr", -1, 10**9)),
+        ("param-ptr-decreasing", _setitem("param_ptr", 1, -3)),
+        ("summary-visits-disagree", _setitem("step_num_visits", 0, 3)),
+        ("summary-nodes-disagree", _setitem("step_num_created", 0, 2)),
+        ("summary-negative", _setitem("step_num_created", 1, -4)),
+        ("summary-time-negative", _setitem("step_ended_ns", 1, -1)),
+        ("summary-count-huge", _setitem("step_num_visits", 0, 2**50)),
+        ("summary-flags-unknown", _setitem("step_flags", 0, 15)),
+        ("completed-without-backward", _setitem("step_flags", 0, 6)),
+        ("visits-without-backward", _setitem("step_flags", 0, 4)),
+        ("step-columns-differ", _cut("step_flags", 1)),
+        ("string-table-not-strings", _meta_set(["strings", "ops"], ["", 1, 2])),
+        ("string-table-not-from-empty", _meta_set(["strings", "labels"], ["w"])),
+        ("string-table-twice", _meta_set(["strings", "labels"], ["", "w", "w"])),
+        ("string-not-utf8", _meta_set(["strings", "labels"], ["", "w", "\ud800"])),
+        ("string-table-missing", _meta_set(["strings"], {"ops": [""]})),
+        ("wrong-format", _meta_set(["format"], "pickle")),
+        ("entity-names-not-pairs", _meta_set(["entity_names"], [[1, 2, 3]])),
+        ("entity-name-not-text", _meta_set(["entity_names"], [[1, ["w"]]])),
+        ("error-not-a-dict", _meta_set(["error"], "boom")),
+        ("error-wrong-keys", _meta_set(["error"], {"type": "E"})),
+        ("notices-not-text", _meta_set(["notices"], [{"a": 1}])),
+        ("hit-outside-its-step", _meta_set(["hits"], [
+            {"event": 14, "reason": "r", "step": 0}])),  # step 1 owns events 12..23
+        ("hit-of-no-step", _meta_set(["hits"], [{"event": 1, "reason": "r", "step": 2}])),
+        ("hit-not-an-object", _meta_set(["hits"], [[1, "r", 0]])),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -924,6 +1001,47 @@ def test_hostile_columns_and_meta_are_refused(tmp_path, saved, mutate):
     _, columns, meta = saved
     columns = {k: v.copy() for k, v in columns.items()}
     meta = json.loads(json.dumps(meta))
+    mutate(columns, meta)
+    load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
+
+
+def _format2_cases():
+    """Hostile step summaries and graph entries of a format 2 header."""
+    return [
+        ("graph-structure-missing", _meta_set(["graphs", 0, "structure"], 7)),
+        ("graph-visits-past-structure", _meta_set(["graphs", 0, "num_visits"], 99)),
+        ("summary-visits-disagree", _meta_set(["steps", 0, "num_visits"], 3)),
+        ("summary-nodes-disagree", _meta_set(["steps", 0, "num_created"], 2)),
+        ("summary-negative", _meta_set(["steps", 1, "num_created"], -4)),
+        ("summary-out-of-order", _meta_set(["steps", 1, "index"], 5)),
+        ("summary-flag-not-bool", _meta_set(["steps", 0, "kept"], "yes")),
+        ("summary-extra-field", _meta_set(["steps", 0, "evil"], 1)),
+        ("summary-huge", _meta_set(["steps", 0, "started_ns"], 2**70)),
+        ("graph-step-infinite", _meta_set(["graphs", 0, "step"], float("inf"))),
+        ("graph-step-text", _meta_set(["graphs", 0, "step"], "zero")),
+        ("n-created-negative", _meta_set(["structures", 0, "n_created"], -1)),
+        ("n-created-huge", _meta_set(["structures", 0, "n_created"], 10**30)),
+        ("steps-not-a-list", _meta_set(["steps"], {"0": {}})),
+        ("step-columns-of-format-3", _add("step_flags", np.zeros(5, dtype="<u1"))),
+    ]
+
+
+@pytest.fixture(scope="module")
+def saved_format2():
+    data = (Path(__file__).parent / "fixtures" / "format2.mgtrace").read_bytes()
+    columns, meta = _bundle.decode(data[len(MAGIC) : -4])
+    return data, {k: v.copy() for k, v in columns.items()}, meta
+
+
+@pytest.mark.parametrize(
+    "mutate", [m for _, m in _format2_cases()], ids=[i for i, _ in _format2_cases()]
+)
+def test_hostile_format_2_headers_are_refused(tmp_path, saved_format2, mutate):
+    _, columns, meta = saved_format2
+    columns = {k: v.copy() for k, v in columns.items()}
+    meta = json.loads(json.dumps(meta))
+    path = write_file(tmp_path / "ok.mgtrace", columns_bundle(columns, meta))
+    assert mgdebug.load(path).num_events == 287  # as written, it loads
     mutate(columns, meta)
     load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
 
