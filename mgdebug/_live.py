@@ -19,13 +19,21 @@ kind), in one of two ways:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ._pause import PauseAt
 from ._strings import as_label, as_text
-from .breakpoints import Breakpoint, Node, Nodes, first_hits
+from .breakpoints import (
+    Breakpoint,
+    BreakpointWarning,
+    Node,
+    Nodes,
+    first_hits,
+    unknown_ops,
+)
 from .recorder import Recorder, TraceStopped
 
 
@@ -51,6 +59,15 @@ class BreakpointListener:
         # plain `nonfinite` also stops where the first non-finite value is built
         watch = any(b.kind == "nonfinite" for b in breakpoints)
         self.value_created = self._check_new_value if watch else None
+
+    def finish(self, *, warn: bool) -> None:
+        """Recording ended: an op term that no op of the trace has never hit (a typo,
+        most likely, as `op:sigmoid` in a trace without one): say so."""
+        for problem in unknown_ops(self.breakpoints, self.trace.strings):
+            text = f"breakpoint {problem}; it never hit"
+            self.trace.notices.append(text)
+            if warn:
+                warnings.warn(text, BreakpointWarning, stacklevel=4)
 
     # ------------------------------------------------------------------ backward
 

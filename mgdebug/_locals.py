@@ -55,15 +55,22 @@ def unpack(
     kind: np.ndarray,
     literal: np.ndarray,
 ) -> np.ndarray:
-    """The `local` column back, bit for bit."""
-    local = np.empty(len(kind), dtype="<f8")
+    """The `local` column back, bit for bit.
+
+    Many steps of one structure at once too: `kind` (steps, E) and `data`
+    (steps, n), their literals concatenated in step order; `local` is (steps, E).
+    """
+    local = np.empty(kind.shape, dtype="<f8")
     local[kind == ONE] = 1.0
     local[kind == ZERO] = 0.0
-    local[kind == LITERAL] = literal
+    local[kind == LITERAL] = literal  # row by row: each step's literals in turn
     sibling = kind == SIBLING
     if sibling.any():
         _, other = _siblings(ptr, child)
-        local[sibling] = data[other[sibling]]
+        if kind.ndim == 1:
+            local[sibling] = data[other[sibling]]
+        else:
+            local[sibling] = data[:, other][sibling]
     return local
 
 

@@ -86,6 +86,7 @@ def recording(
     for outer in micrograd.listeners():  # an enclosing record() names what it has
         if isinstance(outer, Recorder):  # built so far, before this one can meet it
             outer.name_what_was_built()
+    watcher, failed = None, False
     try:
         with ExitStack() as listening:
             listening.enter_context(micrograd.listen(recorder, exclusive=True))
@@ -94,9 +95,12 @@ def recording(
                 listening.enter_context(micrograd.listen(watcher))
             yield recorder
     except BaseException as e:
+        failed = True
         clean_exit = isinstance(e, SystemExit) and e.code in (0, None)
         if not clean_exit:
             trace.error = {"type": type(e).__name__, "message": str(e)}
         raise
     finally:
         recorder.close_step()
+        if watcher is not None:  # (a warning must not hide the block's exception)
+            watcher.finish(warn=not failed)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _bundle
-from .breakpoints import BreakpointSpecError, parse_specs
+from .breakpoints import BreakpointSpecError, parse_specs, unknown_ops
 from .compare import alignment as _alignment
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "id": request_id,
         "step": step,
         "n_created": graph.n_created,
-        "event_offset": int(trace.event_offsets[step]),
+        "event_offset": trace.event_offset(step),
         "has_backward": trace.steps[step].has_backward,
         "structure": key,
         "structure_sent": not shared,
@@ -202,13 +202,24 @@ def params(trace: Trace, request_id: Any) -> Reply:
 
 
 def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
-    """Replay hits of `specs`, plus where the recording itself hit breakpoints."""
+    """Replay hits of `specs`, plus where the recording itself hit breakpoints.
+
+    A spec that parses but names no op of this trace is left out and reported in
+    `problems` (the other specs' hits still come); one that does not parse makes
+    the reply an `error`.
+    """
     try:
         parsed = parse_specs(list(specs))
     except BreakpointSpecError as e:
         return error(request_id, str(e))
-    found = trace.breakpoint_hits(parsed) if parsed else []
-    return {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+    problems = {b.text: unknown_ops([b], trace.strings) for b in parsed}
+    usable = [b for b in parsed if not problems[b.text]]
+    found = trace.breakpoint_hits(usable) if usable else []
+    reply = {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+    listed = [p for b in parsed for p in problems[b.text]]
+    if listed:
+        reply["problems"] = listed
+    return reply
 
 
 # ---------------------------------------------------------------------- step columns

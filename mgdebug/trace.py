@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _anomaly, _entity, _perfetto, _tracefile, export_html
-from . import breakpoints as _breakpoints
+from . import _anomaly, _entity, _hits, _perfetto, _tracefile, export_html
 from ._graph import StepGraph, Structure
 from ._replay import BackwardReplay, StepState
 from ._strings import Strings, StringTable, as_label
 from ._summary import StepSummary
+from .breakpoints import parse_specs
 
 __all__ = [
     "State", "StepGraph", "StepSummary", "StringTable", "Strings", "Structure", "Trace",
@@ -135,7 +135,13 @@ class Trace:
 
     @property
     def event_offsets(self) -> np.ndarray:
+        """The first event of every step, and the number of events: steps + 1 ints
+        (a new array each time: use `event_offset(step)` for one step)."""
         return np.asarray(self._offsets, dtype=np.int64)
+
+    def event_offset(self, step: int) -> int:
+        """The first event of `step` (`len(steps)`: the number of events)."""
+        return self._offsets[_whole(step, "a step number")]
 
     def step_of_event(self, t: int) -> int:
         t = _whole(t, "an event number")
@@ -282,7 +288,7 @@ class Trace:
 
     def breakpoint_hits(self, specs: Any) -> list[dict]:
         """Where breakpoints would pause, as timeline positions: [{'event', 'step', 'node', 'spec'}]."""
-        return _breakpoints.breakpoint_hits(self, _breakpoints.parse_specs(specs))
+        return _hits.breakpoint_hits(self, parse_specs(specs))
 
     def first_nonfinite(self) -> dict | None:
         """Where the first NaN/inf was born (forward value or backward grad), or None.

@@ -18,7 +18,7 @@ from demo_helpers import demo_setup, demo_step
 
 import mgdebug
 import micrograd
-from mgdebug import _bundle, _replay
+from mgdebug import _anomaly, _batch, _bundle, _replay
 from micrograd import Value
 from micrograd.nn import MLP
 
@@ -288,6 +288,91 @@ def test_graphs_the_numpy_replay_declines_replay_edge_by_edge_exactly(
     paths = ReplayPaths(monkeypatch)
     assert_trace_saw_what_the_witness_saw(trace, 0, runs[0])
     assert paths.in_order == 1 and paths.by_level == 0
+
+
+def one_op(op, a, b):
+    if op in ("+", "*", "-"):
+        return a + b if op == "+" else a * b if op == "*" else a - b
+    if op == "self*":
+        return a * a
+    return a.tanh() if op == "tanh" else a.relu() if op == "relu" else (a * 400.0).exp()
+
+
+def shared_steps(seed, steps, shape="random"):
+    """`steps` training steps of one structure: the same ops each step on four
+    parameters that SGD changes, so every step has its own numbers."""
+    params = [Value(random.Random(seed + i).uniform(-2, 2)) for i in range(4)]
+    with mgdebug.record() as trace:
+        for _ in range(steps):
+            rng = random.Random(seed)
+            pool = list(params)
+            for i in range(300 if shape == "random" else 1000):
+                a, b = rng.choice(pool), rng.choice(pool)
+                if shape == "long chain":
+                    out = pool[-1] * 0.999 + params[i % 4]
+                else:
+                    op = rng.choice(["+", "*", "self*", "tanh", "relu", "-", "exp"])
+                    out = one_op(op, a, b)
+                pool.append(out)
+            loss = pool[-1] + pool[-2] * pool[-3]
+            for p in params:
+                p.grad = 0.0
+            loss.backward()
+            for p in params:
+                p.data -= 0.01 * p.grad if math.isfinite(p.grad) else 0.5
+    return trace
+
+
+@pytest.mark.parametrize(
+    "seed, shape", [(1, "random"), (2, "random"), (3, "random"), (4, "long chain")]
+)
+def test_final_grads_of_many_steps_at_once_are_each_steps_own_bit_for_bit(seed, shape):
+    trace = shared_steps(seed, 6, shape)
+    assert len({id(trace.graph(k).structure) for k in range(6)}) == 1
+    (batch,) = _batch.batches(trace, trace.kept_steps(), grads=True)
+    assert batch.steps.tolist() == list(range(6))
+    seen_inf = False
+    for row, step in enumerate(batch.steps.tolist()):
+        replay = trace.replay(step)
+        np.testing.assert_array_equal(batch.final[row], replay.final)
+        np.testing.assert_array_equal(batch.start[row], replay.start)
+        np.testing.assert_array_equal(batch.data[row], trace.graph(step).data)
+        seen_inf |= not np.isfinite(replay.final).all()
+    assert seen_inf or shape == "long chain"  # exp(400 x) overflows somewhere
+
+
+def test_first_nonfinite_over_many_steps_finds_what_a_step_by_step_search_finds():
+    for seed in range(1, 6):
+        trace = shared_steps(seed, 5)
+        expected = None
+        for step in trace.kept_steps():  # the definition, one step at a time
+            graph, offset = trace.graph(step), trace.event_offset(step)
+            expected = _anomaly._forward_birth(
+                trace, step, graph, offset
+            ) or _anomaly._backward_birth(trace, step, graph, offset)
+            if expected:
+                expected["steps_not_searched"] = []
+                break
+        assert trace.first_nonfinite() == expected
+
+
+def test_first_nonfinite_over_many_steps_of_two_structures_finds_the_first_birth():
+    w = Value(1.0, label="w")
+    with mgdebug.record() as trace:
+        for k in range(60):
+            w.data = 0.0 if k in (37, 52) else 1.0 + k  # d sqrt(w)/dw = inf at 0
+            out = w**0.5 + w * 2.0
+            if k % 2:
+                out = out * 3.0  # odd steps: a second structure
+            w.grad = 0.0
+            out.backward()
+    found = trace.first_nonfinite()
+    assert (found["phase"], found["step"], found["steps_not_searched"]) == (
+        "backward",
+        37,
+        [],
+    )
+    assert found["what"] == "chain rule of #0 (**0.5) gave w (leaf) inf * 3.0 = inf"
 
 
 def test_before_backward_every_grad_reads_zero_and_nodes_appear_as_built():
