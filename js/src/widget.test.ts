@@ -144,6 +144,21 @@ describe("widget", () => {
     expect(document.querySelectorAll("img").length).toBe(0);
   });
 
+  it("shows a hits reply's problems as a notice (as text), and keeps its hits", async () => {
+    const model = new FakeModel();
+    const host = document.createElement("div");
+    document.body.append(host);
+    cleanups.push(widget.render({ model, el: host }));
+    await loaded(model, readFixture("mlp").strings.labels);
+    const problem = `'op:sigmoid' names no op of this trace; its ops are: *, +, ${XSS}`;
+    model.emit("msg:custom", { kind: "hits", id: null, hits: [], live: [], problems: [problem] });
+    await tick();
+    const notice = host.querySelector<HTMLElement>(".mgd-notice")!;
+    expect(notice.textContent).toBe(problem);
+    expect(notice.style.display).toBe("");
+    expect(document.querySelectorAll("img").length).toBe(0);
+  });
+
   it("steps through events with the arrow keys and writes the cursor back", async () => {
     const model = new FakeModel();
     const host = document.createElement("div");

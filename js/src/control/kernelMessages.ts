@@ -43,6 +43,7 @@ export class KernelMessages {
         return update({
           hits: msg.hits.filter((h) => typeof h.event === "number"),
           liveHits: msg.live.filter((h) => typeof h.event === "number"),
+          ...(msg.problems.length ? { notice: msg.problems.join("\n") } : {}),
         });
       case "anomaly":
         return update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });

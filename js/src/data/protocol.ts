@@ -72,6 +72,7 @@ export interface HitsMsg {
   id: number | null; // null when sent because the `breakpoints` trait changed
   hits: Hit[];
   live: LiveHit[];
+  problems: string[]; // specs that name nothing in this trace (an op typo), said why
 }
 
 /** Where the first NaN/inf was born; non-finite numbers arrive as strings. */
@@ -138,7 +139,13 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
     case "progress":
       return typeof m.steps === "number" && Array.isArray(m.losses) ? (m as unknown as ProgressMsg) : null;
     case "hits":
-      return Array.isArray(m.hits) ? ({ ...m, live: Array.isArray(m.live) ? m.live : [] } as unknown as HitsMsg) : null;
+      return Array.isArray(m.hits)
+        ? ({
+            ...m,
+            live: Array.isArray(m.live) ? m.live : [],
+            problems: strs(m.problems) ? m.problems : [],
+          } as unknown as HitsMsg)
+        : null;
     case "anomaly":
       return "anomaly" in m ? (m as unknown as AnomalyMsg) : null;
     case "error":
