@@ -19,6 +19,8 @@ kind), in one of two ways:
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -35,6 +37,9 @@ from .breakpoints import (
     unknown_ops,
 )
 from .recorder import Recorder, TraceStopped
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class BreakpointListener:
@@ -67,7 +72,7 @@ class BreakpointListener:
             text = f"breakpoint {problem}; it never hit"
             self.trace.notices.append(text)
             if warn:
-                warnings.warn(text, BreakpointWarning, stacklevel=4)
+                warnings.warn(text, BreakpointWarning, stacklevel=_user_level())
 
     # ------------------------------------------------------------------ backward
 
@@ -205,6 +210,18 @@ class _Visited:
     scope = property(
         lambda self: self._strings.scopes[int(self._columns["scope"][self._n])]
     )
+
+
+def _user_level() -> int:
+    """The stacklevel of the first frame outside mgdebug and contextlib: a warning
+    points at the user's `with record(...)` (or the cell), not at our plumbing."""
+    frame, level = sys._getframe(2), 2  # (the caller of the caller of this)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_HERE)
+        or "contextlib" in frame.f_code.co_filename
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _name(node: Node | _Visited) -> str:
