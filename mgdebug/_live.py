@@ -38,7 +38,6 @@ from .breakpoints import (
 )
 from .recorder import Recorder, TraceStopped
 
-
 _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
