@@ -1131,6 +1131,66 @@ def test_hostile_format_2_headers_are_refused(tmp_path, saved_format2, mutate):
     load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
 
 
+def one_step_file(path, child_ptr, child, visits, n_created):
+    """A format 3 file of one kept step, laid out by hand (docs/trace-format.md)."""
+    n, edges = len(child_ptr) - 1, len(child)
+    i8 = lambda *x: np.array(x, dtype="<i8")  # noqa: E731
+    columns = {
+        "step_loss": np.array([1.0]), "step_flags": np.array([7], dtype="<u1"),
+        "step_num_created": i8(n_created), "step_num_visits": i8(len(visits)),
+        "step_started_ns": i8(1), "step_backward_ns": i8(2), "step_ended_ns": i8(3),
+        "param_ptr": i8(0, 0), "param_entity": i8(), "param_value": np.zeros(0),
+        "param_grad": np.zeros(0), "structure_n_created": i8(n_created),
+        "s0.op": np.ones(n, dtype="<u2"), "s0.scope": np.zeros(n, dtype="<u4"),
+        "s0.label": np.zeros(n, dtype="<u4"),
+        "s0.child_ptr": np.array(child_ptr, dtype="<i4"),
+        "s0.child": np.array(child, dtype="<i4"), "s0.imported": i8(*[0] * (n - n_created)),
+        "s0.visits": np.array(visits, dtype="<i4"),
+        "s0.src_file": np.zeros(0, dtype="<u4"), "s0.src_line": np.zeros(0, dtype="<u4"),
+        "graph_step": i8(0), "graph_structure": i8(0), "graph_entity_base": i8(0),
+        "graph_num_visits": i8(len(visits)),
+        "g0.data": np.ones(n), "g0.local_kind": np.ones(edges, dtype="<u1"),
+        "g0.local_literal": np.zeros(0), "g0.start_id": np.array([n - 1], dtype="<i4"),
+        "g0.start_grad": np.array([1.0]),
+    }  # fmt: skip
+    meta = {"format": "mgtrace", "version": 3, "notices": [], "error": None,
+            "hits": [], "entity_names": [],
+            "strings": {"ops": ["", "+"], "scopes": [""], "labels": [""], "files": [""]}}  # fmt: skip
+    return write_file(path, columns_bundle(columns, meta))
+
+
+@pytest.mark.parametrize("edges", [3_000, 20_000])
+def test_the_reviews_crafted_files_one_node_visited_thousands_of_times_are_refused(
+    tmp_path, edges
+):
+    """The hostile review's files: one node with `edges` edges, visited as often
+    (48 KB made state_at take 4.6 s and 1.5 GB; 313 KB ran out of 6 GB)."""
+    path = one_step_file(
+        tmp_path / "evil.mgtrace", [0, 0, edges], [0] * edges, [1] * edges, 2
+    )
+    assert path.stat().st_size < 200_000
+    load_fails(path, "a node visited twice in one backward")
+
+
+def test_a_node_with_thousands_of_edges_visited_once_costs_one_pass(
+    tmp_path, monkeypatch
+):
+    edges = 20_000
+    path = one_step_file(tmp_path / "wide.mgtrace", [0, 0, edges], [0] * edges, [1], 2)
+    trace = mgdebug.load(path)
+    replayed = []
+    real = _replay.BackwardReplay.__init__
+
+    def counting(self, graph):
+        real(self, graph)
+        replayed.append(self.num_edges)
+
+    monkeypatch.setattr(_replay.BackwardReplay, "__init__", counting)
+    last = trace.state_at(trace.num_events - 1)
+    assert last.grad.tolist() == [float(edges), 1.0] and replayed == [edges]
+    assert trace.first_nonfinite() is None
+
+
 HOSTILE_HEADERS = {
     "version-2": ({"meta": {}, "columns": []}, {"version": 2}),
     "header-length-huge": ({"meta": {}, "columns": []}, {"header_len": 0xFFFFFFFF}),
