@@ -45,6 +45,13 @@ def labelled(labels: list) -> list[int]:
         return [i for i, s in enumerate(labels) if as_label(s)]
 
 
+def fit_sources(buffer: StepBuffer, n: int) -> None:
+    """Source columns of exactly `n` entries: 0 (unknown) where a line was missed."""
+    for column in (buffer.src_file, buffer.src_line):
+        del column[n:]
+        column.extend([0] * (n - len(column)))
+
+
 def _child(nodes: list, met: int):
     """The child met at `met` = 2 * node index, + 1 for the node's second child."""
     v = nodes[met >> 1]
@@ -251,6 +258,9 @@ class StepBuffer:
         def node_ids(ref):
             return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
 
+        lines = {len(self.src_file), len(self.src_line)}
+        if lines != {0} and lines != {n_created}:  # source=True, a line missed
+            fit_sources(self, n_created)
         n = n_created + len(self.imp_op)
         built_edges = int(self.child_end[-1][-1]) if self.child_end else 0
         imp_end = column([self.imp_child_end], np.int64) + built_edges

@@ -8,7 +8,9 @@ import asyncio
 import inspect
 import json
 import math
+import os
 import random
+import signal
 import threading
 
 import numpy as np
@@ -705,6 +707,135 @@ def test_a_backward_that_fails_at_the_first_node_keeps_none():
 
 
 # ---------------------------------------------------------------------- isolation
+
+
+class Alarm(Exception):
+    """What the alarm's handler raises, as a user's timeout would."""
+
+
+def interrupted_training(seed: int, how: str, one_graph: bool, source: bool = False):
+    """A small training loop whose iterations an interrupt lands in at random.
+
+    `how`: "alarm" (SIGALRM, a handler that raises Alarm) or "sigint" (Ctrl-C from
+    another thread: KeyboardInterrupt). Returns the trace and, for each step, the
+    live grads of the loss and the parameters right after the step closed.
+    """
+    rng = random.Random(seed)
+    random.seed(seed)
+    model = MLP(2, [3, 1])
+    params = model.parameters()
+    live: dict[int, list[tuple[Value, float]]] = {}
+    timer = None
+
+    def arm():
+        nonlocal timer
+        delay = rng.uniform(1e-5, 4e-4)
+        if how == "alarm":
+            signal.setitimer(signal.ITIMER_REAL, delay)
+        else:
+            timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+
+    def disarm():
+        if how == "alarm":
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        else:
+            timer.cancel()
+            timer.join()
+
+    with mgdebug.record(source=source) as trace:
+        if one_graph:  # backward again and again on one graph
+            loss = sum(
+                ((model([Value(1.0), Value(x)]) - 1) ** 2 for x in (0.5, -1.0)),
+                Value(0.0),
+            )
+        for k in range(30):
+            try:
+                try:
+                    arm()
+                    if not one_graph:
+                        loss = (model([Value(1.0), Value(k * 0.1)]) - 1) ** 2
+                    loss.backward()
+                    for p in params:
+                        p.data -= 0.01 * p.grad
+                finally:
+                    disarm()
+            except (Alarm, KeyboardInterrupt):
+                pass
+            if trace.steps and len(trace.steps) - 1 not in live:
+                live[len(trace.steps) - 1] = [(v, v.grad) for v in [loss, *params]]
+    return trace, live
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="POSIX timers")
+def test_interrupts_at_random_points_leave_every_step_whole_or_marked(
+    monkeypatch, tmp_path
+):
+    """Every step's state at its last event equals the grads live when it closed,
+    or a notice names the step; the recording never breaks."""
+    deferred = []
+    real = mgdebug.recorder.Recorder._run_deferred
+    monkeypatch.setattr(
+        mgdebug.recorder.Recorder, "_run_deferred",
+        lambda self: deferred.append(len(self.deferred)) or real(self),
+    )  # fmt: skip
+
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        checked = 0
+        for seed in range(12):
+            for how, one_graph in (("alarm", True), ("alarm", False), ("sigint", True)):
+                trace, live = interrupted_training(seed, how, one_graph, seed % 2 == 1)
+                assert trace.error is None
+                trace.save(tmp_path / "t.mgtrace")  # what was recorded can be read
+                assert (
+                    mgdebug.load(tmp_path / "t.mgtrace").num_events == trace.num_events
+                )
+                for step, pairs in live.items():
+                    if any(n.startswith(f"step {step}:") for n in trace.notices):
+                        continue  # marked: the step says what it cannot show
+                    state = trace.state_at(trace.event_offset(step + 1) - 1)
+                    for value, grad in pairs:
+                        (node,) = trace.find(value, step)
+                        assert state.grad[node] == grad, (seed, how, step)
+                    checked += 1
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert checked > 300 and deferred  # interrupts did land in the bookkeeping
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="POSIX signals")
+def test_a_signal_during_bookkeeping_waits_for_its_end_and_handlers_come_back():
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        with mgdebug._record.recording(mgdebug.Trace()) as recorder:
+            assert signal.getsignal(signal.SIGALRM) is not on_alarm  # wrapped
+            recorder.busy += 1  # as if inside its bookkeeping
+            os.kill(os.getpid(), signal.SIGALRM)
+            assert [s for s, _ in recorder.deferred] == [signal.SIGALRM]  # waits
+            with pytest.raises(Alarm):  # a second one while the first waits: at once
+                os.kill(os.getpid(), signal.SIGALRM)
+            recorder.busy -= 1
+            with pytest.raises(Alarm):  # the waiting one, as the bookkeeping ends
+                recorder.snapshot(None)
+            assert recorder.deferred == []
+        assert signal.getsignal(signal.SIGALRM) is on_alarm
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+        def own(signum, frame):
+            pass
+
+        with mgdebug.record():
+            signal.signal(signal.SIGALRM, own)  # the block's own handler stays
+        assert signal.getsignal(signal.SIGALRM) is own
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_values_built_by_a_plain_thread_meanwhile_are_not_recorded():
