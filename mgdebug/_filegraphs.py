@@ -1,12 +1,16 @@
-"""The graph sections of a trace file: each structure once, each kept step's numbers.
+"""The graph sections of a trace file: each structure once, the numbers of its steps together.
 
 Format 3 (docs/trace-format.md, "Trace files"): columns `s{i}.{name}` hold
-structure i, `g{step}.{name}` the numbers of a kept step; the columns
-`structure_n_created` (one row per structure) and `graph_step`,
-`graph_structure`, `graph_entity_base`, `graph_num_visits` (one row per kept
-step) say how they fit. Format 2 kept those rows in the header; format 1 files
-(one full set of columns per kept step, no sharing) are read too, each step's
-columns split into structure and numbers.
+structure i; `n{i}.{name}` the numbers of every kept step on it, one after the
+other in step order (`data` and `local_kind` a fixed size per step; the
+literals and start grads of each step counted in `graph_literals` and
+`graph_starts`). One row per kept step (`graph_step`, `graph_structure`,
+`graph_entity_base`, `graph_num_visits`, ...) and one per structure
+(`structure_n_created`) join them. So a run of any length is a fixed number of
+columns per structure: the header stays small, and loading is a few numpy
+calls per structure. Format 2 kept a step's numbers as `g{step}.{name}` and the
+rows in the header; format 1 (one full set of columns per kept step, no
+sharing) is read too, each step's columns split into structure and numbers.
 
 Reading checks what replay relies on, so that work and memory after a
 successful load stay within a small multiple of the file's size: lengths and
@@ -28,6 +32,7 @@ from ._graph import (
     StepNumbers,
     Structure,
     check_numbers,
+    check_numbers_of_steps,
     check_structure,
 )
 
@@ -36,7 +41,8 @@ if TYPE_CHECKING:
 
 GRAPH_COLUMNS = {
     "graph_step": "<i8", "graph_structure": "<i8", "graph_entity_base": "<i8",
-    "graph_num_visits": "<i8", "structure_n_created": "<i8",
+    "graph_num_visits": "<i8", "graph_literals": "<i8", "graph_starts": "<i8",
+    "structure_n_created": "<i8",
 }  # fmt: skip
 _MAX_ENTITY = 1 << 63
 
@@ -45,21 +51,30 @@ def graph_sections(trace: Trace) -> dict[str, np.ndarray]:
     """The columns of every kept step of `trace`: sections and the rows that join them."""
     columns: dict[str, np.ndarray] = {}
     index: dict[int, int] = {}  # id(structure) -> its number in the file
+    numbers: list[list[dict]] = []  # per structure, its steps' numbers in order
     rows: dict[str, list[int]] = {name: [] for name in GRAPH_COLUMNS}
     for step in trace.kept_steps():
         graph = trace.graph(step)
         i = index.get(id(graph.structure))
         if i is None:
-            i = index[id(graph.structure)] = len(rows["structure_n_created"])
+            i = index[id(graph.structure)] = len(numbers)
+            numbers.append([])
             rows["structure_n_created"].append(graph.n_created)
             for name, column in graph.structure.columns.items():
                 columns[f"s{i}.{name}"] = column
+        c = graph.numbers.columns
+        numbers[i].append(c)
         for name, value in (("step", step), ("structure", i),
                             ("entity_base", graph.entity_base),
-                            ("num_visits", graph.num_visits)):  # fmt: skip
+                            ("num_visits", graph.num_visits),
+                            ("literals", len(c["local_literal"])),
+                            ("starts", len(c["start_id"]))):  # fmt: skip
             rows[f"graph_{name}"].append(value)
-        for name, column in graph.numbers.columns.items():
-            columns[f"g{step}.{name}"] = column
+    for i, steps in enumerate(numbers):
+        for name, dtype in NUMBER_DTYPES.items():
+            columns[f"n{i}.{name}"] = np.concatenate([c[name] for c in steps]).astype(
+                dtype, copy=False
+            )
     for name, values in rows.items():
         columns[name] = np.asarray(values, dtype=GRAPH_COLUMNS[name])
     return columns
@@ -92,7 +107,10 @@ def graph_rows(top: dict[str, np.ndarray], meta: dict, version: int) -> dict:
 
 
 def read_graphs(
-    sections: dict[str, dict[str, np.ndarray]], rows: dict, limits: dict[str, int]
+    sections: dict[str, dict[str, np.ndarray]],
+    rows: dict,
+    limits: dict[str, int],
+    version: int,
 ) -> dict[int, StepGraph]:
     """Each kept step's graph (formats 2 and 3), every invariant checked."""
     steps, numbers_of = rows["graph_step"], rows["graph_structure"]
@@ -109,19 +127,58 @@ def read_graphs(
         structure = Structure(_section(sections, f"s{i}", STRUCTURE_DTYPES), count)
         check_structure(structure, limits)
         check_order(structure)
+        if int(n_created[i]) + int(base[numbers_of == i].max()) >= _MAX_ENTITY:
+            raise ValueError(f"structure {i}: entity ids past 2**63")
         structures.append(structure)
-    graphs = {}
-    for step, i, entity_base, num_visits in zip(
-        steps.tolist(), numbers_of.tolist(), base.tolist(), visits.tolist()
-    ):
-        structure = structures[i]
-        if entity_base + structure.n_created >= _MAX_ENTITY:
-            raise ValueError(f"graph of step {step}: entity ids past 2**63")
-        numbers = StepNumbers(_section(sections, f"g{step}", NUMBER_DTYPES))
-        check_numbers(numbers, structure)
-        graphs[step] = StepGraph(structure, numbers, entity_base, num_visits)
+    if version >= 3:
+        numbers = _numbers_by_structure(sections, rows, structures)
+    else:  # format 2: a section per step
+        numbers = [
+            StepNumbers(_section(sections, f"g{step}", NUMBER_DTYPES))
+            for step in steps.tolist()
+        ]
     _all_read(sections)
-    return graphs
+    for i, structure in enumerate(structures):  # one pass for all of its steps
+        check_numbers_of_steps(
+            [numbers[r] for r in np.flatnonzero(numbers_of == i)], structure
+        )
+    return {
+        step: StepGraph(structures[i], numbers[r], entity_base, num_visits)
+        for r, (step, i, entity_base, num_visits) in enumerate(
+            zip(steps.tolist(), numbers_of.tolist(), base.tolist(), visits.tolist())
+        )
+    }
+
+
+def _numbers_by_structure(sections, rows: dict, structures: list) -> list:
+    """Each graph row's numbers: views into its structure's `n{i}` columns."""
+    numbers_of = rows["graph_structure"]
+    literals, starts = rows["graph_literals"], rows["graph_starts"]
+    if not len(literals) == len(starts) == len(numbers_of):
+        raise ValueError("the graph rows differ in length")
+    if np.any(literals < 0) or np.any(starts < 0):
+        raise ValueError("a graph row counts negative literals or starts")
+    numbers: list = [None] * len(numbers_of)
+    for i, structure in enumerate(structures):
+        c = _section(sections, f"n{i}", NUMBER_DTYPES)
+        mine = np.flatnonzero(numbers_of == i)
+        n, edges, k = structure.num_nodes, len(structure.columns["child"]), len(mine)
+        lit_end = np.cumsum(literals[mine])
+        start_end = np.cumsum(starts[mine])
+        if (len(c["data"]) != k * n or len(c["local_kind"]) != k * edges
+                or len(c["local_literal"]) != lit_end[-1]
+                or not len(c["start_id"]) == len(c["start_grad"]) == start_end[-1]):  # fmt: skip
+            raise ValueError(f"section n{i} does not hold its {k} steps' numbers")
+        lit, st = np.concatenate([[0], lit_end]), np.concatenate([[0], start_end])
+        for j, r in enumerate(mine.tolist()):
+            numbers[r] = StepNumbers({
+                "data": c["data"][j * n : (j + 1) * n],
+                "local_kind": c["local_kind"][j * edges : (j + 1) * edges],
+                "local_literal": c["local_literal"][lit[j] : lit[j + 1]],
+                "start_id": c["start_id"][st[j] : st[j + 1]],
+                "start_grad": c["start_grad"][st[j] : st[j + 1]],
+            })  # fmt: skip
+    return numbers
 
 
 def read_graphs_v1(

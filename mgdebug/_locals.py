@@ -74,11 +74,15 @@ def unpack(
     return local
 
 
-def check(ptr: np.ndarray, kind: np.ndarray, literal: np.ndarray) -> None:
-    """Raise ValueError unless `kind` and `literal` can be unpacked on this structure."""
-    if len(kind) and int(kind.max()) > SIBLING:
+def check(ptr: np.ndarray, kind: np.ndarray, literals) -> None:
+    """Raise ValueError unless `kind` and that many literals unpack on this structure.
+
+    One step (`kind` (E,), `literals` its count) or many at once (`kind`
+    (steps, E), `literals` each step's count).
+    """
+    if kind.size and int(kind.max()) > SIBLING:
         raise ValueError("inconsistent step graph: unknown local_kind")
-    if int(np.count_nonzero(kind == LITERAL)) != len(literal):
+    if not np.array_equal(np.count_nonzero(kind == LITERAL, axis=-1), literals):
         raise ValueError("inconsistent step graph: local_literal count")
     counts = np.diff(ptr.astype(np.int64))
     pair = np.repeat(counts == 2, counts)

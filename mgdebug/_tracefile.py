@@ -126,7 +126,7 @@ def _build(trace: Trace, columns: dict[str, np.ndarray], meta: dict) -> None:
     if version == 1:  # one full set of columns per kept step, no sharing
         graphs = read_graphs_v1(sections, meta, limits)
     else:
-        graphs = read_graphs(sections, graph_rows(top, meta, version), limits)
+        graphs = read_graphs(sections, graph_rows(top, meta, version), limits, version)
     _check_kept(steps, graphs, version)
     for summary in steps:
         trace.add_step(summary, graphs.get(summary.index), permanent=summary.kept)

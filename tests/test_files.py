@@ -104,9 +104,9 @@ def test_cli_run_that_cannot_write_keeps_the_old_files_and_says_so(tmp_path):
             preexec_fn=None if limit is None else set_file_size_limit(limit),
         )  # fmt: skip
 
-    assert cli(2).returncode == 0
+    assert cli(2).returncode == 0  # then 3,000 steps: both files outgrow the limit
     old = {name: (tmp_path / name).read_bytes() for name in ("run.mgtrace", "run.html")}
-    done = cli(300, limit=max(map(len, old.values())) + 1000)
+    done = cli(3000, limit=max(map(len, old.values())) + 1000)
     assert "trained" in done.stdout  # the script ran; only writing failed
     assert done.returncode == 1
     for name, content in old.items():
@@ -151,7 +151,7 @@ def test_magic_save_and_html_that_cannot_write_keep_the_old_files(tmp_path):
 
     assert cell(2).returncode == 0
     old = {name: (tmp_path / name).read_bytes() for name in ("run.mgtrace", "run.html")}
-    failed = cell(300, max(map(len, old.values())) + 1000)
+    failed = cell(3000, max(map(len, old.values())) + 1000)
     assert failed.returncode != 0 and "File too large" in failed.stderr
     for name, content in old.items():
         assert (tmp_path / name).read_bytes() == content

@@ -687,22 +687,32 @@ def format1_run():
 
 
 def test_a_run_of_any_length_saves_a_small_header_and_loads(tmp_path):
-    """Summaries are columns: 100k steps (a per-sample SGD loop) load like 2 do;
-    format 2 kept ~190 header bytes a step and could not load past ~60k."""
+    """Summaries and numbers are columns: 100k kept steps (a per-sample SGD loop on
+    a tiny model) load like 2 do. Format 2 kept ~190 header bytes of summary and
+    five column entries per step, and could not load past ~20k kept steps."""
+    w = Value(0.5, label="w")
+    with mgdebug.record() as one:
+        (w * 2.0 + 1.0).tanh().backward()
+    graph, first = one.graph(0), one.steps[0]
 
     def header_bytes(steps):
         trace = mgdebug.Trace()
+        trace.strings = one.strings
         for k in range(steps):
-            summary = mgdebug.trace.StepSummary(k, 0.5, True, True, 5, 6, k, k, k,
-                                                [7], [0.5], [0.25])  # fmt: skip
-            trace.add_step(summary, None, permanent=False)
+            summary = mgdebug.trace.StepSummary(k, 0.5, True, True, first.num_created,
+                                                first.num_visits, k, k, k, [7], [0.5],
+                                                [0.25])  # fmt: skip
+            trace.add_step(summary, graph, permanent=True)
         trace.save(tmp_path / "long.mgtrace")
         data = (tmp_path / "long.mgtrace").read_bytes()
         loaded = mgdebug.load(tmp_path / "long.mgtrace")
-        assert len(loaded.steps) == steps and loaded.steps[-1].started_ns == steps - 1
+        assert len(loaded.kept_steps()) == steps and loaded.steps[-1].started_ns == k
+        assert loaded.state_at(loaded.num_events - 1).grad.tolist() == (
+            one.state_at(one.num_events - 1).grad.tolist()
+        )
         return struct.unpack_from("<I", data, len(MAGIC) + 4)[0]
 
-    assert header_bytes(100_000) < header_bytes(2) + 100  # only the shapes grow
+    assert header_bytes(100_000) < header_bytes(2) + 200  # only the shapes grow
 
 
 def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
@@ -990,16 +1000,20 @@ def _unkeep(step):
     return _setitem("step_flags", step, 3)  # backward, completed, not kept
 
 
-def _drop_graph(step):
-    def mutate(columns, meta):
-        keep = columns["graph_step"] != step
-        for name in ("graph_step", "graph_structure", "graph_entity_base",
-                     "graph_num_visits"):  # fmt: skip
-            columns[name] = columns[name][keep]
-        for name in [k for k in columns if k.startswith(f"g{step}.")]:
-            del columns[name]
-
-    return mutate
+def _drop_last_graph(columns, meta):
+    """The last kept step's graph row and numbers gone, its summary kept."""
+    literals, starts = (
+        int(columns["graph_literals"][-1]),
+        int(columns["graph_starts"][-1]),
+    )
+    for name in [k for k in columns if k.startswith("graph_")]:
+        columns[name] = columns[name][:-1]
+    n, edges = len(columns["s0.op"]), len(columns["s0.child"])
+    for name, count in (("data", n), ("local_kind", edges), ("local_literal", literals),
+                        ("start_id", starts), ("start_grad", starts)):  # fmt: skip
+        columns[f"n0.{name}"] = columns[f"n0.{name}"][
+            : len(columns[f"n0.{name}"]) - count
+        ]
 
 
 def _unused_structure(columns, meta):
@@ -1017,16 +1031,16 @@ def _column_cases():
         ("child-out-of-range", _setitem("s0.child", 0, 10_000)),
         ("child-negative", _setitem("s0.child", 0, -1)),
         ("visit-out-of-range", _setitem("s0.visits", 0, 10_000)),
-        ("start-id-out-of-range", _setitem("g0.start_id", 0, -5)),
-        ("start-id-twice", _setitem("g1.start_id", 1, 4)),
+        ("start-id-out-of-range", _setitem("n0.start_id", 0, -5)),
+        ("start-id-twice", _setitem("n0.start_id", 2, 4)),  # step 1 starts at 4, 5
         ("op-past-its-table", _setitem("s0.op", 0, 60_000)),
         ("label-past-its-table", _setitem("s0.label", 0, 4_000_000)),
         ("scope-past-its-table", _setitem("s0.scope", 1, 77)),
         ("child-ptr-decreasing", _setitem("s0.child_ptr", 3, -2)),
-        ("data-as-int", _retype("g0.data", "<i8")),
+        ("data-as-int", _retype("n0.data", "<i8")),
         ("op-as-float", _retype("s0.op", "<f8")),
         ("flags-as-int", _retype("step_flags", "<i4")),
-        ("a-column-missing", _drop("g0.local_kind")),
+        ("a-column-missing", _drop("n0.local_kind")),
         ("a-structure-column-missing", _drop("s0.visits")),
         ("a-step-column-missing", _drop("step_num_visits")),
         ("an-unknown-column", _add("evil", np.zeros(2))),
@@ -1034,9 +1048,13 @@ def _column_cases():
         ("an-unknown-section", _add("x9.op", np.zeros(2, dtype="<u2"))),
         ("a-node-visited-twice", _setitem("s0.visits", 1, 4)),
         ("a-child-after-its-parent", _setitem("s0.child", 1, 3)),
-        ("local-kind-unknown", _setitem("g0.local_kind", 0, 9)),
-        ("local-kind-sibling-on-one-edge", _setitem("g0.local_kind", 4, 3)),
-        ("local-literals-too-many", _setitem("g0.local_kind", 4, 1)),
+        ("local-kind-unknown", _setitem("n0.local_kind", 0, 9)),
+        ("local-kind-sibling-on-one-edge", _setitem("n0.local_kind", 4, 3)),
+        ("local-literals-too-many", _setitem("n0.local_kind", 4, 1)),
+        ("numbers-of-a-step-missing", _cut("n0.data", 6)),
+        ("literals-counted-wrong", _setitem("graph_literals", 0, 2)),
+        ("starts-counted-negative", _setitem("graph_starts", 1, -1)),
+        ("a-step-section-of-format-2", _add("g0.data", np.zeros(6))),
         ("graph-structure-missing", _setitem("graph_structure", 0, 7)),
         ("graph-structure-negative", _setitem("graph_structure", 0, -1)),
         ("a-structure-unused", _unused_structure),
@@ -1045,7 +1063,7 @@ def _column_cases():
         ("graphs-out-of-order", _setitem("graph_step", 0, 1)),
         ("graph-rows-differ", _cut("graph_entity_base", 1)),
         ("entity-ids-past-2-63", _setitem("graph_entity_base", 0, 2**63 - 3)),
-        ("kept-without-a-graph", _drop_graph(1)),
+        ("kept-without-a-graph", _drop_last_graph),
         ("a-graph-not-kept-before-a-kept-one", _unkeep(0)),
         ("format-version-from-the-future", _meta_set(["version"], 4)),
         ("format-version-not-an-int", _meta_set(["version"], 3.0)),
@@ -1148,10 +1166,11 @@ def one_step_file(path, child_ptr, child, visits, n_created):
         "s0.visits": np.array(visits, dtype="<i4"),
         "s0.src_file": np.zeros(0, dtype="<u4"), "s0.src_line": np.zeros(0, dtype="<u4"),
         "graph_step": i8(0), "graph_structure": i8(0), "graph_entity_base": i8(0),
-        "graph_num_visits": i8(len(visits)),
-        "g0.data": np.ones(n), "g0.local_kind": np.ones(edges, dtype="<u1"),
-        "g0.local_literal": np.zeros(0), "g0.start_id": np.array([n - 1], dtype="<i4"),
-        "g0.start_grad": np.array([1.0]),
+        "graph_num_visits": i8(len(visits)), "graph_literals": i8(0),
+        "graph_starts": i8(1),
+        "n0.data": np.ones(n), "n0.local_kind": np.ones(edges, dtype="<u1"),
+        "n0.local_literal": np.zeros(0), "n0.start_id": np.array([n - 1], dtype="<i4"),
+        "n0.start_grad": np.array([1.0]),
     }  # fmt: skip
     meta = {"format": "mgtrace", "version": 3, "notices": [], "error": None,
             "hits": [], "entity_names": [],
