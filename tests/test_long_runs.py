@@ -83,6 +83,25 @@ def test_work_grows_linearly_with_the_number_of_steps(name, tmp_path):
     assert per_step_many == per_step_few  # never once per step
 
 
+def test_progress_while_recording_costs_work_per_new_step_only(tmp_path):
+    """The viewer hears progress ten times a second through a run of any length:
+    each message counts only the steps that closed since the last one."""
+    from mgdebug.widget import TraceViewer
+
+    def progress_of(steps: int) -> int:
+        trace = tiny_steps(steps, tmp_path)
+        viewer = TraceViewer(mgdebug.Trace(), recording=True)
+        viewer.trace = trace  # as if recorded so far, then one more step closes
+        viewer.report_progress(force=True)
+        trace.add_step(trace.steps[-1], None, permanent=False)
+        profile = cProfile.Profile()
+        profile.runcall(viewer.report_progress, force=True)
+        assert viewer.status["nodes"] == sum(s.num_created for s in trace.steps)
+        return pstats.Stats(profile).total_calls
+
+    assert progress_of(2000) == progress_of(500)
+
+
 def test_pausing_costs_work_linear_in_the_steps(tmp_path):
     """A pause shows the trace with the step so far: its meta, once per pause."""
     small, large = tiny_steps(500, tmp_path), tiny_steps(2000, tmp_path)
