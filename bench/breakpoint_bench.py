@@ -11,6 +11,9 @@ Per round, in an order that rotates between rounds, the same step is recorded:
   live (pause handler)         the same three, with a pause handler attached, as
                                `%%mgtrace --break` has: every node is checked
                                right before its chain rule (info: not the target)
+  viewer, nothing set          a pause handler and an empty list the viewer may
+                               fill while the cell runs, as every `%%mgtrace`
+                               cell with a viewer has (info: should cost nothing)
 
 and an untraced step for scale. Reported: medians of wall and CPU time
 (`process_time`, less disturbed by neighbours on a shared VM), their ratio to
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from demo import demo_step, moons  # noqa: E402
 
 import mgdebug  # noqa: E402  (after the path setup, so this checkout is measured)
+from mgdebug._live import LiveSpecs  # noqa: E402
 from mgdebug._record import recording  # noqa: E402
 from mgdebug.breakpoints import parse_specs  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
@@ -71,6 +75,10 @@ def run_mode(mode: str, model, X, y, k) -> tuple[float, float, int]:
         with mgdebug.record(break_on=SPECS) as trace:
             demo_step(model, X, y, k)
         hits = len(trace.hits)
+    elif mode == "viewer, nothing set":
+        trace = mgdebug.Trace()
+        with recording(trace, pause=NeverCalled(), live_specs=LiveSpecs()):
+            demo_step(model, X, y, k)
     else:
         trace = mgdebug.Trace()
         with recording(trace, breakpoints=parse_specs(SPECS), pause=NeverCalled()):
@@ -79,7 +87,13 @@ def run_mode(mode: str, model, X, y, k) -> tuple[float, float, int]:
     return time.perf_counter() - w0, time.process_time() - c0, hits
 
 
-MODES = ["untraced", "record()", "record(break_on=SPECS)", "live (pause handler)"]
+MODES = [
+    "untraced",
+    "record()",
+    "record(break_on=SPECS)",
+    "live (pause handler)",
+    "viewer, nothing set",
+]
 
 
 def bench(rounds: int) -> tuple[dict, dict]:

@@ -3,11 +3,15 @@
 A pause handler has one method, `wait(at) -> action`, called in the thread that
 runs the traced code, with the code stopped right before a node's chain rule (or
 in forward, right after a non-finite value was built). The action says what the
-code does next: "continue" to the next hit, "step" one chain rule, "stop".
+code does next: "continue" to the next hit, "step" one chain rule, "over" until
+backward has run every chain rule of the node's scope (this call of it: one
+neuron), "out" the same for the enclosing scope (the layer), "stop"
+(docs/breakpoints.md, "Stepping").
 
 - `WidgetPause` blocks on a threading.Event until the viewer sends Continue, Step
   or Stop, or the timeout passes (the kernel's event loop stays free: magic.py);
-- `PdbPause` opens pdb in a frame holding `node`, `children` and `grads`.
+- `PdbPause` opens pdb in a frame holding `node`, `children` and `grads`, where
+  `step` (`s`), `over` (`n`), `out` (`r`), `c` and `q` answer.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from .recorder import TraceStopped
 if TYPE_CHECKING:
     from .trace import Trace
 
-ACTIONS = ("continue", "step", "stop")
+ACTIONS = ("continue", "step", "over", "out", "stop")
 
 
 class BreakpointTimeout(TraceStopped):
@@ -43,11 +47,15 @@ class PauseAt:
     node: int  # its node id in `step`, -1 if unknown
     value: Any  # the live Value
     trace: Trace  # the trace with the step so far as its last step (provisional)
+    spec: str | None = None  # the breakpoint that hit, None when a step led here
+    how: str = "breakpoint"  # or 'step', 'over', 'out', 'forward' (a non-finite value)
+    scope: str | None = None  # the scope a Step over / Step out ran through
 
     def info(self) -> dict:
         """The pause as the viewer's `paused` trait carries it (docs/widget-protocol.md)."""
         return {"reason": self.reason, "step": self.step, "event": self.event,
-                "node": self.node}  # fmt: skip
+                "node": self.node, "spec": self.spec, "how": self.how,
+                "scope": self.scope}  # fmt: skip
 
 
 class WidgetPause:
@@ -66,15 +74,16 @@ class WidgetPause:
         self._wake.clear()
         if self._stopped:  # stopped while the body ran on to this breakpoint
             return "stop"
-        self.viewer.show_pause(at)
-        self.waiting = True
-        try:
+        self.waiting = True  # before the viewer hears of the pause: a click may come
+        try:  # at once, and must find the pause waiting
+            self.viewer.show_pause(at)
             if not self._wake.wait(self.timeout_s):
                 if self.on_timeout == "continue":
                     return "continue"
                 raise BreakpointTimeout(
                     f"paused at '{at.reason}' for {self.timeout_s:g} s without Continue; "
-                    "the cell stops here and the trace keeps what ran (--timeout sets the wait)"
+                    "the cell stops here and the trace keeps what ran (--timeout or "
+                    "MGDEBUG_PAUSE_TIMEOUT sets the wait)"
                 )
             return "stop" if self._stopped else self._action
         finally:
@@ -98,28 +107,63 @@ class PdbPause:
         self.stdout = stdout or sys.stdout
 
     def wait(self, at: PauseAt) -> str:
+        out = self.stdout
+        print(f"mgdebug: {at.reason} (step {at.step}, event {at.event})", file=out)
+        node = at.value
+        if node is not None:
+            print(f"  value {node.data!r}, grad {node.grad!r}", file=out)
         print(
-            f"mgdebug: {at.reason} (step {at.step}, event {at.event})",
-            file=self.stdout,
+            "  locals: node, children, grads; 'c' continues, 's' steps one chain rule,\n"
+            "  'over' (n) runs this node's scope, 'out' (r) the enclosing one, 'q' stops",
+            file=out,
         )
-        print(
-            "  locals: node, children, grads; 'c' continues, 'q' stops",
-            file=self.stdout,
-        )
-        debugger = pdb.Pdb(stdin=self.stdin, stdout=self.stdout)
+        debugger = _Debugger(stdin=self.stdin, stdout=out)
         debugger.use_rawinput = self.stdin is sys.stdin
         # pdb stops in a frame of its own: 'q' raises BdbQuit at that frame's next line,
         # which a try around a line of this frame does not catch (Python 3.11)
         try:
-            _prompt(debugger, at.value)
+            _prompt(debugger, node)
         except bdb.BdbQuit:
             return "stop"
-        return "continue"
+        return debugger.action
+
+
+class _Debugger(pdb.Pdb):
+    """pdb whose stepping commands step the backward pass, not Python lines.
+
+    At this prompt the code is paused between two chain rules; stepping Python
+    lines from here would walk through the engine's loop. So `step` (`s`) runs
+    one chain rule, `over` (also `next`, `n`) and `out` (also `return`, `r`) run
+    to the end of the node's scope or of the enclosing one, as the viewer's
+    buttons do; `continue` (`c`) runs to the next breakpoint.
+    """
+
+    action = "continue"
+
+    def _resume(self, action: str, arg: str) -> int:
+        self.action = action
+        return self.do_continue(arg)
+
+    def do_step(self, arg):
+        """s(tep): run one chain rule, then pause again."""
+        return self._resume("step", arg)
+
+    def do_over(self, arg):
+        """over | n(ext): run until backward has done this node's scope (its call)."""
+        return self._resume("over", arg)
+
+    def do_out(self, arg):
+        """out | r(eturn): run until backward has done the enclosing scope (its call)."""
+        return self._resume("out", arg)
+
+    do_s = do_step
+    do_next = do_n = do_over
+    do_return = do_r = do_out
 
 
 def _prompt(debugger: pdb.Pdb, node) -> None:
     """The frame pdb stops in, with `node`, its `children` and their `grads` at hand."""
-    children = node._prev
+    children = node._prev if node is not None else ()
     grads = [c.grad for c in children]  # noqa: F841 (for the user at the pdb prompt)
     debugger.set_trace(sys._getframe())
     return None  # pdb stops on this line; 'c' goes on, 'q' raises BdbQuit

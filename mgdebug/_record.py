@@ -8,7 +8,7 @@ from typing import Any
 
 import micrograd
 
-from ._live import BreakpointListener
+from ._live import BreakpointListener, LiveSpecs
 from ._pause import PdbPause
 from ._signals import deferred_while_busy
 from .breakpoints import Breakpoint, parse_specs
@@ -71,8 +71,13 @@ def recording(
     on_step: Callable[[], None] | None = None,
     breakpoints: list[Breakpoint] | None = None,
     pause: Any = None,
+    live_specs: LiveSpecs | None = None,
 ) -> Iterator[Recorder]:
-    """Record into an existing `trace` (the magic makes the trace before the cell runs)."""
+    """Record into an existing `trace` (the magic makes the trace before the cell runs).
+
+    `live_specs`: breakpoints that may change while it runs (the viewer's list);
+    they replace `breakpoints`, and with a `pause` even none keeps the check ready.
+    """
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     if not isinstance(keep_every, int) or keep_every < 1:
@@ -93,8 +98,10 @@ def recording(
         try:
             with ExitStack() as listening:
                 listening.enter_context(micrograd.listen(recorder, exclusive=True))
-                if breakpoints:  # after the recorder: it hears each event second
-                    watcher = BreakpointListener(recorder, breakpoints, pause)
+                if breakpoints or live_specs is not None:  # after the recorder: it
+                    watcher = BreakpointListener(  # hears each event second
+                        recorder, breakpoints or [], pause, live_specs
+                    )
                     listening.enter_context(micrograd.listen(watcher))
                 yield recorder
         except BaseException as e:

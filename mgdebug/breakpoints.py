@@ -18,6 +18,9 @@ Each kind of term is one matcher class with the same rule in two forms:
 `mask(nodes)`, vectorised over a step's nodes given as columns (`Nodes`), and
 `match(node)`, exact for one node (`Node`). Live pauses, record-only hits and
 replay all go through them, so a new kind is one class here (and its tests).
+A live backward runs the mask before any grad is known; for what it cannot
+decide then (a grad, a callable), `live_test()` gives the same rule as a test of
+the live Value, cheap enough to run at every node.
 """
 
 from __future__ import annotations
@@ -131,6 +134,10 @@ class Term:
     def match(self, node: Node) -> bool:
         raise NotImplementedError
 
+    def live_test(self) -> Callable[[Any], bool] | None:
+        """A test of the live Value at its visit, or None: the live mask decided it."""
+        return None
+
     def __eq__(self, other: object) -> bool:
         return (
             type(other) is type(self)
@@ -222,6 +229,15 @@ class ConditionTerm(Term):
         x = node.grad if field == "grad" else node.value  # (only the one it needs)
         return _COMPARE[op](abs(x) if use_abs else x, number)
 
+    def live_test(self):
+        use_abs, field, op, number = self.argument
+        if field != "grad":
+            return None  # values are known before backward: the mask decided
+        compare = _COMPARE[op]
+        if use_abs:
+            return lambda v: compare(abs(v.grad), number)
+        return lambda v: compare(v.grad, number)
+
 
 class NonfiniteTerm(Term):
     """A grad that is NaN or ±inf (a breakpoint with this term hits once per backward)."""
@@ -235,6 +251,10 @@ class NonfiniteTerm(Term):
 
     def match(self, node):
         return not math.isfinite(node.grad)
+
+    def live_test(self):
+        isfinite = math.isfinite
+        return lambda v: not isfinite(v.grad)
 
 
 class StepTerm(Term):
@@ -275,6 +295,10 @@ class CallableTerm(Term):
 
     def match(self, node):
         return node.live is not None and bool(self.argument(node.live))
+
+    def live_test(self):
+        predicate = self.argument
+        return lambda v: bool(predicate(v))
 
 
 # ---------------------------------------------------------------------- a breakpoint
@@ -317,10 +341,11 @@ class Breakpoint:
         return mask
 
     def match(self, node: Node) -> bool:
-        for t in self.terms:  # (a loop, not all(): this runs per node, live)
-            if not t.match(node):
-                return False
-        return True
+        return all(t.match(node) for t in self.terms)
+
+    def live_tests(self) -> tuple[Callable[[Any], bool], ...]:
+        """The tests of the live Value that remain once the live mask said "may"."""
+        return tuple(f for f in (t.live_test() for t in self.terms) if f is not None)
 
     def __str__(self) -> str:
         return self.text

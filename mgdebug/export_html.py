@@ -103,7 +103,9 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ margin: 0; padding: 12px; font-family: system-ui, sans-serif; }}
+html, body {{ height: 100%; }}
+body {{ margin: 0; padding: 8px; box-sizing: border-box; font-family: system-ui, sans-serif; }}
+#mgdebug-root {{ height: 100%; }}
 {css}
 </style>
 </head>

@@ -14,6 +14,7 @@ import ast
 import asyncio
 import contextvars
 import ctypes
+import os
 import threading
 import time
 from typing import Any
@@ -21,9 +22,10 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
+from ._live import LiveSpecs
 from ._pause import WidgetPause
 from ._record import DEFAULT_MAX_NODES, recording
-from .breakpoints import BreakpointSpecError, parse_specs
+from .breakpoints import BreakpointSpecError, parse_spec, parse_specs
 from .recorder import TraceStopped
 from .trace import Trace
 
@@ -32,6 +34,10 @@ _WAKE_INTERVAL_S = 0.1
 # Stop and Interrupt act at the recorder's next check (within 1024 Values built);
 # code that builds none for this long is stopped by raising in its thread
 _FORCE_STOP_AFTER_S = 2.0
+# a pause's wait and what follows it when --timeout / --on-timeout are not given: a
+# test run or CI sets these in the environment, so lessons wait for a human otherwise
+TIMEOUT_VARIABLE, ON_TIMEOUT_VARIABLE = "MGDEBUG_PAUSE_TIMEOUT", "MGDEBUG_ON_TIMEOUT"
+DEFAULT_TIMEOUT_S = 600.0
 
 
 def _raise_in(thread: threading.Thread) -> None:
@@ -86,14 +92,16 @@ def _raise_in(thread: threading.Thread) -> None:
     "--source", action="store_true", help="record the source line that built each node"
 )
 @magic_arguments.argument(
-    "--timeout", type=float, default=600.0, metavar="SECONDS",
-    help="how long a breakpoint pause waits for Continue before it gives up (default: 600)",
+    "--timeout", type=float, default=None, metavar="SECONDS",
+    help="how long a breakpoint pause waits for Continue before it gives up "
+    f"(default: ${TIMEOUT_VARIABLE}, else 600)",
 )  # fmt: skip
 @magic_arguments.argument(
     "--on-timeout",
     choices=("stop", "continue"),
-    default="stop",
-    help="when a pause times out: stop the cell (default) or continue as if clicked",
+    default=None,
+    help="when a pause times out: stop the cell or continue as if clicked "
+    f"(default: ${ON_TIMEOUT_VARIABLE}, else stop)",
 )
 def mgtrace(line: str, cell: str) -> Any:
     """Record the cell's micrograd computation and show it in the trace viewer.
@@ -126,6 +134,9 @@ class TracedCell:
             self.breakpoints = parse_specs([_unquote(b) for b in self.options.breaks])
         except BreakpointSpecError as e:
             raise UsageError(str(e)) from None
+        self.timeout_s, self.on_timeout = _pause_defaults(self.options)
+        # the breakpoints the recording checks; the viewer's list replaces them live
+        self.live_specs = LiveSpecs(self.breakpoints)
         self.statements, self.last_expression = _compile_body(ip, body)
         self.trace = Trace()
         self.viewer = None
@@ -156,10 +167,10 @@ class TracedCell:
             recording=True,
         )
         self.viewer.on_command = self._on_command
-        if self.breakpoints:
-            self.pause = WidgetPause(
-                self.viewer, self.options.timeout, self.options.on_timeout
-            )
+        self.viewer.on_breakpoints = self._on_viewer_breakpoints
+        # breakpoints set in the viewer while the cell runs may pause it too; with
+        # none set, a backward costs nothing more (_live.py)
+        self.pause = WidgetPause(self.viewer, self.timeout_s, self.on_timeout)
         display(self.viewer)
 
     def execute(self) -> Any:
@@ -174,6 +185,7 @@ class TracedCell:
             on_step=on_step,
             breakpoints=self.breakpoints,
             pause=self.pause,
+            live_specs=self.live_specs if self.pause is not None else None,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
             self.recorder = recorder
@@ -220,6 +232,17 @@ class TracedCell:
             self.viewer.finish()
         elif not _in_kernel(self.ip):
             print(self.trace)
+
+    def _on_viewer_breakpoints(self, specs: list[str]) -> None:
+        """The viewer's list changed (kernel thread): the worker adopts it at its next
+        check. A spec that does not parse is left out; the viewer says why."""
+        parsed = []
+        for text in specs:
+            try:
+                parsed.append(parse_spec(text))
+            except BreakpointSpecError:
+                continue
+        self.live_specs.replace(parsed)
 
     def _on_command(self, action: str) -> None:
         """A viewer button, heard on the kernel's thread while the body runs in the worker."""
@@ -339,6 +362,31 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _pause_defaults(options: Any) -> tuple[float, str]:
+    """--timeout and --on-timeout, else the environment's defaults, else 600 s and stop."""
+    timeout, on_timeout = options.timeout, options.on_timeout
+    if timeout is None:
+        text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+        try:
+            timeout = float(text) if text else DEFAULT_TIMEOUT_S
+        except ValueError:
+            timeout = -1.0
+        if not timeout > 0:
+            raise UsageError(
+                f"{TIMEOUT_VARIABLE}={text!r} is not a number of seconds > 0; "
+                "set it to e.g. 5, or unset it for the default of 600"
+            )
+    elif not timeout > 0:
+        raise UsageError(f"--timeout needs a number of seconds > 0, got {timeout:g}")
+    if on_timeout is None:
+        on_timeout = os.environ.get(ON_TIMEOUT_VARIABLE, "").strip() or "stop"
+        if on_timeout not in ("stop", "continue"):
+            raise UsageError(
+                f"{ON_TIMEOUT_VARIABLE}={on_timeout!r} must be 'stop' or 'continue'"
+            )
+    return timeout, on_timeout
 
 
 def _in_kernel(ip: Any) -> bool:

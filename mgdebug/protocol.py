@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _bundle
-from .breakpoints import BreakpointSpecError, parse_specs, unknown_ops
+from .breakpoints import BreakpointSpecError, Nodes, parse_specs, unknown_ops
 from .compare import alignment as _alignment
 
 if TYPE_CHECKING:
@@ -52,14 +52,16 @@ def answer(
     *,
     breakpoints: list[str] = (),
     recording: bool = False,
+    paused: dict | None = None,
     other: Trace | None = None,
 ) -> Reply:
     """The reply to one frontend request, with its buffers; an `error` reply when it fails.
 
     `breakpoints` are the viewer's replay specs (its `breakpoints` trait),
-    `recording` whether the trace is still being recorded, and `other` a second
-    trace to compare with: `hello` and `get_step` with `"trace": "other"` are
-    answered from it, and their replies say so.
+    `recording` whether the trace is still being recorded, `paused` the live pause
+    (the `paused` trait) when `trace` is the step so far shown at one, and `other`
+    a second trace to compare with: `hello` and `get_step` with `"trace": "other"`
+    are answered from it, and their replies say so.
     """
     request_id = request.get("id") if isinstance(request, dict) else None
     try:
@@ -92,7 +94,7 @@ def answer(
         if kind == "get_params":
             return params(trace, request_id)
         if kind == "get_hits":
-            return hits(trace, breakpoints, request_id), []
+            return hits(trace, breakpoints, request_id, paused), []
         if kind == "get_anomaly":
             found = _json_safe(trace.first_nonfinite())
             return {"kind": "anomaly", "id": request_id, "anomaly": found}, []
@@ -166,6 +168,7 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "id": request_id,
         "step": step,
         "n_created": graph.n_created,
+        "num_visits": graph.num_visits,  # the chain rules that ran, of `visits`
         "event_offset": trace.event_offset(step),
         "has_backward": trace.steps[step].has_backward,
         "structure": key,
@@ -201,12 +204,17 @@ def params(trace: Trace, request_id: Any) -> Reply:
     return content, [_bundle.encode(columns, {})]
 
 
-def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
+def hits(
+    trace: Trace, specs: list[str], request_id: Any, paused: dict | None = None
+) -> dict:
     """Replay hits of `specs`, plus where the recording itself hit breakpoints.
 
+    At a live pause `trace` holds the step so far, whose visits end right before
+    the paused node's chain rule: that node is checked too (its grad is final
+    there), so the hits counted are every one up to and including the pause.
     A spec that parses but names no op of this trace is left out and reported in
-    `problems` (the other specs' hits still come); one that does not parse makes
-    the reply an `error`.
+    `problems`, {spec: message} (the other specs' hits still come); one that does
+    not parse makes the reply an `error`.
     """
     try:
         parsed = parse_specs(list(specs))
@@ -215,31 +223,49 @@ def hits(trace: Trace, specs: list[str], request_id: Any) -> dict:
     problems = {b.text: unknown_ops([b], trace.strings) for b in parsed}
     usable = [b for b in parsed if not problems[b.text]]
     found = trace.breakpoint_hits(usable) if usable else []
+    if usable and paused:
+        found += _hits_at_pause(trace, usable, paused, found)
     reply = {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
-    listed = [p for b in parsed for p in problems[b.text]]
+    listed = {text: "; ".join(found) for text, found in problems.items() if found}
     if listed:
         reply["problems"] = listed
     return reply
+
+
+def _hits_at_pause(trace: Trace, parsed: list, paused: dict, found: list) -> list:
+    """The paused node's own hits: its chain rule has not run, so replay left it out."""
+    step, event, node = paused.get("step"), paused.get("event"), paused.get("node")
+    if not isinstance(node, int) or node < 0 or step not in trace.kept_steps():
+        return []
+    graph = trace.graph(step)
+    if event != trace.event_offset(step) + graph.n_created + graph.num_visits:
+        return []  # not right before a chain rule of this step (a forward pause)
+    grad = trace.state_at(event).grad
+    nodes = Nodes.of_graph(graph, trace.strings, step, grad)
+    done = {h["spec"] for h in found if h["step"] == step}
+    return [
+        {"event": event, "step": step, "node": node, "spec": b.text}
+        for b in parsed
+        if b.mask(nodes)[node] and not (b.once_per_backward and b.text in done)
+    ]
 
 
 # ---------------------------------------------------------------------- step columns
 
 
 def structure_key(graph: StepGraph) -> str:
-    """The key the frontend keeps a step's structure columns under: equal structures,
-    and as many visits applied, give equal keys (docs/widget-protocol.md)."""
-    key = graph.structure.key
-    if graph.num_visits != len(graph.structure.columns["visits"]):
-        key += f"/{graph.num_visits}"  # a backward stopped early: its visits are cut
-    return key
+    """The key the frontend keeps a step's structure columns under: equal structures
+    give equal keys (docs/widget-protocol.md). A backward stopped early, or paused,
+    shares its step's key: `visits` always travels whole, `num_visits` says how many
+    of them ran."""
+    return graph.structure.key
 
 
 def frontend_structure(graph: StepGraph) -> dict[str, np.ndarray]:
-    """The columns the frontend keeps per structure (`visits` cut to those applied)."""
+    """The columns the frontend keeps per structure; `visits` is the whole order
+    backward had (the first `graph.num_visits` of it ran)."""
     s = graph.structure.columns
-    columns = {name: s[name] for name in FRONTEND_STRUCTURE}
-    columns["visits"] = graph.visits
-    return columns
+    return {name: s[name] for name in FRONTEND_STRUCTURE}
 
 
 def frontend_numbers(graph: StepGraph) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _STATIC = Path(__file__).parent / "static"
 _PROGRESS_INTERVAL_S = 0.1  # at most 10 progress messages a second
-COMMANDS = ("continue", "step", "stop")
+COMMANDS = ("continue", "step", "over", "out", "stop")
 
 
 class TraceViewer(anywidget.AnyWidget):
@@ -64,6 +64,8 @@ class TraceViewer(anywidget.AnyWidget):
         self.on_command: Callable[[str], None] | None = (
             None  # the running cell's buttons
         )
+        # the running cell's breakpoints, told each change of the `breakpoints` trait
+        self.on_breakpoints: Callable[[list[str]], None] | None = None
         self._shown = trace  # what requests are answered from: the trace, or while
         super().__init__(**kwargs)  # paused, the trace with the step so far
         self._last_progress = 0.0
@@ -85,7 +87,7 @@ class TraceViewer(anywidget.AnyWidget):
             return
         reply, out = protocol.answer(
             self._shown, content, breakpoints=list(self.breakpoints),
-            recording=self.recording,
+            recording=self.recording, paused=dict(self.paused),
         )  # fmt: skip
         self.send(reply, buffers=out or None)
 
@@ -102,8 +104,12 @@ class TraceViewer(anywidget.AnyWidget):
 
     @traitlets.observe("breakpoints")
     def _on_breakpoints(self, change: dict) -> None:
-        if self.comm is not None and not self.recording:
-            self.send(protocol.hits(self._shown, list(self.breakpoints), None))
+        specs = list(self.breakpoints)
+        if self.on_breakpoints is not None:  # a running cell checks them from now on
+            self.on_breakpoints(specs)
+        # hits over a trace being recorded only while paused: the worker waits then
+        if self.comm is not None and (not self.recording or self.paused):
+            self.send(protocol.hits(self._shown, specs, None, dict(self.paused)))
 
     # ------------------------------------------------------------------ live recording
 
@@ -133,6 +139,7 @@ class TraceViewer(anywidget.AnyWidget):
         """Recording ended: show the last step and send the final shape of the trace."""
         self.recording = False
         self.on_command = None
+        self.on_breakpoints = None
         self._shown = self.trace
         self.status = self._status()
         if self.trace.steps:

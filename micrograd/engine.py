@@ -152,12 +152,17 @@ class Value:
         applied = 0  # chain rules run to the end, told to backward_end
         try:
             _events.backward_begin(self, order)
-            if _events.wants_chain_rule_events():
+            befores, afters = _events.chain_rule_listeners()
+            if befores or afters:
                 for v in order:
-                    _events.before_chain_rule(v)
+                    for before_chain_rule in befores:
+                        before_chain_rule(v)
                     v._backward()
                     applied += 1
-                    _events.after_chain_rule(v, _contributions(v))
+                    if afters:
+                        contributions = _contributions(v)
+                        for after_chain_rule in afters:
+                            after_chain_rule(v, contributions)
             else:
                 # _apply_chain_rules with a count: if the loop stops early (an
                 # interrupt, a listener raising), listeners learn how far it got

@@ -135,10 +135,16 @@ def listeners() -> tuple[Any, ...]:
     return tuple(entry.listener for entry in _context.get().attached)
 
 
-def wants_chain_rule_events() -> bool:
-    """True when some listener here asked for per-node backward events."""
-    return any(
-        e.before_chain_rule or e.after_chain_rule for e in _context.get().attached
+def chain_rule_listeners() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The before_chain_rule and after_chain_rule methods attached here, outermost first.
+
+    Both empty when nobody asked for per-node backward events; the engine then runs
+    its plain loop. Looked up once per backward: the per-node loop calls them directly.
+    """
+    attached = _context.get().attached
+    return (
+        tuple(e.before_chain_rule for e in attached if e.before_chain_rule),
+        tuple(e.after_chain_rule for e in attached if e.after_chain_rule),
     )
 
 
@@ -203,18 +209,6 @@ def backward_begin(root, order) -> None:
     for e in _context.get().attached:
         if e.backward_begin:
             e.backward_begin(root, order)
-
-
-def before_chain_rule(node) -> None:
-    for e in _context.get().attached:
-        if e.before_chain_rule:
-            e.before_chain_rule(node)
-
-
-def after_chain_rule(node, contributions) -> None:
-    for e in _context.get().attached:
-        if e.after_chain_rule:
-            e.after_chain_rule(node, contributions)
 
 
 def backward_end(root, completed, applied) -> None:

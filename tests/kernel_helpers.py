@@ -118,10 +118,11 @@ class KernelSession:
 
     def send_custom(self, comm_id: str, content: dict) -> None:
         """What the viewer's `model.send(content)` delivers to the kernel."""
-        msg = self.kc.session.msg(
-            "comm_msg",
-            {"comm_id": comm_id, "data": {"method": "custom", "content": content}},
-        )
+        self.send_comm(comm_id, {"method": "custom", "content": content})
+
+    def send_comm(self, comm_id: str, data: dict) -> None:
+        """A comm message as a widget frontend sends it (`update` sets traits)."""
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         msg["header"]["msg_id"] = uuid.uuid4().hex
         self.kc.shell_channel.send(msg)
 

@@ -18,6 +18,7 @@ from browser_helpers import (
     lab_run_all,
     open_lab_notebook,
     screenshot,
+    unreachable_controls,
     write_overrides,
 )
 
@@ -189,15 +190,17 @@ def test_lab_a_breakpoint_typo_names_the_ops_and_the_other_hits_still_work(
     lab_run_all(page)
     viewer = wait_for_viewer(page)
     viewer.scroll_into_view_if_needed()
-    screenshot(page, f"lab-breakpoint-typo-{width}-page")
-    viewer.locator("summary[title='view settings']").click()
-    box = viewer.locator("input.mgd-bp")
+    box = viewer.locator("input.mgd-bp")  # the breakpoint list, beside the graph
+    box.click()
     box.fill("op:relu, op:sigmod")
     box.press("Enter")
     notice = viewer.locator(".mgd-notice")
     notice.filter(has_text="'op:sigmod' names no op of this trace").wait_for()
     assert "its ops are: *, **2, +, ReLU" in notice.inner_text()
-    screenshot(page, f"lab-breakpoint-typo-{width}-box")
+    row = viewer.locator(".mgd-bprow[data-spec='op:sigmod'] .mgd-count")
+    assert row.inner_text() == "no such op"  # on its row of the list, too
+    assert row.get_attribute("title").startswith("'op:sigmod' names no op")
+    screenshot(page, f"lab-breakpoint-typo-{width}")
     x, y = notice.bounding_box()["x"] + 5, notice.bounding_box()["y"] + 5
     assert page.evaluate(  # on screen, not under anything
         "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.mgd-notice')", [x, y]
@@ -206,12 +209,10 @@ def test_lab_a_breakpoint_typo_names_the_ops_and_the_other_hits_still_work(
     relu = [
         h["event"] for h in reference.breakpoint_hits("op:ReLU") if h["event"] < last
     ]
-    viewer.locator("summary[title='view settings']").click()  # closed again
-    viewer.focus()
+    viewer.focus()  # (out of the field: keys typed there stay there)
     page.keyboard.press("Shift+ArrowLeft")  # the latest hit of op:relu before the end
     step = len(reference.steps) - 1  # (the readout counts events within the step)
     wait_for_readout(viewer, max(relu) - reference.event_offset(step))
-    screenshot(page, f"lab-breakpoint-typo-{width}", viewer)
     context.close()
 
 
@@ -225,8 +226,8 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
     viewer = wait_for_viewer(page)
     grouped_units = int(viewer.get_attribute("data-units"))
     screenshot(page, "lab-training-grouped", viewer)
-    settings = viewer.locator("details.mgd-settings")
-    settings.evaluate("d => { d.open = true; }")  # the ⚙ menu
+    viewer.locator("button.mgd-gear").click()  # the ⚙ menu, opened as a user does
+    settings = viewer.locator(".mgd-popover")
     settings.get_by_role("button", name="expand all").click()
     page.wait_for_function(
         "([sel, n]) => { const v = document.querySelector(sel); return v.dataset.busy === '0' && Number(v.dataset.units) > n; }",
@@ -240,7 +241,8 @@ def test_lab_groups_expand_collapse_and_steps_switch(server, page):
         arg=[VIEWER, grouped_units],
     )
     assert expanded_units > grouped_units
-    settings.evaluate("d => { d.open = false; }")
+    page.keyboard.press("Escape")
+    settings.wait_for(state="hidden")
     # switch to step 1 and check a parameter's grad at the end of that step
     viewer.locator("select.mgd-step").select_option("1")
     page.wait_for_function(
@@ -271,14 +273,13 @@ def test_lab_live_breakpoint_step_and_continue(server, page):
     cont = viewer.get_by_role("button", name="▶ Continue")
     cont.wait_for(timeout=90_000)
     reason = viewer.locator(".mgd-reason")
-    assert "op:tanh" in reason.inner_text()
-    screenshot(page, "lab-live-paused")
+    assert reason.inner_text() == "Paused on breakpoint op:tanh"
     paused_at = readout_event(viewer)
     (hit,) = reference.breakpoint_hits("op:tanh")
     assert paused_at == hit["event"]
-    viewer.get_by_role("button", name="Step").click()
+    viewer.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function(
-        "sel => /stepped to/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
+        "sel => /Paused after Step$/.test(document.querySelector(sel).querySelector('.mgd-reason')?.textContent || '')",
         arg=VIEWER,
     )
     wait_for_readout(
@@ -315,6 +316,9 @@ def test_notebook7_shows_the_viewer(server, page):
         reference.num_events - 1
     ).grad_of("b")
     screenshot(page, "notebook7-expression", viewer)
+    viewer.scroll_into_view_if_needed()
+    seen, bad = unreachable_controls(page)
+    assert seen > 15 and not bad, bad
     assert not page.errors
 
 
@@ -334,6 +338,8 @@ def test_standalone_html_works_offline_with_time_travel(browser, tmp_path):
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
     page.goto(path.resolve().as_uri())
     viewer = wait_for_viewer(page)
+    box = viewer.bounding_box()  # the page is the viewer: it fills the window
+    assert box["width"] > 1400 - 40 and box["height"] > 900 - 40, box
     # the last step is forward-only (the hostile label): step back to the training steps
     viewer.locator("select.mgd-step").select_option("2")
     page.wait_for_function(

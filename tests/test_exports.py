@@ -173,7 +173,7 @@ def test_cli_break_names_ops_in_any_case_and_says_when_an_op_never_hit(tmp_path)
     payload = embedded_payload((tmp_path / "train.html").read_text())
     hits = payload["replies"]["get_hits"]["content"]
     assert len(hits["hits"]) == len(trace.hits)  # the page shows op:relu's hits
-    assert hits["problems"][0].startswith("'op:sigmoid' names no op")
+    assert hits["problems"]["op:sigmoid"].startswith("'op:sigmoid' names no op")
 
 
 def test_cli_passes_the_scripts_exit_code_and_keeps_the_trace_of_a_failing_script(

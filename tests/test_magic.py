@@ -377,3 +377,45 @@ def test_viewer_answers_requests_with_binary_step_data(kernel):
     assert columns["visits"].tolist() == [2, 1, 0]  # tanh, then a*a, then the leaf a
     assert columns["child"].tolist() == [0, 0, 1]  # a*a keeps both edges to a
     assert "outside this trace" in replies[2]["content"]["data"]["content"]["message"]
+
+
+def test_pause_timeout_defaults_come_from_the_environment_when_not_given(
+    ip, monkeypatch
+):
+    from mgdebug.magic import TracedCell
+
+    monkeypatch.delenv("MGDEBUG_PAUSE_TIMEOUT", raising=False)
+    monkeypatch.delenv("MGDEBUG_ON_TIMEOUT", raising=False)
+    cell = TracedCell(ip, "--break op:tanh", "x = 1\n")
+    assert (cell.timeout_s, cell.on_timeout) == (600.0, "stop")
+    monkeypatch.setenv("MGDEBUG_PAUSE_TIMEOUT", "2.5")
+    monkeypatch.setenv("MGDEBUG_ON_TIMEOUT", "continue")
+    cell = TracedCell(ip, "--break op:tanh", "x = 1\n")
+    assert (cell.timeout_s, cell.on_timeout) == (2.5, "continue")
+    # the cell's own options win
+    cell = TracedCell(ip, "--timeout 9 --on-timeout stop", "x = 1\n")
+    assert (cell.timeout_s, cell.on_timeout) == (9.0, "stop")
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        (
+            "MGDEBUG_PAUSE_TIMEOUT",
+            "soon",
+            "MGDEBUG_PAUSE_TIMEOUT='soon' is not a number",
+        ),
+        ("MGDEBUG_PAUSE_TIMEOUT", "0", "MGDEBUG_PAUSE_TIMEOUT='0' is not a number"),
+        ("MGDEBUG_ON_TIMEOUT", "wait", "must be 'stop' or 'continue'"),
+    ],
+)
+def test_a_bad_pause_default_in_the_environment_is_a_usage_error(
+    ip, monkeypatch, variable, value, message
+):
+    monkeypatch.setenv(variable, value)
+    ip.user_ns["ran"] = False
+    with pytest.raises(UsageError, match=message):
+        ip.run_cell_magic("mgtrace", "--break op:tanh", "ran = True\n")
+    assert ip.user_ns["ran"] is False
+    with pytest.raises(UsageError, match="--timeout needs a number of seconds > 0"):
+        ip.run_cell_magic("mgtrace", "--timeout -1", "ran = True\n")

@@ -8,6 +8,9 @@
 //   "layout"      {ms}      a layout answer arrived (ms = worker time)
 //   "painted"     {step, units, ms}  the first redraw showing a step in its layout: a new
 //                 layout, or a new step drawn in the layout it shares (ms = that frame's work)
+//   "paused"      {step, node, event}  the kernel's `paused` trait arrived (a live pause)
+//   "revealed"    {step, node, ms}  the first redraw showing that pause's node as its own box
+//                 on screen (its groups opened, the camera on it)
 // Besides, the root element carries data-frame-ms (the last redraw's work, every renderer).
 
 export interface PerfMark {

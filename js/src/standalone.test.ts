@@ -69,7 +69,7 @@ describe("standalone page", () => {
     expect(cleanup).not.toBeNull();
     await tick(120);
     const root = host.querySelector<HTMLElement>(".mgdebug-root")!;
-    expect(root.style.height).toBe("420px");
+    expect(root.style.height).toBe("100%"); // the page's window, not the notebook's height_px
     expect(host.querySelector(".mgd-readout")!.textContent).toMatch(/step 0\/2/);
     // step 1 kept only its summary: the viewer says so, as it would for a kernel's error
     host.querySelector<HTMLSelectElement>("select.mgd-step")!.value = "1";

@@ -14,7 +14,7 @@ export function boot(doc: Document = document): (() => void) | null {
   const host = doc.getElementById(ROOT_ID);
   const data = doc.getElementById(DATA_ID)?.textContent;
   if (!host || !data) return null;
-  return render({ model: new SavedModel(parseSavedTrace(data)), el: host });
+  return render({ model: new SavedModel(parseSavedTrace(data)), el: host, fill: true, saved: true });
 }
 
 if (typeof document !== "undefined") {

@@ -45,13 +45,17 @@ export interface State {
   heatmapMode: "value" | "grad";
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
   liveFollow: boolean; // while recording, show each newest finished step (until the user picks one)
-  breakpoints: string[];
+  breakpoints: string[]; // the specs in force (the `breakpoints` trait)
+  bpList: string[]; // every spec the breakpoint list shows, in order: those in force and those switched off
   hits: Hit[]; // replay positions of the breakpoints, in time order
+  bpProblems: Record<string, string>; // spec -> why it names nothing in this trace
   liveHits: LiveHit[]; // where the recording itself paused (the kernel's `hits.live`)
   anomaly: Anomaly | null; // where the first NaN/inf was born
   hover: number; // box index under the pointer, -1 for none
   lane: [number, number] | null; // the timeline's zoomed window of events within the step, null = all
   focused: boolean; // the widget has keyboard focus
+  revealNode: number; // open the groups around this node and centre it once its step is laid out (a pause), -1 for none
+  host: "kernel" | "saved"; // a notebook's kernel answers, or a saved page's embedded answers
 }
 
 export function initialState(): State {
@@ -90,14 +94,21 @@ export function initialState(): State {
     liveLosses: [],
     liveFollow: true,
     breakpoints: [],
+    bpList: [],
     hits: [],
+    bpProblems: {},
     liveHits: [],
     anomaly: null,
     hover: -1,
     lane: null,
     focused: false,
+    revealNode: -1,
+    host: "kernel",
   };
 }
+
+/** The debugger's buttons while a cell is paused (mgdebug/widget.py COMMANDS). */
+export type Command = "continue" | "step" | "over" | "out" | "stop";
 
 /** A renderer gets the keys changed since the last frame; "*" = redraw everything (size, theme). */
 export type Renderer = (s: State, changed: ReadonlySet<keyof State | "*">) => void;
@@ -166,6 +177,14 @@ export interface Actions {
   setOptions(
     patch: Partial<Pick<State, "colorMode" | "showOps" | "bySample" | "showPath" | "speed" | "heatmapMode">>,
   ): void;
-  command(action: "continue" | "step" | "stop"): void;
-  setBreakpoints(specs: string[]): void;
+  command(action: Command): void;
+  setBreakpoints(specs: string[]): void; // the specs in force; the list keeps those switched off
+  addBreakpoints(specs: string[]): void; // in force, at the end of the list
+  removeBreakpoint(spec: string): void;
+  enableBreakpoint(spec: string, on: boolean): void;
+  jumpToHit(spec: string): void; // the next hit of `spec` after the cursor (the first after the last)
+  reveal(node: number): void; // select it, open the groups around it, centre it
+  revealGroup(group: number): void; // select it, open the groups around it, centre its box
+  zoomBy(factor: number): void; // the graph, about the view's centre
+  zoomLane(factor: number): void; // the timeline, about the cursor
 }

@@ -5,22 +5,36 @@
 import { Controller } from "./control/controller";
 import { LayoutClient } from "./layout/client";
 import { type Model, ModelLink } from "./model";
-import { createInspector } from "./panels/inspector";
-import { onKeyDown } from "./panels/keyboard";
+import { createBreakpointList } from "./panels/breakpointList";
+import { createCallPath } from "./panels/callPath";
+import { createHeightGrip } from "./panels/heightGrip";
+import { breakSpecOf, createInspector } from "./panels/inspector";
+import { installKeys } from "./panels/keyboard";
 import { createNotices } from "./panels/notices";
+import { createPauseBar } from "./panels/pauseBar";
+import { createSettings } from "./panels/settings";
+import { createShortcuts } from "./panels/shortcuts";
+import { createSidePanel } from "./panels/sidePanel";
 import { createSteps } from "./panels/stepStrip";
 import { createTimeline } from "./panels/timeline";
 import { createToolbar } from "./panels/toolbar";
 import { perfFor } from "./perf";
 import { initialState, type State, Store } from "./state";
-import { el } from "./view/dom";
+import { button, el } from "./view/dom";
 import { createGraphView } from "./view/graphView";
-import { observeSizes } from "./view/measure";
+import { observeSizes, sizeOf } from "./view/measure";
 import { forgetThemes } from "./view/theme";
 
 const DEFAULT_HEIGHT_PX = 560;
 
-export function render({ model, el: host }: { model: Model; el: HTMLElement }): () => void {
+export interface RenderOptions {
+  model: Model;
+  el: HTMLElement;
+  fill?: boolean; // take the host's height (a saved page's window) instead of `height_px`
+  saved?: boolean; // a saved page: no kernel behind the model
+}
+
+export function render({ model, el: host, fill = false, saved = false }: RenderOptions): () => void {
   const abort = new AbortController();
   const signal = abort.signal;
   const link = new ModelLink(model);
@@ -34,7 +48,9 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
     status: link.get("status") ?? {},
     paused: link.get("paused") ?? {},
     breakpoints: link.get("breakpoints") ?? [],
+    bpList: [...(link.get("breakpoints") ?? [])],
     stepIndex: link.get("step") ?? 0,
+    host: saved ? "saved" : "kernel",
   });
   const getState = () => store.state;
   const update = (p: Partial<State>) => store.update(p);
@@ -50,19 +66,51 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
   // for bench/viewer_bench.py: drive the viewer and read its state without synthetic pointer events
   (root as HTMLElement & { mgdebug?: unknown }).mgdebug = { state: getState, actions: a };
   const graph = createGraphView(a, getState, update, signal);
-  const toolbar = createToolbar(a, signal);
+  const settings = createSettings(a, root, signal);
+  const help = createShortcuts(signal);
+  const helpButton = button("mgd-btn", "?", "keys and gestures (?)", () => help.toggle(), signal);
+  helpButton.setAttribute("aria-label", "keys and gestures");
+  const toolbar = createToolbar(a, [settings.button, helpButton], signal);
+  const pauseBar = createPauseBar(a, signal);
   const inspector = createInspector(a, signal);
+  const callPath = createCallPath(a, signal);
+  const bpList = createBreakpointList(a, signal);
+  const side = createSidePanel(
+    [
+      ["Call path", callPath.root, false],
+      ["Breakpoints", bpList.root, false],
+      ["Node", inspector.root, true],
+    ],
+    signal,
+  );
   const timeline = createTimeline(a, update, signal);
   const steps = createSteps(a, signal);
   const notices = createNotices(a, getState, signal);
   const main = el("div", "mgd-main");
-  main.append(graph.root, inspector.root);
-  root.append(toolbar.root, main, timeline.root, steps.root, ...notices.parts);
+  main.append(graph.root, side.splitter, side.root);
+  root.append(
+    toolbar.root,
+    pauseBar.root,
+    main,
+    timeline.root,
+    steps.root,
+    ...notices.parts,
+    settings.panel,
+    help.root,
+  );
   host.append(root);
 
+  let draggedPx = 0; // the height the user dragged the grip to, 0 for the trait's
   const applyHeight = () => {
-    root.style.height = `${link.get("height_px") || DEFAULT_HEIGHT_PX}px`;
+    root.style.height = fill ? "100%" : `${draggedPx || link.get("height_px") || DEFAULT_HEIGHT_PX}px`;
   };
+  if (!fill) {
+    const onGrip = (px: number) => {
+      draggedPx = px;
+      applyHeight();
+    };
+    root.append(createHeightGrip(root, onGrip, signal));
+  }
   applyHeight();
   link.onChange("height_px", () => {
     applyHeight();
@@ -83,9 +131,13 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
   });
   store.subscribe(notices.draw);
   store.subscribe(toolbar.draw);
+  store.subscribe(pauseBar.draw);
+  store.subscribe(settings.draw);
   store.subscribe(graph.draw);
   store.subscribe(timeline.draw);
   store.subscribe(steps.draw);
+  store.subscribe(callPath.draw);
+  store.subscribe(bpList.draw);
   store.subscribe(inspector.draw); // DOM writes last
   store.subscribe((st, changed) => {
     const ms = performance.now() - frame.startMs;
@@ -95,10 +147,60 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
     if ((changed.has("layout") || changed.has("view")) && st.layout) {
       mark("painted", { step: st.view?.step ?? -1, units: st.layout.unit.length, ms });
     }
+    // the first frame that shows a pause's node as its own box, on screen
+    const p = st.paused;
+    const at = `${p.step}|${p.event}`;
+    if (p.node !== undefined && p.node >= 0 && at !== revealed && shows(st, p.node)) {
+      revealed = at;
+      mark("revealed", { step: p.step ?? -1, node: p.node, ms });
+    }
   });
+  let revealed = "";
+  const shows = (st: State, node: number): boolean => {
+    const l = st.layout;
+    const v = st.view;
+    if (!l || !v || v.step !== st.paused.step || node >= v.numNodes || st.revealNode >= 0) return false;
+    const i = l.slotOfNode[node];
+    if (l.unit[i] !== node) return false;
+    const { widthPx, heightPx } = graph.size();
+    const c = st.camera;
+    const x = (l.x[i] - c.x) * c.scale;
+    const y = (l.y[i] - c.y) * c.scale;
+    return x >= 0 && y >= 0 && x + l.w[i] * c.scale <= widthPx && y + l.h[i] * c.scale <= heightPx;
+  };
 
   // ---------------------------------------------------------------- keyboard, focus, size, theme
-  root.addEventListener("keydown", (e) => onKeyDown(e, a), { signal });
+  installKeys(
+    root,
+    a,
+    {
+      focusSearch: () => toolbar.search.focus(),
+      toggleSide: () => side.toggle(),
+      toggleHelp: () => help.toggle(),
+      toggleBreakHere: () => {
+        const s = getState();
+        const v = s.view;
+        if (!v || !s.meta || s.selected < 0 || s.selected >= v.numNodes) return;
+        const str = s.meta.strings;
+        const spec = breakSpecOf(
+          str.labels[v.g.label[s.selected]] ?? "",
+          str.scopes[v.g.scope[s.selected]] ?? "",
+          str.ops[v.g.op[s.selected]] ?? "",
+        );
+        if (!spec) return update({ notice: "no breakpoint spec names this node alone" });
+        if (s.breakpoints.includes(spec)) a.removeBreakpoint(spec);
+        else a.addBreakpoints([spec]);
+      },
+      closeAll: () => {
+        const open = settings.menu.isOpen || help.isOpen();
+        settings.menu.close();
+        help.toggle(false);
+        return open;
+      },
+    },
+    getState,
+    signal,
+  );
   root.addEventListener("focusin", () => update({ focused: true }), { signal });
   const onFocusOut = (e: FocusEvent) => {
     if (!root.contains(e.relatedTarget as Node | null)) update({ focused: false });
@@ -108,7 +210,11 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
     if (!(e.target as HTMLElement).closest("input,select,button,summary")) root.focus({ preventScroll: true });
   };
   root.addEventListener("pointerdown", onPointerDown, { signal });
-  const stopSizes = observeSizes([root, graph.root, timeline.root, ...steps.boxes], () => store.redraw());
+  const stopSizes = observeSizes([root, main, graph.root, timeline.root, ...steps.boxes], () => {
+    side.layout(sizeOf(main).widthPx);
+    ctrl.onResize(); // a fitted graph fits again; otherwise its centre stays
+    store.redraw();
+  });
   // a theme switch changes the CSS variables the canvases read
   const onTheme = () => {
     forgetThemes();

@@ -9,6 +9,8 @@ import type { ModelLink } from "../model";
 import type { Mark } from "../perf";
 import type { Actions, Store } from "../state";
 import type { ViewSize } from "../view/camera";
+import { zoomLane } from "../view/lane";
+import { BreakpointList } from "./breakpointList";
 import { KernelMessages } from "./kernelMessages";
 import { Navigator } from "./navigator";
 import { Player } from "./player";
@@ -29,7 +31,13 @@ export class Controller {
     private readonly mark: Mark,
   ) {
     // the parts call each other only after this constructor returned
-    this.view = new ViewActions(store, layout, viewSize, (node) => this.nav.select(node));
+    this.view = new ViewActions(
+      store,
+      layout,
+      viewSize,
+      (node) => this.nav.select(node),
+      (group) => this.nav.selectGroup(group),
+    );
     this.player = new Player(store, (t) => this.nav.seek(t));
     this.loader = new StepLoader(
       (content) => {
@@ -51,8 +59,10 @@ export class Controller {
     link.onChange("paused", () => {
       store.update({ paused: link.get("paused") ?? {} });
       nav.onPaused();
+      if (Object.keys(store.state.paused).length) kernel.askHits();
     });
-    link.onChange("breakpoints", () => store.update({ breakpoints: link.get("breakpoints") ?? [] }));
+    const list = new BreakpointList(store, link);
+    link.onChange("breakpoints", () => list.onTrait(link.get("breakpoints") ?? []));
 
     const { view, player } = this;
     this.actions = {
@@ -69,12 +79,31 @@ export class Controller {
       search: (query, dir) => view.search(query, dir),
       fit: () => view.fit(),
       setOptions: (patch) => view.setOptions(patch),
-      command: (action) => link.send({ kind: "command", action }),
-      setBreakpoints: (specs) => {
-        store.update({ breakpoints: specs });
-        link.set("breakpoints", specs); // the kernel answers with `hits`
+      command: (action) => {
+        const s = store.state;
+        // Stop also ends a cell that is running without a pause
+        if (Object.keys(s.paused).length || (action === "stop" && s.status.recording)) {
+          link.send({ kind: "command", action });
+        } else store.update({ notice: `nothing is paused: ${action} acts while a cell is paused at a breakpoint` });
+      },
+      setBreakpoints: (specs) => list.setBreakpoints(specs),
+      addBreakpoints: (specs) => list.addBreakpoints(specs),
+      removeBreakpoint: (spec) => list.removeBreakpoint(spec),
+      enableBreakpoint: (spec, on) => list.enableBreakpoint(spec, on),
+      jumpToHit: (spec) => nav.jumpToHit(spec),
+      reveal: (node) => view.reveal(node),
+      revealGroup: (group) => view.revealGroup(group),
+      zoomBy: (factor) => view.zoomBy(factor),
+      zoomLane: (factor) => {
+        const s = store.state;
+        if (s.view) store.update({ lane: zoomLane(s.view.numEvents, s.lane, s.view.event, factor) });
       },
     };
+  }
+
+  /** The graph's box changed size. */
+  onResize(): void {
+    this.view.resized();
   }
 
   /** A layout answer from the worker. */

@@ -43,7 +43,8 @@ export class KernelMessages {
         return update({
           hits: msg.hits.filter((h) => typeof h.event === "number"),
           liveHits: msg.live.filter((h) => typeof h.event === "number"),
-          ...(msg.problems.length ? { notice: msg.problems.join("\n") } : {}),
+          bpProblems: msg.problems,
+          ...(Object.keys(msg.problems).length ? { notice: Object.values(msg.problems).join("\n") } : {}),
         });
       case "anomaly":
         return update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });
@@ -97,6 +98,12 @@ export class KernelMessages {
     if (now - this.liveAskedMs < LIVE_REFRESH_MS) return;
     this.liveAskedMs = now;
     this.link.send({ kind: "hello" });
+  }
+
+  /** Ask for the breakpoint hits again: at a pause, the hits so far (the paused node's own
+   * included), so the counts are right while the cell waits. */
+  askHits(): void {
+    this.link.send({ kind: "get_hits", id: this.nextId++ });
   }
 
   private onParams(msg: ParamsMsg, buffers: DataView[]): void {

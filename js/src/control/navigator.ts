@@ -8,6 +8,7 @@ import type { LayoutClient } from "../layout/client";
 import type { ModelLink } from "../model";
 import type { Mark } from "../perf";
 import type { State, Store } from "../state";
+import { nextHitOf } from "./breakpointList";
 import type { Player } from "./player";
 import type { ViewActions } from "./viewActions";
 
@@ -74,11 +75,7 @@ export class Navigator {
     if (s.hits.length) {
       const hit =
         dir > 0 ? s.hits.find((h) => h.event > s.cursor) : [...s.hits].reverse().find((h) => h.event < s.cursor);
-      if (hit) {
-        if (hit.step === v.step) this.select(hit.node);
-        else this.store.update({ pendingNode: hit.node });
-        this.seek(hit.event);
-      }
+      if (hit) this.toHit(hit);
       return;
     }
     const marks =
@@ -86,6 +83,23 @@ export class Navigator {
     const e = v.event;
     const next = dir > 0 ? marks.find((m) => m > e) : [...marks].reverse().find((m) => m < e);
     if (next !== undefined) this.seek(v.eventOffset + next);
+  }
+
+  /** The next hit of one breakpoint after the cursor (its first after its last). */
+  jumpToHit(spec: string): void {
+    const s = this.s;
+    const event = nextHitOf(s.hits, spec, s.cursor);
+    const hit = event === null ? undefined : s.hits.find((h) => h.spec === spec && h.event === event);
+    if (hit) this.toHit(hit);
+    else this.store.update({ notice: `no hits of ${spec} in the steps kept in full` });
+  }
+
+  /** The cursor at a hit, its node selected and revealed (once its step is shown). */
+  private toHit(hit: { event: number; step: number; node: number }): void {
+    const v = this.s.view;
+    if (v && hit.step === v.step) this.view.reveal(hit.node);
+    else this.store.update({ pendingNode: hit.node, revealNode: hit.node });
+    this.seek(hit.event);
   }
 
   /** Show `step`; `label`: select the node with that label once it is shown. */
@@ -154,8 +168,10 @@ export class Navigator {
     }
     this.link.set("cursor", cursor);
     this.layout.setGraph(key, () => view.graphInput(meta)); // later requests (expand) refer to it
-    if (sameStructure) this.loader.settled();
-    else this.view.requestLayout();
+    if (sameStructure) {
+      this.loader.settled();
+      this.view.revealPending(); // a pause in a step laid out already: show its node now
+    } else this.view.requestLayout();
     this.selectPendingLabel();
   }
 
@@ -187,16 +203,23 @@ export class Navigator {
     } else if (this.link.get("selected") !== s.selected) this.select(this.link.get("selected"));
   }
 
-  /** A live pause: show the paused step (reloaded when it grew), its event and node. */
+  /** A live pause: show the paused step (reloaded when it grew) at its event, and reveal
+   * the node about to run (its groups opened, centred, selected) as soon as it is laid out. */
   onPaused(): void {
     const s = this.s;
     const p = s.paused;
     const m = s.meta;
     if (p.step === undefined || !m || p.step >= m.steps.length) return;
+    this.mark("paused", { step: p.step, node: p.node ?? -1, event: p.event ?? -1 });
+    this.player.stop();
     const stale = !s.view || s.view.step !== p.step || s.view.numEvents !== m.steps[p.step].num_events;
-    if (p.node !== undefined && p.node >= 0) this.store.update({ pendingNode: p.node });
+    const node = p.node !== undefined && p.node >= 0 ? p.node : -1;
+    if (node >= 0) this.store.update({ pendingNode: node, revealNode: node });
     if (stale && p.event !== undefined) this.store.update({ pendingCursor: p.event });
     if (stale) this.requestStep(p.step);
-    else if (p.event !== undefined) this.seek(p.event);
+    else {
+      if (p.event !== undefined) this.seek(p.event);
+      this.view.revealPending();
+    }
   }
 }

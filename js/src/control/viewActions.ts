@@ -5,9 +5,29 @@
 import type { LayoutAnswer, LayoutClient } from "../layout/client";
 import type { ViewLayout } from "../layout/compose";
 import type { Actions, Store } from "../state";
-import { type Box, fitCamera, type Picture, pinAt, showBox, toScreen, type ViewSize } from "../view/camera";
+import {
+  type Box,
+  type Camera,
+  fitBox,
+  fitCamera,
+  type Picture,
+  pinAt,
+  showBox,
+  toScreen,
+  type ViewSize,
+  zoomAt,
+} from "../view/camera";
 
-type ViewActionNames = "toggleGroup" | "setExpanded" | "expandAll" | "search" | "fit" | "setOptions";
+type ViewActionNames =
+  | "toggleGroup"
+  | "setExpanded"
+  | "expandAll"
+  | "search"
+  | "fit"
+  | "setOptions"
+  | "reveal"
+  | "revealGroup"
+  | "zoomBy";
 
 const pictureOf = (l: ViewLayout): Picture => ({ width: l.width, height: l.height, numNodes: l.slotOfNode.length });
 const boxAt = (l: ViewLayout, i: number): Box => ({ x: l.x[i], y: l.y[i], w: l.w[i], h: l.h[i] });
@@ -15,12 +35,16 @@ const boxAt = (l: ViewLayout, i: number): Box => ({ x: l.x[i], y: l.y[i], w: l.w
 export class ViewActions implements Pick<Actions, ViewActionNames> {
   // a group box being opened or closed, and where it was on screen: the next layout keeps it there
   private anchor: { unit: number; sx: number; sy: number } | null = null;
+  private focusGroup = -1; // centre this group's box once a layout shows it
+  private fitted: Camera | null = null; // the camera of the last fit: a resize fits again
+  private size: ViewSize | null = null; // the graph's size when last drawn
 
   constructor(
     private readonly store: Store,
     private readonly layout: LayoutClient,
     private readonly viewSize: () => ViewSize,
     private readonly select: (node: number) => void,
+    private readonly selectGroup: (group: number) => void,
   ) {}
 
   requestLayout(): void {
@@ -83,7 +107,33 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
 
   fit(): void {
     const l = this.store.state.layout;
-    if (l) this.store.update({ camera: fitCamera(pictureOf(l), this.viewSize()) });
+    if (l) this.setCamera(fitCamera(pictureOf(l), this.viewSize()), true);
+  }
+
+  private setCamera(camera: Camera, fitted = false): void {
+    this.fitted = fitted ? camera : null;
+    this.store.update({ camera });
+  }
+
+  zoomBy(factor: number): void {
+    const { widthPx, heightPx } = this.viewSize();
+    this.store.update({ camera: zoomAt(this.store.state.camera, widthPx / 2, heightPx / 2, factor) });
+  }
+
+  /** The graph's box changed size: a fitted picture is fitted again, any other view keeps
+   * the world point at its centre where it was (a revealed node stays centred). */
+  resized(): void {
+    const size = this.viewSize();
+    const before = this.size;
+    this.size = size;
+    const s = this.store.state;
+    const l = s.layout;
+    if (!before || !l || size.widthPx <= 0 || size.heightPx <= 0) return;
+    if (before.widthPx === size.widthPx && before.heightPx === size.heightPx) return;
+    if (this.fitted && this.fitted === s.camera) return this.setCamera(fitCamera(pictureOf(l), size), true);
+    const c = s.camera;
+    const mid = { x: c.x + before.widthPx / 2 / c.scale, y: c.y + before.heightPx / 2 / c.scale };
+    this.store.update({ camera: pinAt(c, mid.x, mid.y, size.widthPx / 2, size.heightPx / 2) });
   }
 
   setOptions(patch: Parameters<Actions["setOptions"]>[0]): void {
@@ -102,14 +152,49 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     const s = this.store.state;
     const t = s.tree;
     const l = s.layout;
-    if (!t || !l) return;
+    if (!t || !l || node < 0 || node >= t.numNodes) return;
     if (l.unit[l.slotOfNode[node]] === node) {
       const camera = showBox(pictureOf(l), boxAt(l, l.slotOfNode[node]), s.camera, this.viewSize());
-      return this.store.update({ camera });
+      return this.setCamera(camera);
     }
     const keys = new Set(s.expanded ?? []);
     for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
     this.store.update({ expanded: [...keys], focusNode: node, loading: "laying out…" });
+    this.requestLayout();
+  }
+
+  /** Where the camera goes to show group box i: an open frame whole (zoomed out if need
+   * be), a closed card as a node is shown. */
+  private groupCamera(l: ViewLayout, i: number): Camera {
+    const s = this.store.state;
+    const size = this.viewSize();
+    const box = boxAt(l, i);
+    const big = box.w * s.camera.scale > size.widthPx || box.h * s.camera.scale > size.heightPx;
+    return l.open[i] || big ? fitBox(box, size) : showBox(pictureOf(l), box, s.camera, size);
+  }
+
+  /** The node a pause (or a hit in another step) asked to reveal, once its step is laid out. */
+  revealPending(): void {
+    const s = this.store.state;
+    const node = s.revealNode;
+    if (node < 0 || !s.view || !s.layout || !s.tree || s.tree.numNodes !== s.view.numNodes) return;
+    this.store.update({ revealNode: -1 });
+    if (node < s.view.numNodes) this.reveal(node);
+  }
+
+  /** Select `group` and show its box: open the groups around it, then centre it. */
+  revealGroup(group: number): void {
+    const s = this.store.state;
+    const t = s.tree;
+    const l = s.layout;
+    if (!t || !l || group <= 0 || group >= t.numGroups) return;
+    this.selectGroup(group);
+    const i = l.unit.indexOf(t.numNodes + group);
+    if (i >= 0) return this.setCamera(this.groupCamera(l, i));
+    const keys = new Set(s.expanded ?? []);
+    for (let g = t.parent[group]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
+    this.focusGroup = group;
+    this.store.update({ expanded: [...keys], loading: "laying out…" });
     this.requestLayout();
   }
 
@@ -120,13 +205,20 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     let camera = s.camera;
     const focus =
       s.focusNode >= 0 && l.unit[l.slotOfNode[s.focusNode]] === s.focusNode ? l.slotOfNode[s.focusNode] : -1;
+    const group = this.focusGroup >= 0 ? l.unit.indexOf(ans.tree.numNodes + this.focusGroup) : -1;
+    let fitted = false;
     if (focus >= 0) camera = showBox(pictureOf(l), boxAt(l, focus), camera, size);
-    else if (s.fitPending) camera = fitCamera(pictureOf(l), size);
-    else if (this.anchor) {
+    else if (group >= 0) camera = this.groupCamera(l, group);
+    else if (s.fitPending) {
+      camera = fitCamera(pictureOf(l), size);
+      fitted = true;
+    } else if (this.anchor) {
       const i = l.unit.indexOf(this.anchor.unit);
       if (i >= 0) camera = pinAt(camera, l.x[i], l.y[i], this.anchor.sx, this.anchor.sy);
     }
     this.anchor = null;
+    this.focusGroup = -1;
+    this.fitted = fitted ? camera : null;
     this.store.update({
       tree: ans.tree,
       layout: l,
@@ -137,5 +229,6 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
       loading: "",
       hover: -1,
     });
+    this.revealPending();
   }
 }

@@ -27,6 +27,7 @@ export interface StepDataMsg {
   id: number;
   step: number;
   n_created: number;
+  num_visits?: number; // the chain rules that ran, of the whole visit order the bundle holds
   event_offset: number;
   has_backward: boolean;
   structure?: string; // digest of the structure columns (mgdebug/protocol.py FRONTEND_STRUCTURE)
@@ -72,7 +73,7 @@ export interface HitsMsg {
   id: number | null; // null when sent because the `breakpoints` trait changed
   hits: Hit[];
   live: LiveHit[];
-  problems: string[]; // specs that name nothing in this trace (an op typo), said why
+  problems: Record<string, string>; // spec -> why it names nothing in this trace (an op typo)
 }
 
 /** Where the first NaN/inf was born; non-finite numbers arrive as strings. */
@@ -106,9 +107,17 @@ export interface Paused {
   step?: number;
   event?: number;
   node?: number;
+  spec?: string | null; // the breakpoint that hit; null when a step led here
+  how?: "breakpoint" | "step" | "over" | "out" | "forward";
+  scope?: string | null; // the scope a Step over / Step out ran through
 }
 
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
+/** An object of strings as it came, or {} for anything else. */
+const textByKey = (x: unknown): Record<string, string> =>
+  typeof x === "object" && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === "string")
+    ? (x as Record<string, string>)
+    : {};
 
 /** Narrow a custom message; null for anything we do not understand (ignored, not thrown). */
 export function parseKernelMsg(content: unknown): KernelMsg | null {
@@ -143,7 +152,7 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
         ? ({
             ...m,
             live: Array.isArray(m.live) ? m.live : [],
-            problems: strs(m.problems) ? m.problems : [],
+            problems: textByKey(m.problems),
           } as unknown as HitsMsg)
         : null;
     case "anomaly":

@@ -19,14 +19,21 @@ export class StepView {
   private parentIdx: Int32Array | null = null;
   private parentEdge: Int32Array | null = null;
 
+  readonly g: StepColumns; // `visits` cut to the chain rules that ran
+  readonly order: Int32Array; // the whole visit order backward had (paused or stopped: more than ran)
+
   constructor(
-    readonly g: StepColumns,
+    columns: StepColumns,
     readonly step: number,
     readonly nCreated: number,
     readonly eventOffset: number,
     readonly summary: StepSummary,
     readonly structureKey: string | null = null, // the kernel's digest of the structure columns
   ) {
+    this.order = columns.visits;
+    const ran = summary.has_backward ? Math.min(summary.num_visits, columns.visits.length) : 0;
+    this.g = ran === columns.visits.length ? columns : { ...columns, visits: columns.visits.subarray(0, ran) };
+    const g = this.g;
     this.numNodes = g.op.length;
     this.numEvents = summary.num_events;
     this.replay = summary.has_backward ? new Replay(g, nCreated) : null;

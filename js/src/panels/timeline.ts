@@ -6,6 +6,7 @@
 import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmtInt } from "../view/format";
+import { zoomLane } from "../view/lane";
 import { sizeOf } from "../view/measure";
 import { cachedTheme } from "../view/theme";
 
@@ -25,7 +26,8 @@ export function createTimeline(
 ): { root: HTMLElement; draw: (s: State) => void } {
   const root = el("div", "mgd-timeline");
   const canvas = el("canvas");
-  canvas.title = "drag to move through the step's events";
+  canvas.title =
+    "drag to move through the step's events; Ctrl + wheel (or [ and ]) zooms in on events, a double-click shows the whole step";
   root.append(canvas);
   let last: State | null = null;
 
@@ -70,14 +72,18 @@ export function createTimeline(
       const [lo, hi] = windowOf(st);
       const r = canvas.getBoundingClientRect();
       const f = Math.max(0, Math.min(1, (e.clientX - r.left - PAD_PX) / Math.max(1, r.width - 2 * PAD_PX)));
-      const at = lo + f * (hi - lo);
-      const span = Math.max(20, Math.min(st.view.numEvents - 1, (hi - lo) * Math.exp(e.deltaY * 0.002)));
-      const nlo = Math.max(0, Math.min(st.view.numEvents - 1 - span, at - f * span));
-      update({ lane: span >= st.view.numEvents - 1 ? null : [Math.round(nlo), Math.round(nlo + span)] });
+      update({ lane: zoomLane(st.view.numEvents, st.lane, lo + f * (hi - lo), Math.exp(e.deltaY * 0.002)) });
     },
     { signal, passive: false },
   );
   canvas.addEventListener("dblclick", () => update({ lane: null }), { signal });
+  let hovering = false;
+  const hover = (on: boolean) => () => {
+    hovering = on;
+    if (last) draw(last);
+  };
+  canvas.addEventListener("pointerenter", hover(true), { signal });
+  canvas.addEventListener("pointerleave", hover(false), { signal });
   const stop = () => (dragging = false);
   canvas.addEventListener("pointerup", stop, { signal });
   canvas.addEventListener("pointercancel", stop, { signal });
@@ -122,12 +128,11 @@ export function createTimeline(
     ctx.fillStyle = th.text2;
     if (lo < v.nCreated) ctx.fillText(`forward · ${fmtInt(v.nCreated)} built`, PAD_PX + 4, top - 3);
     const bx = Math.max(PAD_PX, split) + 4;
+    let labelEnd = lo < v.nCreated ? PAD_PX + 160 : 0; // where the labels above the lane end
     if (hi >= v.nCreated && !s.lane) {
-      ctx.fillText(
-        v.replay ? `backward · ${fmtInt(v.replay.numVisits)} chain rules` : "no backward in this step",
-        bx,
-        top - 3,
-      );
+      const text = v.replay ? `backward · ${fmtInt(v.replay.numVisits)} chain rules` : "no backward in this step";
+      ctx.fillText(text, bx, top - 3);
+      labelEnd = bx + ctx.measureText(text).width;
     }
     // the selected node's events as ticks, breakpoint hits as diamonds, the first NaN/inf in red
     if (s.selected >= 0 && s.selected < v.numNodes) {
@@ -168,12 +173,17 @@ export function createTimeline(
     ctx.lineTo(cx, top);
     ctx.fill();
     ctx.restore();
-    if (s.lane) {
-      ctx.fillStyle = th.text2;
-      ctx.textAlign = "right";
+    ctx.fillStyle = th.text2;
+    ctx.textAlign = "right";
+    if (s.lane)
       ctx.fillText(`events ${fmtInt(lo)}–${fmtInt(hi)} (double-click: whole step)`, widthPx - PAD_PX, top - 3);
-      ctx.textAlign = "left";
+    else if (hovering) {
+      // (while the pointer is here: the cursor's marker at the step's end must stay clear)
+      const hint = "zoom: Ctrl+wheel or [ ]";
+      const right = widthPx - PAD_PX - 10;
+      if (right - ctx.measureText(hint).width > labelEnd + 16) ctx.fillText(hint, right, top - 3);
     }
+    ctx.textAlign = "left";
   };
   return { root, draw };
 }

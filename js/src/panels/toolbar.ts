@@ -1,55 +1,67 @@
-// The toolbar: play / pause with speed, stepping, the step selector, the cursor readout,
-// search by label, settings, the live Continue / Step / Stop and the recording status.
+// The toolbar: play / pause with speed, stepping through events, the step selector, the
+// cursor readout, the recording status (with Stop), search by label, fit, and the ⚙ and ?
+// buttons. It wraps onto a second row rather than hide anything in a narrow output area;
+// while a cell is paused, the debugger's own row (pauseBar.ts) sits under it.
 
-import type { Actions, ColorMode, State } from "../state";
+import type { Actions, State } from "../state";
 import { button, el, option, setText, setTitle, show } from "../view/dom";
 import { fmtCount, fmtInt } from "../view/format";
 
 const SPEEDS = [10, 100, 1000, 10000, 100000];
 
-export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
+export interface Toolbar {
+  root: HTMLElement;
+  search: HTMLInputElement;
+  draw: (s: State) => void;
+}
+
+/** `trailing`: buttons at the toolbar's end (⚙, ?), made by their own panels. */
+export function createToolbar(a: Actions, trailing: HTMLElement[], signal: AbortSignal): Toolbar {
   const root = el("div", "mgd-toolbar");
+  root.setAttribute("role", "toolbar");
+  root.setAttribute("aria-label", "trace viewer");
   const on = <K extends keyof HTMLElementEventMap>(n: HTMLElement, ev: K, f: (e: HTMLElementEventMap[K]) => void) =>
     n.addEventListener(ev, f, { signal });
 
-  // replay controls
+  // replay controls (hidden while paused: the debugger's row has the buttons that matter then)
   const replay = el("span", "mgd-group");
-  const play = button("mgd-btn mgd-play", "▶", "play / pause (space)", () => a.togglePlay(), signal);
+  const play = button("mgd-btn mgd-play", "▶", "play / pause (Space)", () => a.togglePlay(), signal);
   const speed = el("select", "mgd-select");
   speed.title = "playback speed (events per second)";
   for (const v of SPEEDS) speed.append(option(`${fmtCount(v)}/s`, String(v)));
   on(speed, "change", () => a.setOptions({ speed: Number(speed.value) }));
-  replay.append(
-    play,
-    speed,
+  replay.append(play, speed);
+  const stepping = el("span", "mgd-group");
+  stepping.append(
     button("mgd-btn", "⇤", "jump to the step's first event (Home)", () => a.stepBy(-Infinity), signal),
     button("mgd-btn", "◀", "one event back (←)", () => a.stepBy(-1), signal),
     button("mgd-btn", "▶|", "one event forward (→)", () => a.stepBy(1), signal),
     button("mgd-btn", "⇥", "jump to the step's last event (End)", () => a.stepBy(Infinity), signal),
   );
 
-  // live breakpoint: these replace the replay controls while the kernel is paused
-  const live = el("span", "mgd-group mgd-live");
-  const reason = el("span", "mgd-reason");
-  live.append(
-    button("mgd-btn mgd-primary", "▶ Continue", "resume the running cell", () => a.command("continue"), signal),
-    button("mgd-btn", "Step", "run one more chain rule, then pause again", () => a.command("step"), signal),
-    button("mgd-btn mgd-danger", "■ Stop", "stop the running cell", () => a.command("stop"), signal),
-    reason,
-  );
-  show(live, false); // until the first draw says the kernel is paused (no flash of Continue)
-
   const stepSel = el("select", "mgd-select mgd-step");
   stepSel.title = "training step";
   on(stepSel, "change", () => a.loadStep(Number(stepSel.value)));
   const readout = el("span", "mgd-readout");
-  const recording = el("span", "mgd-recording");
+  const recording = el("span", "mgd-group mgd-recording");
+  const recText = el("span");
+  recording.append(
+    recText,
+    button(
+      "mgd-btn mgd-mini mgd-danger",
+      "■ Stop",
+      "stop the running cell; the trace keeps what ran",
+      () => a.command("stop"),
+      signal,
+    ),
+  );
 
-  // search
+  const find = el("span", "mgd-group mgd-find");
   const search = el("input", "mgd-search");
   search.type = "search";
   search.placeholder = "find label…";
-  search.title = "find nodes by label: Enter for the next match, Shift+Enter for the previous";
+  search.title = "find nodes by label (/): Enter for the next match, Shift+Enter for the previous";
+  search.setAttribute("aria-label", "find nodes by label");
   const hits = el("span", "mgd-hits");
   on(search, "keydown", (e) => {
     if (e.key === "Enter") {
@@ -57,71 +69,21 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
       a.search(search.value, e.shiftKey ? -1 : 1);
     }
   });
-
-  // settings
-  const settings = el("details", "mgd-settings");
-  const summary = el("summary", "mgd-btn", "⚙");
-  summary.title = "view settings";
-  const panel = el("div", "mgd-panel");
-  const color = el("select", "mgd-select");
-  for (const [v, t] of [
-    ["grad", "colour by |grad|"],
-    ["value", "colour by value"],
-    ["sign", "colour by sign of grad"],
-  ])
-    color.append(option(t, v));
-  on(color, "change", () => a.setOptions({ colorMode: color.value as ColorMode }));
-  const check = (label: string, key: "showOps" | "bySample" | "showPath") => {
-    const row = el("label", "mgd-check");
-    const box = el("input");
-    box.type = "checkbox";
-    on(box, "change", () => a.setOptions({ [key]: box.checked }));
-    row.append(box, document.createTextNode(` ${label}`));
-    return { row, box };
-  };
-  const ops = check("show op nodes", "showOps");
-  const bySample = check("one group per sample (call)", "bySample");
-  const path = check("highlight path to loss", "showPath");
-  const bp = el("input", "mgd-search mgd-bp");
-  bp.placeholder = "breakpoints: op:tanh, grad>10, w.*";
-  bp.title = "breakpoint specs, comma separated (docs/breakpoints.md); Enter applies. Shift+←/→ jumps between hits";
-  on(bp, "keydown", (e) => {
-    if (e.key !== "Enter") return;
-    e.preventDefault();
-    a.setBreakpoints(
-      bp.value
-        .split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
-    );
-  });
-  panel.append(
-    color,
-    ops.row,
-    bySample.row,
-    path.row,
-    bp,
-    button("mgd-btn", "expand all", "open every group (slow for huge steps)", () => a.expandAll(true), signal),
-    button("mgd-btn", "collapse all", "back to the grouped view", () => a.expandAll(false), signal),
+  find.append(search, hits);
+  const end = el("span", "mgd-group");
+  end.append(
+    button("mgd-btn", "⤢", "fit the graph to the view (F)", () => a.fit(), signal),
+    ...trailing,
   );
-  settings.append(summary, panel);
-  const fit = button("mgd-btn", "⤢", "fit the graph to the view (F)", () => a.fit(), signal);
 
-  root.append(replay, live, stepSel, readout, recording, el("span", "mgd-spacer"), search, hits, fit, settings);
+  root.append(replay, stepping, stepSel, readout, recording, el("span", "mgd-spacer"), find, end);
 
   let stepsKey = "";
   const draw = (s: State) => {
-    const pausedLive = !!s.paused.reason || Object.keys(s.paused).length > 0;
+    const pausedLive = Object.keys(s.paused).length > 0;
     show(replay, !pausedLive);
-    show(live, pausedLive);
-    setText(reason, pausedLive ? `paused: ${s.paused.reason ?? "breakpoint"}` : "");
     setText(play, s.playing ? "❚❚" : "▶");
     if (speed.value !== String(s.speed)) speed.value = String(s.speed);
-    if (color.value !== s.colorMode) color.value = s.colorMode;
-    ops.box.checked = s.showOps;
-    bySample.box.checked = s.bySample;
-    path.box.checked = s.showPath;
-    if (document.activeElement !== bp) bp.value = s.breakpoints.join(", ");
 
     const steps = s.meta?.steps ?? [];
     const key = steps.map((st) => (st.kept ? 1 : 0)).join("");
@@ -145,13 +107,14 @@ export function createToolbar(a: Actions, signal: AbortSignal): { root: HTMLElem
         `event ${fmtInt(v.eventOffset + v.event)} of the whole trace; step ${v.step} has ${fmtInt(v.nCreated)} nodes built, ${fmtInt(v.replay?.numVisits ?? 0)} chain rules`,
       );
     } else setText(readout, s.status.recording ? "" : s.loading);
-    const rec = s.status.recording;
+    const rec = !!s.status.recording && !pausedLive;
     setText(
-      recording,
+      recText,
       rec ? `● recording… step ${fmtInt(s.status.steps ?? 0)}, ${fmtCount(s.status.nodes ?? 0)} nodes` : "",
     );
-    show(recording, !!rec);
+    show(recording, rec);
     setText(hits, s.search ? (s.matches.length ? `${s.matchIndex + 1}/${s.matches.length}` : "no match") : "");
+    show(hits, !!s.search);
   };
-  return { root, draw };
+  return { root, search, draw };
 }

@@ -3,6 +3,7 @@ import { SMALL_GRAPH_NODES } from "../data/structures";
 import {
   type Camera,
   centreOn,
+  fitBox,
   fitCamera,
   fitsReadably,
   MAX_SCALE,
@@ -79,5 +80,16 @@ describe("camera", () => {
     // a small graph that fits readably is shown whole instead
     const small = { width: 600, height: 300, numNodes: 40 };
     expect(showBox(small, box, { x: 0, y: 0, scale: 0.1 }, size)).toEqual(fitCamera(small, size));
+  });
+});
+
+describe("fitBox", () => {
+  it("shows a whole frame bigger than the view, centred, zoomed out to fit", () => {
+    const cam = fitBox({ x: 100, y: 50, w: 2000, h: 400 }, { widthPx: 800, heightPx: 600 });
+    expect(cam.scale).toBeCloseTo((800 - 32) / 2000);
+    const left = (100 - cam.x) * cam.scale;
+    const right = (2100 - cam.x) * cam.scale;
+    expect(left).toBeCloseTo(800 - right); // centred
+    expect(left).toBeGreaterThanOrEqual(0);
   });
 });

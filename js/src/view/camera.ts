@@ -102,6 +102,23 @@ export function centreOn(box: Box, cam: Camera, size: ViewSize): Camera {
   };
 }
 
+/** The camera that shows all of `box` (a group's frame), centred, zoomed to fit but no closer than a fit of a tiny graph. */
+export function fitBox(box: Box, size: ViewSize): Camera {
+  const scale = Math.max(
+    MIN_SCALE,
+    Math.min(
+      MAX_FIT_SCALE,
+      (size.widthPx - 2 * MARGIN_PX) / Math.max(1, box.w),
+      (size.heightPx - 2 * MARGIN_PX - LEGEND_PX) / Math.max(1, box.h),
+    ),
+  );
+  return {
+    scale,
+    x: box.x + box.w / 2 - size.widthPx / 2 / scale,
+    y: box.y + box.h / 2 - (size.heightPx - LEGEND_PX) / 2 / scale,
+  };
+}
+
 /** Show `box`: the whole small graph when it fits readably (the box stays in context), else centre it. */
 export function showBox(p: Picture, box: Box, cam: Camera, size: ViewSize): Camera {
   return fitsReadably(p, size) ? fitCamera(p, size) : centreOn(box, cam, size);

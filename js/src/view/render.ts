@@ -183,6 +183,15 @@ export function drawGraph(
   const sel = s.selected >= 0 && s.selected < n ? layout.slotOfNode[s.selected] : groupSlot(s);
   outline(sel, th.select, 2.5);
   outline(curSlot, th.accent, 2.5);
+  // a live pause: the node whose chain rule runs next, with a halo (the pause bar names it)
+  const p = s.paused;
+  if (p.node !== undefined && p.node >= 0 && p.node < n && p.step === view.step) {
+    const slot = layout.slotOfNode[p.node];
+    ctx.globalAlpha = 0.3;
+    outline(slot, th.accent, 10);
+    ctx.globalAlpha = 1;
+    outline(slot, th.accent, 3.5);
+  }
 
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   drawLegend(ctx, s, th, heightPx);
