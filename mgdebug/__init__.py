@@ -2,12 +2,15 @@
 
 from ._record import record
 from ._tracefile import TraceFileError
+from .breakpoints import BreakpointSpecError, BreakpointWarning
 from .compare import Comparison, compare
 from .draw import draw_dot
 from .recorder import RecordingCapWarning
 from .trace import State, Trace
 
 __all__ = [
+    "BreakpointSpecError",
+    "BreakpointWarning",
     "Comparison",
     "RecordingCapWarning",
     "State",

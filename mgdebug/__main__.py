@@ -48,28 +48,46 @@ def _run(args: argparse.Namespace) -> int:
     except BaseException as e:  # the trace keeps what ran and notes the error
         print(f"mgdebug: the script raised {type(e).__name__}: {e}", file=sys.stderr)
         status = 130 if isinstance(e, KeyboardInterrupt) else 1
-    _write_outputs(trace, html, args.save, [b.text for b in specs], args.open)
-    return status
+    written = _write_outputs(trace, html, args.save, [b.text for b in specs], args.open)
+    return status or (0 if written else 1)
 
 
 def _view(args: argparse.Namespace) -> int:
     trace = load(args.trace)
     html = args.html or Path(args.trace).with_suffix(".html")
-    _write_outputs(trace, html, None, [], args.open)
-    return 0
+    return 0 if _write_outputs(trace, html, None, [], args.open) else 1
 
 
-def _write_outputs(trace, html, save, breakpoints, open_page: bool) -> None:
+def _write_outputs(trace, html, save, breakpoints, open_page: bool) -> bool:
+    """Print the trace, save it and write the viewer; False if a file could not be
+    written (each is written whole or not at all: the old file stays)."""
     print(trace)
     if trace.error:
         print(f"  stopped by {trace.error['type']}: {trace.error['message']}")
+    for notice in trace.notices:
+        print(f"  note: {notice}")
+    ok = True
     if save:
-        trace.save(save)
-        print(f"  trace saved to {save}")
-    path = Path(trace.to_html(html, breakpoints=breakpoints)).resolve()
+        try:
+            trace.save(save)
+            print(f"  trace saved to {save}")
+        except OSError as e:
+            ok = _cannot_write(save, e)
+    try:
+        path = Path(trace.to_html(html, breakpoints=breakpoints)).resolve()
+    except OSError as e:
+        return _cannot_write(html, e)
     print(f"  viewer written to {path}")
     if open_page:
         webbrowser.open(path.as_uri())
+    return ok
+
+
+def _cannot_write(path, e: OSError) -> bool:
+    reason = e.strerror or str(e)
+    print(f"mgdebug: error: could not write {path}: {reason} (a file already "
+          "there is unchanged)", file=sys.stderr)  # fmt: skip
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:

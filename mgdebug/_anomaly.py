@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._batch import batches
+
 if TYPE_CHECKING:
     from .trace import Trace
 
@@ -20,11 +22,23 @@ def first_nonfinite(trace: Trace) -> dict | None:
     are. Backward: the first chain-rule contribution that turned a child's grad
     non-finite while the grad before it was finite (e.g. 0 * inf, or an inf local
     derivative). Steps kept only as summaries cannot be searched; they are named.
+
+    A non-finite number never turns finite again downstream (inf + x, inf * 0,
+    nan + x are not finite), so a step has a birth exactly when one of its values,
+    starting grads or final grads is not finite: the steps of a structure are
+    screened together (`_batch.py`), and only the first flagged one is searched.
     """
-    offsets = trace.event_offsets
     kept = trace.kept_steps()
-    for step in kept:
-        graph, offset = trace.graph(step), int(offsets[step])
+    flagged: set[int] = set()
+    with np.errstate(invalid="ignore"):
+        for batch in batches(trace, kept, grads=True):
+            bad = ~np.isfinite(batch.data).all(axis=1)
+            if batch.start is not None:
+                bad |= ~np.isfinite(batch.start).all(axis=1)
+                bad |= ~np.isfinite(batch.final).all(axis=1)
+            flagged.update(batch.steps[bad].tolist())
+    for step in sorted(flagged):
+        graph, offset = trace.graph(step), trace.event_offset(step)
         found = _forward_birth(trace, step, graph, offset) or _backward_birth(
             trace, step, graph, offset
         )

@@ -50,8 +50,10 @@ def decode(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, A
         raise BundleError(
             f"bundle version {version} is not supported (expected {VERSION})"
         )
-    if header_len > _MAX_HEADER or 8 + header_len > len(view):
+    if 8 + header_len > len(view):
         raise BundleError(f"header length {header_len} runs past the end of the data")
+    if header_len > _MAX_HEADER:  # a header holds names and notes, not the columns
+        raise BundleError(f"header of {header_len:,} bytes, past {_MAX_HEADER:,}")
     try:
         header = json.loads(bytes(view[8 : 8 + header_len]).decode())
         specs, meta = header["columns"], header["meta"]

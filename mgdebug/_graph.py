@@ -238,15 +238,28 @@ def check_structure(structure: Structure, limits: dict[str, int]) -> None:
 
 def check_numbers(numbers: StepNumbers, structure: Structure) -> None:
     """A step's numbers fit its structure: lengths, kinds, start ids."""
-    c = numbers.columns
-    _check_dtypes(c, NUMBER_DTYPES)
+    check_numbers_of_steps([numbers], structure)
+
+
+def check_numbers_of_steps(steps: list[StepNumbers], structure: Structure) -> None:
+    """check_numbers for many steps of one structure, in one numpy pass (a long run
+    of small steps loads in time linear in its bytes, with a small constant)."""
     n, edges = structure.num_nodes, len(structure.columns["child"])
-    _expect(len(c["data"]) == n, "data has one value per node")
-    _expect(len(c["local_kind"]) == edges, "local_kind has one entry per edge")
-    _expect(len(c["start_grad"]) == len(c["start_id"]), "start_grad length")
-    start = c["start_id"]
+    columns = [numbers.columns for numbers in steps]
+    for c in columns:
+        _check_dtypes(c, NUMBER_DTYPES)
+        _expect(len(c["data"]) == n, "data has one value per node")
+        _expect(len(c["local_kind"]) == edges, "local_kind has one entry per edge")
+        _expect(len(c["start_grad"]) == len(c["start_id"]), "start_grad length")
+    sizes = [len(c["start_id"]) for c in columns]
+    start = np.concatenate([c["start_id"] for c in columns]).astype(np.int64)
     _expect(bool(np.all((start >= 0) & (start < n))), "start_id out of range")
-    _locals.check(structure.columns["child_ptr"], c["local_kind"], c["local_literal"])
+    row = np.repeat(np.arange(len(columns), dtype=np.int64), sizes)
+    unique = len(np.unique(row * max(n, 1) + start))
+    _expect(unique == len(start), "a node starts backward twice")
+    kinds = np.stack([c["local_kind"] for c in columns])
+    literals = [len(c["local_literal"]) for c in columns]
+    _locals.check(structure.columns["child_ptr"], kinds, literals)
 
 
 def _check_dtypes(columns: dict[str, np.ndarray], dtypes: dict[str, str]) -> None:

@@ -26,14 +26,27 @@ next pause is (`_stepping.py` says where a scope's call ends).
 from __future__ import annotations
 
 import math
+import os
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ._pause import PauseAt
 from ._stepping import parent_scope, stop_after_call
-from .breakpoints import Breakpoint, Node, Nodes, first_hits
+from ._strings import as_label, as_text
+from .breakpoints import (
+    Breakpoint,
+    BreakpointWarning,
+    Node,
+    Nodes,
+    first_hits,
+    unknown_ops,
+)
 from .recorder import Recorder, TraceStopped
+
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class LiveSpecs:
@@ -102,6 +115,15 @@ class BreakpointListener:
         watch = any(b.kind == "nonfinite" for b in self.breakpoints)
         self.value_created = self._check_new_value if watch else None
 
+    def finish(self, *, warn: bool) -> None:
+        """Recording ended: an op term that no op of the trace has never hit (a typo,
+        most likely, as `op:sigmoid` in a trace without one): say so."""
+        for problem in unknown_ops(self.breakpoints, self.trace.strings):
+            text = f"breakpoint {problem}; it never hit"
+            self.trace.notices.append(text)
+            if warn:
+                warnings.warn(text, BreakpointWarning, stacklevel=_user_level())
+
     def _sync(self) -> bool:
         """Adopt the breakpoints set since the last check; True if they changed."""
         current = self._specs.current
@@ -161,7 +183,12 @@ class BreakpointListener:
         how, through = "breakpoint", ""
         if self._may_any[j]:
             for i, test in enumerate(self._tests):
-                if not self._may[i][j] or not test(node):
+                if not self._may[i][j]:
+                    continue
+                if self._graph is None:  # past max_nodes, no mask: match exactly
+                    if not self.breakpoints[i].match(self._facts(j, node)):
+                        continue
+                elif not test(node):
                     continue
                 b = self.breakpoints[i]
                 if b.text in self._done_once:
@@ -187,7 +214,9 @@ class BreakpointListener:
     def _facts(self, j: int, node) -> Node | _Visited:
         step = self.recorder.step_index
         if self._graph is None:
-            return Node(node._op, node.label, "", node.data, node.grad, step, node)
+            # (names as text: a label set by hand may be anything, _strings.py)
+            op, label = as_text(node._op), as_label(node.label)
+            return Node(op, label, "", node.data, node.grad, step, node)
         return _Visited(self._graph, self.trace.strings, self._visits[j], step, node)
 
     def _hits_of_finished_backward(self, root, completed, applied) -> None:
@@ -306,6 +335,18 @@ class _Visited:
     scope = property(
         lambda self: self._strings.scopes[int(self._columns["scope"][self._n])]
     )
+
+
+def _user_level() -> int:
+    """The stacklevel of the first frame outside mgdebug and contextlib: a warning
+    points at the user's `with record(...)` (or the cell), not at our plumbing."""
+    frame, level = sys._getframe(2), 2  # (the caller of the caller of this)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_HERE)
+        or "contextlib" in frame.f_code.co_filename
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _all_of(tests: tuple) -> Any:

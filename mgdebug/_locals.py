@@ -55,23 +55,34 @@ def unpack(
     kind: np.ndarray,
     literal: np.ndarray,
 ) -> np.ndarray:
-    """The `local` column back, bit for bit."""
-    local = np.empty(len(kind), dtype="<f8")
+    """The `local` column back, bit for bit.
+
+    Many steps of one structure at once too: `kind` (steps, E) and `data`
+    (steps, n), their literals concatenated in step order; `local` is (steps, E).
+    """
+    local = np.empty(kind.shape, dtype="<f8")
     local[kind == ONE] = 1.0
     local[kind == ZERO] = 0.0
-    local[kind == LITERAL] = literal
+    local[kind == LITERAL] = literal  # row by row: each step's literals in turn
     sibling = kind == SIBLING
     if sibling.any():
         _, other = _siblings(ptr, child)
-        local[sibling] = data[other[sibling]]
+        if kind.ndim == 1:
+            local[sibling] = data[other[sibling]]
+        else:
+            local[sibling] = data[:, other][sibling]
     return local
 
 
-def check(ptr: np.ndarray, kind: np.ndarray, literal: np.ndarray) -> None:
-    """Raise ValueError unless `kind` and `literal` can be unpacked on this structure."""
-    if len(kind) and int(kind.max()) > SIBLING:
+def check(ptr: np.ndarray, kind: np.ndarray, literals) -> None:
+    """Raise ValueError unless `kind` and that many literals unpack on this structure.
+
+    One step (`kind` (E,), `literals` its count) or many at once (`kind`
+    (steps, E), `literals` each step's count).
+    """
+    if kind.size and int(kind.max()) > SIBLING:
         raise ValueError("inconsistent step graph: unknown local_kind")
-    if int(np.count_nonzero(kind == LITERAL)) != len(literal):
+    if not np.array_equal(np.count_nonzero(kind == LITERAL, axis=-1), literals):
         raise ValueError("inconsistent step graph: local_literal count")
     counts = np.diff(ptr.astype(np.int64))
     pair = np.repeat(counts == 2, counts)

@@ -10,6 +10,7 @@ import micrograd
 
 from ._live import BreakpointListener, LiveSpecs
 from ._pause import PdbPause
+from ._signals import deferred_while_busy
 from .breakpoints import Breakpoint, parse_specs
 from .recorder import Recorder
 from .trace import Trace
@@ -91,19 +92,25 @@ def recording(
     for outer in micrograd.listeners():  # an enclosing record() names what it has
         if isinstance(outer, Recorder):  # built so far, before this one can meet it
             outer.name_what_was_built()
-    try:
-        with ExitStack() as listening:
-            listening.enter_context(micrograd.listen(recorder, exclusive=True))
-            if breakpoints or live_specs is not None:  # after the recorder: it
-                watcher = BreakpointListener(  # hears each event second
-                    recorder, breakpoints or [], pause, live_specs
-                )
-                listening.enter_context(micrograd.listen(watcher))
-            yield recorder
-    except BaseException as e:
-        clean_exit = isinstance(e, SystemExit) and e.code in (0, None)
-        if not clean_exit:
-            trace.error = {"type": type(e).__name__, "message": str(e)}
-        raise
-    finally:
-        recorder.close_step()
+    watcher, failed = None, False
+    # signals wait while the recorder works, the last close_step included
+    with deferred_while_busy(recorder):
+        try:
+            with ExitStack() as listening:
+                listening.enter_context(micrograd.listen(recorder, exclusive=True))
+                if breakpoints or live_specs is not None:  # after the recorder: it
+                    watcher = BreakpointListener(  # hears each event second
+                        recorder, breakpoints or [], pause, live_specs
+                    )
+                    listening.enter_context(micrograd.listen(watcher))
+                yield recorder
+        except BaseException as e:
+            failed = True
+            clean_exit = isinstance(e, SystemExit) and e.code in (0, None)
+            if not clean_exit:
+                trace.error = {"type": type(e).__name__, "message": str(e)}
+            raise
+        finally:
+            recorder.close_step()
+            if watcher is not None:  # (a warning must not hide the block's exception)
+                watcher.finish(warn=not failed)

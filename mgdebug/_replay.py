@@ -192,6 +192,39 @@ def _running_sums_in_order(parent, child, local, start):
     return np.array(sums, dtype=np.float64)
 
 
+def final_grads_of_many(ptr, child, visits, local, start) -> np.ndarray | None:
+    """Every node's grad when backward ended, for many steps of one structure at once.
+
+    `local` is (steps, E) and `start` (steps, n); the result is (steps, n), bit for
+    bit each step's `BackwardReplay(...).final`: a level's edges are summed for every
+    step in one `np.add.at`, which adds each row's entries in index order, the
+    engine's order per child. None when levels do not pay (a long narrow chain, or a
+    node with more than four edges): then replay step by step.
+    """
+    ptr, visits = ptr.astype(np.int64), visits.astype(np.int64)
+    counts = ptr[visits + 1] - ptr[visits]
+    edges_done = np.concatenate([[0], np.cumsum(counts)])
+    applied = np.repeat(ptr[visits] - edges_done[:-1], counts) + np.arange(
+        int(edges_done[-1])
+    )
+    edge_child = child[applied].astype(np.int64)
+    parent_pos = np.repeat(np.arange(len(visits)), counts)
+    level = _edge_levels(visits, counts, edges_done, edge_child, parent_pos)
+    if level is None:
+        return None
+    parent = visits[parent_pos]
+    by_level = _stable_argsort(level)
+    bounds = np.searchsorted(level[by_level], np.arange(int(level.max(initial=0)) + 2))
+    grad = np.array(start, dtype=np.float64)
+    with np.errstate(all="ignore"):  # inf and nan flow on, as in the engine
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            if lo < hi:
+                e = by_level[lo:hi]
+                c = local[:, applied[e]] * grad[:, parent[e]]
+                np.add.at(grad, (slice(None), edge_child[e]), c)
+    return grad
+
+
 class StepState:
     """What the step looks like right after one of its events: which nodes exist, values, grads."""
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._graph import StepGraph
+from ._strings import as_label
 
 # refs for "no child" and "a Value no recorder has named yet" (both import)
 _NO_CHILD = -(1 << 62)
@@ -34,6 +35,21 @@ def as_refs(tags: list) -> np.ndarray:
         return np.fromiter(
             [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
         )
+
+
+def labelled(labels: list) -> list[int]:
+    """Positions of the labels that are set (most are ''); any type of label."""
+    try:
+        return list(itertools.compress(range(len(labels)), labels))
+    except (TypeError, ValueError):  # a label with no truth value (a numpy array)
+        return [i for i, s in enumerate(labels) if as_label(s)]
+
+
+def fit_sources(buffer: StepBuffer, n: int) -> None:
+    """Source columns of exactly `n` entries: 0 (unknown) where a line was missed."""
+    for column in (buffer.src_file, buffer.src_line):
+        del column[n:]
+        column.extend([0] * (n - len(column)))
 
 
 def _child(nodes: list, met: int):
@@ -121,8 +137,7 @@ class StepBuffer:
         self.op.append(self.intern.ops([v._op for v in nodes]))
         labels = [v.label for v in nodes]  # most are '': keep the few that are not
         self.labels.extend(
-            (start + i, self.intern.label(labels[i]))
-            for i in itertools.compress(range(n), labels)
+            (start + i, self.intern.label(labels[i])) for i in labelled(labels)
         )
         # children as refs: entity ids for nodes built earlier in the step, imports else
         a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
@@ -243,6 +258,9 @@ class StepBuffer:
         def node_ids(ref):
             return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
 
+        lines = {len(self.src_file), len(self.src_line)}
+        if lines != {0} and lines != {n_created}:  # source=True, a line missed
+            fit_sources(self, n_created)
         n = n_created + len(self.imp_op)
         built_edges = int(self.child_end[-1][-1]) if self.child_end else 0
         imp_end = column([self.imp_child_end], np.int64) + built_edges
@@ -285,6 +303,9 @@ class Interns:
         self.ops = lambda names: strings.ops.intern_all(names, "<u2")
         self.scope = strings.scopes.intern
         self.scopes = lambda paths: strings.scopes.intern_all(paths, "<u4")
-        self.label = strings.labels.intern
+        # a label that is not a str becomes text (`as_label`: a false one is none)
+        self.label = lambda s: strings.labels.intern(
+            s if type(s) is str else as_label(s)
+        )
         self.op = strings.ops.intern
         self.new_import_entity = new_import_entity

@@ -2,11 +2,12 @@
 
     SPEC      := TERM ('&' TERM)*            every term must hold
     TERM      := 'nonfinite'
-               | 'op:' NAME                  e.g. op:tanh, op:ReLU, op:**2
+               | 'op:' NAME                  e.g. op:tanh, op:relu, op:**2 (any case)
                | 'scope:' PATH               e.g. scope:layers.1 (whole path segments)
                | 'step:' N                   e.g. step:57 (only in training step 57)
                | CONDITION                   e.g. grad>10, abs(grad)>=1e3, value<0
                | LABEL_OR_GLOB               e.g. layers.1.neurons.0.*, w.1
+               | 'label:' LABEL_OR_GLOB      any label, even one like a keyword
     CONDITION := ['abs('] ('value'|'grad') [')'] OP NUMBER,   OP in > >= < <= == !=
 
 From Python a breakpoint may also be a Value (that very node) or a callable
@@ -34,10 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._spechints import bare_word, failed_term
+
 if TYPE_CHECKING:
     from ._graph import StepGraph
     from ._strings import Strings
-    from .trace import Trace
 
 _COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
             "==": operator.eq, "!=": operator.ne}  # fmt: skip
@@ -53,6 +55,10 @@ class BreakpointSpecError(ValueError):
     """A breakpoint spec that does not parse; the message shows the grammar."""
 
 
+class BreakpointWarning(UserWarning):
+    """A breakpoint that never hit because it names nothing the trace has (an op)."""
+
+
 # ---------------------------------------------------------------------- what a matcher sees
 
 
@@ -64,10 +70,14 @@ class Nodes:
     backward), or None where no term needs it. With `live`, the backward is about
     to run: grads are not known yet, and the mask says where a breakpoint *may*
     match; the exact `match` decides at each of those nodes as it is visited.
+
+    Many steps of one structure at once (`_hits.py`): `step` is their (k,) step
+    numbers, `value` and `grad` (k, n), the names per node (n,) as for one step;
+    a mask may then be (n,) or (k, n), which broadcast together.
     """
 
     strings: Strings
-    step: int
+    step: int | np.ndarray
     op: np.ndarray
     scope: np.ndarray
     label: np.ndarray
@@ -143,14 +153,25 @@ class Term:
 
 
 class OpTerm(Term):
+    """An op name, ignoring case (`op:relu` is micrograd's `ReLU`)."""
+
     kind = "op"
 
+    def __init__(self, text: str, argument: str):
+        super().__init__(text, argument)
+        self.folded = argument.casefold()
+
+    def ids(self, strings: Strings) -> list[int]:
+        """The op ids this term names in a trace's op table."""
+        return [
+            i for i, s in enumerate(strings.ops.items) if s.casefold() == self.folded
+        ]
+
     def mask(self, nodes):
-        ids = [i for i, s in enumerate(nodes.strings.ops.items) if s == self.argument]
-        return np.isin(nodes.op, ids)
+        return np.isin(nodes.op, self.ids(nodes.strings))
 
     def match(self, node):
-        return node.op == self.argument
+        return node.op == self.argument or node.op.casefold() == self.folded
 
 
 class ScopeTerm(Term):
@@ -174,13 +195,16 @@ class LabelTerm(Term):
         glob, strings = self.argument, nodes.strings
         labels = [i for i, s in enumerate(strings.labels.items) if s and _fits(s, glob)]
         mask = np.isin(nodes.label, labels)
-        for sid, scope in enumerate(strings.scopes.items):
-            dotted = _dotted(scope)
-            if dotted:
-                for oid, op in enumerate(strings.ops.items):
-                    if _fits(f"{dotted}.{op}", glob):
-                        mask |= (nodes.scope == sid) & (nodes.op == oid)
-        return mask
+        # a node's scope and op as a dotted name: only the pairs the step has (a
+        # table of every scope times every op can be large)
+        n_ops, scopes, ops = len(strings.ops), strings.scopes.items, strings.ops.items
+        pair = nodes.scope.astype(np.int64) * n_ops + nodes.op
+        named = [
+            p for p in np.unique(pair).tolist()
+            if (dotted := _dotted(scopes[p // n_ops]))
+            and _fits(f"{dotted}.{ops[p % n_ops]}", glob)
+        ]  # fmt: skip
+        return mask | np.isin(pair, named) if named else mask
 
     def match(self, node):
         dotted = _dotted(node.scope)
@@ -236,8 +260,9 @@ class NonfiniteTerm(Term):
 class StepTerm(Term):
     kind = "step"
 
-    def mask(self, nodes):
-        return np.full(nodes.count, nodes.step == self.argument)
+    def mask(self, nodes):  # nodes.step: one step, or (k,) steps of a batch
+        here = np.asarray(nodes.step) == self.argument
+        return np.broadcast_to(here[..., None], here.shape + (nodes.count,))
 
     def match(self, node):
         return node.step == self.argument
@@ -341,38 +366,18 @@ def first_hits(
     return found
 
 
-def breakpoint_hits(trace: Trace, breakpoints: list[Breakpoint]) -> list[dict]:
-    """Every hit in the steps kept in full, in time order: {'event', 'step', 'node', 'spec'}.
-
-    A hit is the event right before the matching node's chain rule runs (the moment
-    a live breakpoint pauses at). One entry per (node, spec).
-    """
-    hits = []
-    offsets = trace.event_offsets
-    for step in trace.kept_steps():
-        if not trace.steps[step].has_backward:
-            continue
-        graph = trace.graph(step)
-        # a node's grad is final when it is visited, so the replay's final grads are
-        # each node's grad at its visit
-        grad = trace.replay(step).final if _needs_grads(breakpoints) else None
-        nodes = Nodes.of_graph(graph, trace.strings, step, grad)
-        first_event = int(offsets[step]) + graph.n_created
-        for i, positions in first_hits(breakpoints, nodes, graph.visits).items():
-            for j in positions:
-                hits.append({"event": first_event + j, "step": step,
-                             "node": int(graph.visits[j]),
-                             "spec": breakpoints[i].text})  # fmt: skip
-    hits.sort(key=lambda h: h["event"])
-    return hits
-
-
-def _needs_grads(breakpoints: list[Breakpoint]) -> bool:
-    return any(
-        t.kind == "nonfinite" or (t.kind == "condition" and t.argument[1] == "grad")
-        for b in breakpoints
-        for t in b.terms
-    )
+def unknown_ops(breakpoints: list[Breakpoint], strings: Strings) -> list[str]:
+    """What is wrong with each op term naming no op of the trace (a typo, most likely)."""
+    problems = []
+    for b in breakpoints:
+        for t in b.terms:
+            if isinstance(t, OpTerm) and not t.ids(strings):
+                ops = ", ".join(sorted(op for op in strings.ops.items if op)) or "none"
+                problems.append(
+                    f"{t.text!r} names no op of this trace (op names match ignoring "
+                    f"case); its ops are: {ops}"
+                )
+    return problems
 
 
 # ---------------------------------------------------------------------- parsing
@@ -421,6 +426,13 @@ def _parse_term(text: str) -> Term:
                 f"{text!r}: scope: needs a path, e.g. scope:layers.1" + _GRAMMAR
             )
         return ScopeTerm(text, path)
+    if text.startswith("label:"):
+        name = text[6:].strip()
+        if not name or not _NAME.match(name):
+            raise BreakpointSpecError(
+                f"{text!r}: label: needs a label or glob, e.g. label:w.1" + _GRAMMAR
+            )
+        return LabelTerm(text, name)
     if text.startswith("step:"):
         match = _STEP.match(text)
         if not match:
@@ -434,7 +446,11 @@ def _parse_term(text: str) -> Term:
         argument = (bool(match["abs"]), match["field"], match["op"], number)
         return ConditionTerm(text, argument)
     if any(ch in text for ch in "<>=()") or not _NAME.match(text):
-        raise BreakpointSpecError(f"{text!r} is not a breakpoint spec" + _GRAMMAR)
+        hint = failed_term(text)
+        raise BreakpointSpecError(f"{text!r} is not a breakpoint spec{hint}" + _GRAMMAR)
+    problem = bare_word(text) if not any(ch in text for ch in "*?[") else None
+    if problem:
+        raise BreakpointSpecError(problem + _GRAMMAR)
     return LabelTerm(text, text)
 
 
@@ -480,6 +496,6 @@ def _same(a: Any, b: Any) -> bool:
 
 _GRAMMAR = (
     "\nbreakpoint specs: nonfinite | op:NAME | scope:PATH | step:N | LABEL or glob "
-    "(layers.1.*) | value/grad condition: grad>10, abs(grad)>=1e3, value<0; "
-    "join with & to require all (step:57 & abs(grad)>10)"
+    "(layers.1.*; label:NAME for any label) | value/grad condition: grad>10, "
+    "abs(grad)>=1e3, value<0; join with & to require all (step:57 & abs(grad)>10)"
 )

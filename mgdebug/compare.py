@@ -150,8 +150,8 @@ def _step(trace: Trace, step: int, name: str) -> int:
 
 
 def _state(trace: Trace, step: int, event: int | None):
-    first = int(trace.event_offsets[step])
-    last = int(trace.event_offsets[step + 1]) - 1
+    first = trace.event_offset(step)
+    last = trace.event_offset(step + 1) - 1
     if event is None:
         return trace.state_at(last)
     if not 0 <= event <= last - first:

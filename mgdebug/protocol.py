@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _bundle
-from .breakpoints import BreakpointSpecError, Nodes, parse_specs
+from .breakpoints import BreakpointSpecError, Nodes, parse_specs, unknown_ops
 from .compare import alignment as _alignment
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def step_data(trace: Trace, step: int, request_id: Any, held: list = ()) -> Repl
         "step": step,
         "n_created": graph.n_created,
         "num_visits": graph.num_visits,  # the chain rules that ran, of `visits`
-        "event_offset": int(trace.event_offsets[step]),
+        "event_offset": trace.event_offset(step),
         "has_backward": trace.steps[step].has_backward,
         "structure": key,
         "structure_sent": not shared,
@@ -212,15 +212,24 @@ def hits(
     At a live pause `trace` holds the step so far, whose visits end right before
     the paused node's chain rule: that node is checked too (its grad is final
     there), so the hits counted are every one up to and including the pause.
+    A spec that parses but names no op of this trace is left out and reported in
+    `problems`, {spec: message} (the other specs' hits still come); one that does
+    not parse makes the reply an `error`.
     """
     try:
         parsed = parse_specs(list(specs))
     except BreakpointSpecError as e:
         return error(request_id, str(e))
-    found = trace.breakpoint_hits(parsed) if parsed else []
-    if parsed and paused:
-        found += _hits_at_pause(trace, parsed, paused, found)
-    return {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+    problems = {b.text: unknown_ops([b], trace.strings) for b in parsed}
+    usable = [b for b in parsed if not problems[b.text]]
+    found = trace.breakpoint_hits(usable) if usable else []
+    if usable and paused:
+        found += _hits_at_pause(trace, usable, paused, found)
+    reply = {"kind": "hits", "id": request_id, "hits": found, "live": list(trace.hits)}
+    listed = {text: "; ".join(found) for text, found in problems.items() if found}
+    if listed:
+        reply["problems"] = listed
+    return reply
 
 
 def _hits_at_pause(trace: Trace, parsed: list, paused: dict, found: list) -> list:
@@ -229,7 +238,7 @@ def _hits_at_pause(trace: Trace, parsed: list, paused: dict, found: list) -> lis
     if not isinstance(node, int) or node < 0 or step not in trace.kept_steps():
         return []
     graph = trace.graph(step)
-    if event != int(trace.event_offsets[step]) + graph.n_created + graph.num_visits:
+    if event != trace.event_offset(step) + graph.n_created + graph.num_visits:
         return []  # not right before a chain rule of this step (a forward pause)
     grad = trace.state_at(event).grad
     nodes = Nodes.of_graph(graph, trace.strings, step, grad)

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import os
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +38,7 @@ from micrograd.events import Tape
 from ._entity import ENTITY_BITS, IMPORTED_BIT
 from ._graph import StepGraph
 from ._replay import BackwardReplay
-from ._stepbuffer import Interns, StepBuffer, as_refs
+from ._stepbuffer import Interns, StepBuffer, as_refs, fit_sources, labelled
 from ._summary import StepSummary
 
 if TYPE_CHECKING:
@@ -55,7 +58,8 @@ BYTES_PER_NODE = 50
 
 
 def _busy(method):
-    """Count the recorder busy while `method` runs: a forced Stop waits (magic.py)."""
+    """Count the recorder busy while `method` runs: a forced Stop waits (magic.py),
+    and so do signals (`_signals.py`), whose handlers run once the work is done."""
 
     @functools.wraps(method)
     def run(self, *args):
@@ -64,6 +68,8 @@ def _busy(method):
             return method(self, *args)
         finally:
             self.busy -= 1
+            if not self.busy and self.deferred:
+                self._run_deferred()
 
     return run
 
@@ -95,6 +101,8 @@ class Recorder:
         self.on_step = on_step  # called after each step closes (live progress)
         self.stop_requested = threading.Event()  # set from another thread to stop
         self.busy = 0  # > 0 while the recorder's own bookkeeping runs (see _busy)
+        # signal handlers that came while busy, run when it ends: (signum, call)
+        self.deferred: list[tuple[int, Callable[[], object]]] = []
         self.max_nodes = max_nodes
         self.keep_every = keep_every
         self._owner = next(_recorder_serials) << ENTITY_BITS
@@ -123,6 +131,13 @@ class Recorder:
     def nodes_built(self) -> int:
         """Values built so far in the step in progress."""
         return self._step.nodes_built
+
+    def _run_deferred(self) -> None:
+        """Run the signal handlers that waited (one that raises ends the rest, as the
+        signals would have, and its exception surfaces here)."""
+        waiting, self.deferred = self.deferred, []
+        for _, call in waiting:
+            call()
 
     def _new_import_entity(self) -> int:
         self._next_imported += 1
@@ -160,6 +175,9 @@ class Recorder:
         """value_created, with source=True: the tape has the Value, this its source line."""
         s = self._step
         if not s.overflowed:
+            n = len(self.tape) - 1  # this Value's node id: one line per node before
+            if len(s.src_line) != n or len(s.src_file) != n:
+                fit_sources(s, n)  # a call that an interrupt skipped or cut short
             self._record_source(s)
 
     def name_what_was_built(self) -> None:
@@ -201,13 +219,22 @@ class Recorder:
     def backward_begin(self, root, order):
         if self.stop_requested.is_set():
             raise TraceStopped("stopped from the viewer; the trace keeps what ran")
+        # where the grads start: every interior node is at 0 now, except the root
+        # (seeded with +1); leaves hold what earlier backward() calls left them.
+        # Read first: a grad that is no number fails here, before anything changed
+        grads = _start_grads(order)
+        if self._step.root is not None:  # the last backward's end was never heard
+            self._close_unheard()
         s = self._step
-        s.backward_ns = time.perf_counter_ns()
-        s.root = root
-        s.loss = float(root.data)
-        s.num_visits = len(order)
-        s.order = order
+        began = time.perf_counter_ns()
         if s.overflowed:
+            s.backward_ns, s.loss, s.num_visits, s.order = (
+                began,
+                float(root.data),
+                len(order),
+                order,
+            )
+            s.root = root
             return
         s.read(self.tape.scopes)
         base, end = s.entity_base, s.entity_base + s.resolved
@@ -217,27 +244,55 @@ class Recorder:
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
         labels = [v.label for v in order]
-        for i in itertools.compress(range(len(order)), labels):
+        named, leaves = [], []
+        for i in labelled(labels):
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
-                s.labels.append((t - base, self._interns.label(labels[i])))
+                named.append((t - base, self._interns.label(labels[i])))
                 if (
                     v._a is None
                 ):  # a named leaf built here: a parameter made in the region
-                    s.named_leaves.append((t, v))
-        s.visits = refs
-        # where the grads start: every interior node is at 0 now, except the root
-        # (seeded with +1); leaves hold what earlier backward() calls left them
-        grads = np.fromiter([v.grad for v in order], np.float64, len(order))
+                    leaves.append((t, v))
         seeded = np.flatnonzero(grads != 0)  # nan != 0 too
-        s.start_ids = refs[seeded].tolist()
-        s.start_grads = grads[seeded].tolist()
+        # the step learns all at once, the root last: a step with a root has the rest
+        # (the bookkeeping is not interrupted by signals, _signals.py, but an
+        # exception raised into the thread could still land here)
+        s.labels.extend(named)
+        s.named_leaves.extend(leaves)
+        s.backward_ns, s.loss, s.num_visits, s.order = (
+            began,
+            float(root.data),
+            len(order),
+            order,
+        )
+        s.visits, s.start_ids, s.start_grads = (
+            refs,
+            refs[seeded].tolist(),
+            grads[seeded].tolist(),
+        )
+        s.root = root
 
+    @_busy
     def backward_end(self, root, completed, applied):
         s = self._step
+        if s.root is None:
+            # backward_begin raised (a grad set to None) or never ran (an interrupt in
+            # the engine's dispatch): no chain rule ran, and the step goes on
+            return
         s.backward_completed = completed
-        if s.root is not None and not completed:
+        if not completed:
             self._keep_visits_that_ran(s, applied)
+        self.close_step()
+
+    def _close_unheard(self) -> None:
+        """Close a step whose backward began but whose end the recorder never heard
+        (an interrupt in the engine's dispatch): how many chain rules ran is unknown."""
+        s = self._step
+        s.num_visits, s.backward_completed = 0, False
+        self.trace.notices.append(
+            f"step {s.index}: the end of its backward was not heard (interrupted); "
+            "it shows none of its chain rules"
+        )
         self.close_step()
 
     def _keep_visits_that_ran(self, s: StepBuffer, applied: int) -> None:
@@ -254,7 +309,7 @@ class Recorder:
             return
         graph = s.to_graph()  # every visit: the replay can go one past `applied`
         replay = BackwardReplay(graph)
-        live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
+        live = np.fromiter(map(_number, (v.grad for v in s.order)), np.float64)
         nodes = graph.visits
         kept = None
         for k in (applied, applied + 1)[: 2 if applied < len(nodes) else 1]:
@@ -291,7 +346,10 @@ class Recorder:
         if not s.overflowed:
             s.read(self.tape.scopes)
         self._next_entity = s.entity_base + s.resolved  # the ids reading gave out
-        if s.size() or s.root is not None:
+        if s.root is None:  # (what an interrupted backward_begin may have left)
+            s.visits, s.num_visits, s.start_ids, s.start_grads = [], 0, [], []
+        added = bool(s.size() or s.root is not None)
+        if added:
             summary = self._summarize(s)
             graph = None if s.overflowed else s.to_graph(s.num_visits)
             if graph is not None:  # an equal structure stored already: share it
@@ -301,7 +359,7 @@ class Recorder:
                 self.on_step()
         self._new_step_tape()
         self._step = StepBuffer(
-            s.index + (s.root is not None), self._next_entity, self.tape, self._interns
+            s.index + added, self._next_entity, self.tape, self._interns
         )
 
     def _summarize(self, s: StepBuffer) -> StepSummary:
@@ -319,8 +377,8 @@ class Recorder:
             backward_ns=s.backward_ns,
             ended_ns=time.perf_counter_ns(),
             param_entity=[e for e, _ in leaves],
-            param_value=[float(v.data) for _, v in leaves],
-            param_grad=[float(v.grad) for _, v in leaves],
+            param_value=_numbers([v.data for _, v in leaves]),
+            param_grad=_numbers([v.grad for _, v in leaves]),
         )
 
     def _keep(self, s: StepBuffer, graph: StepGraph | None) -> bool:
@@ -358,6 +416,45 @@ class Recorder:
         if not self._warned:
             self._warned = True
             warnings.warn(text, RecordingCapWarning, stacklevel=2)
+
+
+def _start_grads(order: list) -> np.ndarray:
+    """Every grad of `order` as float64; a clear TypeError if one is not a number.
+
+    PyTorch users set grads to None (`zero_grad(set_to_none=True)`); the engine
+    would fail on it halfway through the chain rules, with grads half summed.
+    """
+    grads = [v.grad for v in order]
+    try:
+        array = np.fromiter(grads, np.float64, len(grads))
+        suspects = np.flatnonzero(np.isnan(array)).tolist()  # None reads as nan
+    except (TypeError, ValueError):
+        array, suspects = None, range(len(grads))
+    for i in suspects:
+        if not isinstance(grads[i], (Real, np.number)):
+            v = order[i]
+            raise TypeError(
+                f"the grad of {v!r} is {grads[i]!r:.40}, not a number: set grads to "
+                "0.0, not None (model.zero_grad() does), before calling backward()"
+            )
+    if array is None:  # numpy refused a grad that still passes as a number
+        array = np.array([_number(g) for g in grads], dtype=np.float64)
+    return array
+
+
+def _number(x) -> float:
+    """`float(x)`, or nan for what is no number (a grad set to None by hand)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _numbers(xs: list) -> list[float]:
+    try:
+        return [float(x) for x in xs]
+    except (TypeError, ValueError):
+        return [_number(x) for x in xs]
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

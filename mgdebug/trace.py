@@ -15,18 +15,19 @@ columns (`_replay.py`); the widget, the exports and the tests all read this.
 from __future__ import annotations
 
 import copy
+import difflib
 import fnmatch
 from bisect import bisect_right
 from typing import Any
 
 import numpy as np
 
-from . import _anomaly, _perfetto, _tracefile, export_html
-from . import breakpoints as _breakpoints
+from . import _anomaly, _entity, _hits, _perfetto, _tracefile, export_html
 from ._graph import StepGraph, Structure
 from ._replay import BackwardReplay, StepState
-from ._strings import Strings, StringTable
+from ._strings import Strings, StringTable, as_label
 from ._summary import StepSummary
+from .breakpoints import parse_specs
 
 __all__ = [
     "State", "StepGraph", "StepSummary", "StringTable", "Strings", "Structure", "Trace",
@@ -117,6 +118,7 @@ class Trace:
 
     def name_entity(self, entity: int, label: str) -> None:
         """Remember `label` as the name of a persistent leaf (parameter) entity."""
+        label = as_label(label)  # a label set by hand may be anything: text
         if label:
             self._entity_names[entity] = label
 
@@ -133,9 +135,16 @@ class Trace:
 
     @property
     def event_offsets(self) -> np.ndarray:
+        """The first event of every step, and the number of events: steps + 1 ints
+        (a new array each time: use `event_offset(step)` for one step)."""
         return np.asarray(self._offsets, dtype=np.int64)
 
+    def event_offset(self, step: int) -> int:
+        """The first event of `step` (`len(steps)`: the number of events)."""
+        return self._offsets[_whole(step, "a step number")]
+
     def step_of_event(self, t: int) -> int:
+        t = _whole(t, "an event number")
         if not 0 <= t < self.num_events:
             raise IndexError(
                 f"event {t} is outside this trace (0..{self.num_events - 1})"
@@ -146,6 +155,7 @@ class Trace:
 
     def graph(self, step: int) -> StepGraph:
         """The full graph of `step`; a clear error if only its summary was kept."""
+        step = _whole(step, "a step number")
         if not 0 <= step < len(self.steps):
             raise IndexError(
                 f"step {step} is outside this trace (0..{len(self.steps) - 1})"
@@ -171,6 +181,7 @@ class Trace:
         )
 
     def kept_steps(self) -> list[int]:
+        """The steps whose graph is held, in order (the kept ones, then the latest)."""
         kept = list(self._graphs)  # added in step order
         if self._latest and self._latest[0] not in self._graphs:
             kept.append(self._latest[0])  # the latest step comes after every kept one
@@ -187,6 +198,7 @@ class Trace:
 
     def state_at(self, t: int) -> State:
         """Which nodes exist right after event `t`, their values, and every grad so far."""
+        t = _whole(t, "an event number")
         step = self.step_of_event(t)
         graph = self.graph(step)
         replay = self.replay(step) if self.steps[step].has_backward else None
@@ -201,14 +213,32 @@ class Trace:
     def parameter_names(self) -> list[str]:
         return sorted(set(self._entity_names.values()))
 
-    def parameter_history(self, name: str) -> dict[str, np.ndarray]:
-        """`step`, `value`, `grad` arrays of the parameter labelled `name`, over all steps."""
-        entities = {e for e, label in self._entity_names.items() if label == name}
-        if not entities:
-            close = fnmatch.filter(self.parameter_names(), f"*{name.split('.')[-1]}*")[
-                :5
-            ]
-            raise KeyError(f"no parameter labelled {name!r}; some that exist: {close}")
+    def parameter_history(self, name: Any) -> dict[str, np.ndarray]:
+        """`step`, `value`, `grad` arrays of a parameter over all steps: its label
+        (`"layers.0.neurons.3.w.1"`) or the parameter Value itself."""
+        if isinstance(name, str):
+            entities = {e for e, label in self._entity_names.items() if label == name}
+            if not entities:
+                close = difflib.get_close_matches(name, self.parameter_names(), 5, 0.5)
+                raise KeyError(
+                    f"no parameter labelled {name!r}; "
+                    + (f"did you mean one of {close}?" if close else
+                       f"this trace has {len(self._entity_names)} named parameters "
+                       "(trace.parameter_names() lists them)")
+                )  # fmt: skip
+        elif hasattr(name, "_prev") and hasattr(name, "grad"):
+            entities = {_entity.entity_of(name)}
+            if not any(e in s.param_entity for s in self.steps for e in entities):
+                raise KeyError(
+                    f"{name!r} is not a parameter of this trace (a leaf built before "
+                    "a step that the step's backward reached)"
+                )
+        else:
+            raise TypeError(
+                "parameter_history takes a parameter's label (a str such as "
+                "'layers.0.neurons.3.w.1') or the parameter Value itself, got "
+                f"{type(name).__name__}: {name!r:.40}"
+            )
         steps, values, grads = [], [], []
         for s in self.steps:
             for e, v, g in zip(s.param_entity, s.param_value, s.param_grad):
@@ -258,7 +288,7 @@ class Trace:
 
     def breakpoint_hits(self, specs: Any) -> list[dict]:
         """Where breakpoints would pause, as timeline positions: [{'event', 'step', 'node', 'spec'}]."""
-        return _breakpoints.breakpoint_hits(self, _breakpoints.parse_specs(specs))
+        return _hits.breakpoint_hits(self, parse_specs(specs))
 
     def first_nonfinite(self) -> dict | None:
         """Where the first NaN/inf was born (forward value or backward grad), or None.
@@ -327,6 +357,13 @@ class Trace:
     def to_perfetto(self, path) -> None:
         """Write Chrome/Perfetto trace JSON: steps as slices, forward/backward tracks, loss counter."""
         _perfetto.write_perfetto(self.steps, path)
+
+
+def _whole(x: Any, what: str) -> int:
+    """`x` as an int, or a TypeError naming `what` was expected (1.5, '3', True)."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return int(x)
+    raise TypeError(f"expected {what} (an int), got {type(x).__name__}: {x!r:.40}")
 
 
 def _some(steps: list[int]) -> str:

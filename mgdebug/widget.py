@@ -74,6 +74,7 @@ class TraceViewer(anywidget.AnyWidget):
         super().__init__(**kwargs)  # paused, the trace with the step so far
         self._last_progress = 0.0
         self._losses_sent = 0
+        self._nodes_counted = (0, 0)  # (steps counted, their nodes)
         self.status = self._status()
         if trace.steps:
             self.step = len(trace.steps) - 1
@@ -165,7 +166,15 @@ class TraceViewer(anywidget.AnyWidget):
         self.paused = at.info()
 
     def _nodes(self) -> int:
-        return sum(s.num_created for s in self.trace.steps)
+        """Nodes built over the trace's steps, counted once per step (progress comes
+        ten times a second through a run of any length)."""
+        steps = self.trace.steps
+        counted, total = self._nodes_counted
+        if counted > len(steps):  # (steps never go away; start over if they did)
+            counted, total = 0, 0
+        total += sum(s.num_created for s in steps[counted:])
+        self._nodes_counted = (len(steps), total)
+        return total
 
     def _status(self) -> dict:
         error = self.trace.error

@@ -173,6 +173,49 @@ for k in range(4):
 """
 
 
+@pytest.mark.parametrize("width, height", [(1400, 1000), (1000, 800)])
+def test_lab_a_breakpoint_typo_names_the_ops_and_the_other_hits_still_work(
+    server, browser, width, height
+):
+    """Typed in the viewer's breakpoint box: `op:relu` hits (any case), `op:sigmod`
+    names no op, and the notice says so with the ops the trace has."""
+    name = f"typo{width}.ipynb"
+    server.write_notebook(
+        name, ["%load_ext mgdebug", "%%mgtrace --name run\n" + TRAINING]
+    )
+    reference = python_trace(TRAINING)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    open_lab_notebook(page, server, name)  # (the file browser open on the left)
+    lab_run_all(page)
+    viewer = wait_for_viewer(page)
+    viewer.scroll_into_view_if_needed()
+    box = viewer.locator("input.mgd-bp")  # the breakpoint list, beside the graph
+    box.click()
+    box.fill("op:relu, op:sigmod")
+    box.press("Enter")
+    notice = viewer.locator(".mgd-notice")
+    notice.filter(has_text="'op:sigmod' names no op of this trace").wait_for()
+    assert "its ops are: *, **2, +, ReLU" in notice.inner_text()
+    row = viewer.locator(".mgd-bprow[data-spec='op:sigmod'] .mgd-count")
+    assert row.inner_text() == "no such op"  # on its row of the list, too
+    assert row.get_attribute("title").startswith("'op:sigmod' names no op")
+    screenshot(page, f"lab-breakpoint-typo-{width}")
+    x, y = notice.bounding_box()["x"] + 5, notice.bounding_box()["y"] + 5
+    assert page.evaluate(  # on screen, not under anything
+        "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.mgd-notice')", [x, y]
+    )
+    last = reference.num_events - 1
+    relu = [
+        h["event"] for h in reference.breakpoint_hits("op:ReLU") if h["event"] < last
+    ]
+    viewer.focus()  # (out of the field: keys typed there stay there)
+    page.keyboard.press("Shift+ArrowLeft")  # the latest hit of op:relu before the end
+    step = len(reference.steps) - 1  # (the readout counts events within the step)
+    wait_for_readout(viewer, max(relu) - reference.event_offset(step))
+    context.close()
+
+
 def test_lab_groups_expand_collapse_and_steps_switch(server, page):
     server.write_notebook(
         "train.ipynb", ["%load_ext mgdebug", "%%mgtrace --name run\n" + TRAINING]

@@ -158,6 +158,24 @@ def test_cli_runs_a_script_and_writes_viewer_and_trace(tmp_path):
     assert viewed.returncode == 0 and (tmp_path / "again.html").exists()
 
 
+def test_cli_break_names_ops_in_any_case_and_says_when_an_op_never_hit(tmp_path):
+    (tmp_path / "train.py").write_text(SCRIPT)
+    args = ["run", "--break", "op:relu", "--break", "op:sigmoid", "--save", "t.mgtrace"]
+    done = run_cli(*args, "train.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    note = "note: breakpoint 'op:sigmoid' names no op of this trace"
+    assert note in done.stdout and "its ops are: *, **2, +, ReLU" in done.stdout
+    assert "BreakpointWarning: breakpoint 'op:sigmoid' names no op" in done.stderr
+    trace = mgdebug.load(tmp_path / "t.mgtrace")
+    assert trace.hits and trace.hits == [
+        h for h in trace.hits if "breakpoint op:relu hit" in h["reason"]
+    ]
+    payload = embedded_payload((tmp_path / "train.html").read_text())
+    hits = payload["replies"]["get_hits"]["content"]
+    assert len(hits["hits"]) == len(trace.hits)  # the page shows op:relu's hits
+    assert hits["problems"]["op:sigmoid"].startswith("'op:sigmoid' names no op")
+
+
 def test_cli_passes_the_scripts_exit_code_and_keeps_the_trace_of_a_failing_script(
     tmp_path,
 ):

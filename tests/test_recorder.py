@@ -5,9 +5,13 @@ of the backward pass are tested in test_trace.py.
 """
 
 import asyncio
+import gc
 import inspect
+import json
 import math
+import os
 import random
+import signal
 import threading
 
 import numpy as np
@@ -177,6 +181,73 @@ def test_labels_set_before_backward_are_kept_for_nodes_backward_never_reaches():
     graph = trace.graph(0)
     assert labels_of(trace, graph)[1] == "side"
     assert trace.state_at(trace.num_events - 1).node("side") == 1
+
+
+class _BadStr:
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+class _Shouty(str):
+    def __str__(self):
+        return "SHOUT"
+
+
+# a label or op name set by hand, and the text the trace keeps for it
+ODD_NAMES = [
+    (5, "5"),
+    (3.5, "3.5"),
+    (b"x", "x"),
+    (bytearray(b"y\xff"), "y\\xff"),
+    (np.str_("npstr"), "npstr"),
+    (_Shouty("sub"), "sub"),
+    ([1, 2], "[1, 2]"),
+    (np.array([1.0, 2.0]), "[1. 2.]"),
+    (_BadStr(), "<_BadStr>"),
+    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+    ("\x00nul, é, 😀, </script>", "\x00nul, é, 😀, </script>"),
+    ("L" * 10_000, "L" * 10_000),
+]
+
+
+def test_labels_and_op_names_of_any_type_round_trip_as_text(tmp_path):
+    """Whatever record() accepts, save() writes, load() reads and the viewer shows."""
+    params = [Value(0.5, label=f"p{i}") for i in range(len(ODD_NAMES))]
+    with mgdebug.record() as trace:
+        for p, (name, _) in zip(params, ODD_NAMES):
+            p.label = name  # a parameter, imported into the step under this name
+        built = []
+        for i, (name, _) in enumerate(ODD_NAMES):
+            v = params[i] * float(i + 1)
+            v.label = name  # named after it was built
+            built.append(Value(v.data, (v,), name, local_grads=(1.0,)))  # odd op
+        loss = built[0]
+        for v in built[1:]:
+            loss = loss + v
+        gone = Value(1.0, label="gone")
+        gone.label = None  # None, 0 and b"" are no label, as "" is
+        zero = Value(2.0, label="zero")
+        (gone * zero).label = 0
+        zero.label = b""
+        loss = loss + gone * zero
+        loss.backward()
+    texts = [text for _, text in ODD_NAMES]
+    path = tmp_path / "odd.mgtrace"
+    trace.save(path)
+    for t in (trace, mgdebug.load(path)):
+        for table in ("ops", "labels"):
+            assert all(type(s) is str for s in getattr(t.strings, table).items)
+        graph = t.graph(0)
+        labels = set(labels_of(t, graph))
+        assert set(texts) <= labels and "gone" not in labels and "zero" not in labels
+        assert set(texts) <= set(ops_of(t, graph))
+        assert sorted(set(t.parameter_names())) == sorted(set(texts))
+        for text in texts:  # the parameter and its product
+            assert labels_of(t, graph).count(text) == 2
+    meta, _ = mgdebug.protocol.answer(trace, {"kind": "hello", "id": 1})
+    # how a kernel sends it (jupyter_client's session): UTF-8, no ASCII escapes
+    json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    trace.to_html(tmp_path / "odd.html")
 
 
 def test_a_leaf_as_root_is_a_step_of_one_node_seeded_with_one():
@@ -408,6 +479,17 @@ def test_keep_every_keeps_every_kth_step_and_the_latest():
         trace.state_at(int(trace.event_offsets[1]))
 
 
+def test_kept_steps_are_in_order_when_a_kept_step_follows_the_latest():
+    w = [Value(0.1 * i) for i in range(3)]
+    for steps, kept in ((5, [0, 2, 4]), (4, [0, 2, 3]), (6, [0, 2, 4, 5])):
+        with mgdebug.record(keep_every=2) as trace:
+            for k in range(steps):
+                small_step(w, k)
+        assert trace.kept_steps() == kept
+        for step in kept:  # each one's graph, not the previous latest's
+            assert trace.graph(step).n_created == trace.steps[step].num_created
+
+
 def test_a_single_step_larger_than_max_nodes_keeps_its_summary_and_counts_every_node():
     w = [Value(0.1 * i) for i in range(3)]
     # 9 nodes: every w has been met (and is in the summary) when the step overflows
@@ -534,6 +616,35 @@ def test_a_keyboard_interrupt_is_recorded_too():
     assert_detached()
 
 
+def test_a_grad_set_to_none_raises_a_clear_type_error_and_keeps_the_steps_before(
+    tmp_path,
+):
+    random.seed(4)
+    model = MLP(2, [3, 1])
+    with pytest.raises(TypeError) as raised:
+        with mgdebug.record() as trace:
+            for k in range(3):
+                loss = (model([Value(1.0), Value(-2.0)]) - 1.0) ** 2
+                if k == 2:
+                    for p in model.parameters():  # PyTorch's set_to_none habit
+                        p.grad = None
+                else:
+                    model.zero_grad()
+                loss.backward()
+    message = str(raised.value)
+    assert "grad of Value(" in message and "is None, not a number" in message
+    assert "set grads to 0.0, not None" in message
+    assert raised.value.__context__ is None  # the recorder's own, nothing beneath
+    assert trace.error == {"type": "TypeError", "message": message}
+    assert [s.has_backward for s in trace.steps] == [True, True, False]
+    assert trace.steps[2].num_created == trace.steps[0].num_created
+    first = trace.steps[0].param_grad
+    assert np.isnan(trace.steps[2].param_grad).all() and not np.isnan(first).any()
+    trace.save(tmp_path / "t.mgtrace")
+    assert mgdebug.load(tmp_path / "t.mgtrace").num_events == trace.num_events
+    assert_detached()
+
+
 class FailAt:
     """A listener that raises right before the chain rule of its n-th node."""
 
@@ -597,6 +708,137 @@ def test_a_backward_that_fails_at_the_first_node_keeps_none():
 
 
 # ---------------------------------------------------------------------- isolation
+
+
+class Alarm(Exception):
+    """What the alarm's handler raises, as a user's timeout would."""
+
+
+def interrupted_training(seed: int, how: str, one_graph: bool, source: bool = False):
+    """A small training loop whose iterations an interrupt lands in at random.
+
+    `how`: "alarm" (SIGALRM, a handler that raises Alarm) or "sigint" (Ctrl-C from
+    another thread: KeyboardInterrupt). Returns the trace and, for each step, the
+    live grads of the loss and the parameters right after the step closed.
+    """
+    rng = random.Random(seed)
+    random.seed(seed)
+    model = MLP(2, [3, 1])
+    params = model.parameters()
+    live: dict[int, list[tuple[Value, float]]] = {}
+    timer = None
+
+    def arm():
+        nonlocal timer
+        delay = rng.uniform(1e-5, 4e-4)
+        if how == "alarm":
+            signal.setitimer(signal.ITIMER_REAL, delay)
+        else:
+            timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+
+    def disarm():
+        if how == "alarm":
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        else:
+            timer.cancel()
+            timer.join()
+
+    with mgdebug.record(source=source) as trace:
+        if one_graph:  # backward again and again on one graph
+            loss = sum(
+                ((model([Value(1.0), Value(x)]) - 1) ** 2 for x in (0.5, -1.0)),
+                Value(0.0),
+            )
+        for k in range(30):
+            try:
+                try:
+                    arm()
+                    if not one_graph:
+                        loss = (model([Value(1.0), Value(k * 0.1)]) - 1) ** 2
+                    loss.backward()
+                    for p in params:
+                        p.data -= 0.01 * p.grad
+                finally:
+                    disarm()
+            except (Alarm, KeyboardInterrupt):
+                pass
+            if trace.steps and len(trace.steps) - 1 not in live:
+                live[len(trace.steps) - 1] = [(v, v.grad) for v in [loss, *params]]
+    return trace, live
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="POSIX timers")
+def test_interrupts_at_random_points_leave_every_step_whole_or_marked(
+    monkeypatch, tmp_path
+):
+    """Every step's state at its last event equals the grads live when it closed,
+    or a notice names the step; the recording never breaks."""
+    deferred = []
+    real = mgdebug.recorder.Recorder._run_deferred
+    monkeypatch.setattr(
+        mgdebug.recorder.Recorder, "_run_deferred",
+        lambda self: deferred.append(len(self.deferred)) or real(self),
+    )  # fmt: skip
+
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    gc.disable()  # an interrupt landing in a gc callback (pytest has one) is lost
+    try:
+        checked = 0
+        for seed in range(12):
+            for how, one_graph in (("alarm", True), ("alarm", False), ("sigint", True)):
+                trace, live = interrupted_training(seed, how, one_graph, seed % 2 == 1)
+                assert trace.error is None
+                trace.save(tmp_path / "t.mgtrace")  # what was recorded can be read
+                assert (
+                    mgdebug.load(tmp_path / "t.mgtrace").num_events == trace.num_events
+                )
+                for step, pairs in live.items():
+                    if any(n.startswith(f"step {step}:") for n in trace.notices):
+                        continue  # marked: the step says what it cannot show
+                    state = trace.state_at(trace.event_offset(step + 1) - 1)
+                    for value, grad in pairs:
+                        (node,) = trace.find(value, step)
+                        assert state.grad[node] == grad, (seed, how, step)
+                    checked += 1
+    finally:
+        gc.enable()
+        signal.signal(signal.SIGALRM, previous)
+    assert checked > 300 and deferred  # interrupts did land in the bookkeeping
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="POSIX signals")
+def test_a_signal_during_bookkeeping_waits_for_its_end_and_handlers_come_back():
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        with mgdebug._record.recording(mgdebug.Trace()) as recorder:
+            assert signal.getsignal(signal.SIGALRM) is not on_alarm  # wrapped
+            recorder.busy += 1  # as if inside its bookkeeping
+            os.kill(os.getpid(), signal.SIGALRM)
+            assert [s for s, _ in recorder.deferred] == [signal.SIGALRM]  # waits
+            with pytest.raises(Alarm):  # a second one while the first waits: at once
+                os.kill(os.getpid(), signal.SIGALRM)
+            recorder.busy -= 1
+            with pytest.raises(Alarm):  # the waiting one, as the bookkeeping ends
+                recorder.snapshot(None)
+            assert recorder.deferred == []
+        assert signal.getsignal(signal.SIGALRM) is on_alarm
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+        def own(signum, frame):
+            pass
+
+        with mgdebug.record():
+            signal.signal(signal.SIGALRM, own)  # the block's own handler stays
+        assert signal.getsignal(signal.SIGALRM) is own
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_values_built_by_a_plain_thread_meanwhile_are_not_recorded():

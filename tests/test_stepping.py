@@ -309,7 +309,7 @@ def test_step_over_and_out_buttons_pause_where_python_does(kernel, actions):
 
 
 def test_the_oracle_agrees_with_the_vectorised_search_on_every_node():
-    trace, _ = record_with_pause([], "op:nothing", one_sample_run(3, (4, 4, 1)))
+    trace, _ = record_with_pause([], "value>1e300", one_sample_run(3, (4, 4, 1)))
     graph = trace.graph(0)
     scopes = trace.strings.scopes
     visits = graph.visits.tolist()

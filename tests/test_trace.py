@@ -18,7 +18,7 @@ from demo_helpers import demo_setup, demo_step
 
 import mgdebug
 import micrograd
-from mgdebug import _bundle, _replay
+from mgdebug import _anomaly, _batch, _bundle, _replay
 from micrograd import Value
 from micrograd.nn import MLP
 
@@ -290,6 +290,91 @@ def test_graphs_the_numpy_replay_declines_replay_edge_by_edge_exactly(
     assert paths.in_order == 1 and paths.by_level == 0
 
 
+def one_op(op, a, b):
+    if op in ("+", "*", "-"):
+        return a + b if op == "+" else a * b if op == "*" else a - b
+    if op == "self*":
+        return a * a
+    return a.tanh() if op == "tanh" else a.relu() if op == "relu" else (a * 400.0).exp()
+
+
+def shared_steps(seed, steps, shape="random"):
+    """`steps` training steps of one structure: the same ops each step on four
+    parameters that SGD changes, so every step has its own numbers."""
+    params = [Value(random.Random(seed + i).uniform(-2, 2)) for i in range(4)]
+    with mgdebug.record() as trace:
+        for _ in range(steps):
+            rng = random.Random(seed)
+            pool = list(params)
+            for i in range(300 if shape == "random" else 1000):
+                a, b = rng.choice(pool), rng.choice(pool)
+                if shape == "long chain":
+                    out = pool[-1] * 0.999 + params[i % 4]
+                else:
+                    op = rng.choice(["+", "*", "self*", "tanh", "relu", "-", "exp"])
+                    out = one_op(op, a, b)
+                pool.append(out)
+            loss = pool[-1] + pool[-2] * pool[-3]
+            for p in params:
+                p.grad = 0.0
+            loss.backward()
+            for p in params:
+                p.data -= 0.01 * p.grad if math.isfinite(p.grad) else 0.5
+    return trace
+
+
+@pytest.mark.parametrize(
+    "seed, shape", [(1, "random"), (2, "random"), (3, "random"), (4, "long chain")]
+)
+def test_final_grads_of_many_steps_at_once_are_each_steps_own_bit_for_bit(seed, shape):
+    trace = shared_steps(seed, 6, shape)
+    assert len({id(trace.graph(k).structure) for k in range(6)}) == 1
+    (batch,) = _batch.batches(trace, trace.kept_steps(), grads=True)
+    assert batch.steps.tolist() == list(range(6))
+    seen_inf = False
+    for row, step in enumerate(batch.steps.tolist()):
+        replay = trace.replay(step)
+        np.testing.assert_array_equal(batch.final[row], replay.final)
+        np.testing.assert_array_equal(batch.start[row], replay.start)
+        np.testing.assert_array_equal(batch.data[row], trace.graph(step).data)
+        seen_inf |= not np.isfinite(replay.final).all()
+    assert seen_inf or shape == "long chain"  # exp(400 x) overflows somewhere
+
+
+def test_first_nonfinite_over_many_steps_finds_what_a_step_by_step_search_finds():
+    for seed in range(1, 6):
+        trace = shared_steps(seed, 5)
+        expected = None
+        for step in trace.kept_steps():  # the definition, one step at a time
+            graph, offset = trace.graph(step), trace.event_offset(step)
+            expected = _anomaly._forward_birth(
+                trace, step, graph, offset
+            ) or _anomaly._backward_birth(trace, step, graph, offset)
+            if expected:
+                expected["steps_not_searched"] = []
+                break
+        assert trace.first_nonfinite() == expected
+
+
+def test_first_nonfinite_over_many_steps_of_two_structures_finds_the_first_birth():
+    w = Value(1.0, label="w")
+    with mgdebug.record() as trace:
+        for k in range(60):
+            w.data = 0.0 if k in (37, 52) else 1.0 + k  # d sqrt(w)/dw = inf at 0
+            out = w**0.5 + w * 2.0
+            if k % 2:
+                out = out * 3.0  # odd steps: a second structure
+            w.grad = 0.0
+            out.backward()
+    found = trace.first_nonfinite()
+    assert (found["phase"], found["step"], found["steps_not_searched"]) == (
+        "backward",
+        37,
+        [],
+    )
+    assert found["what"] == "chain rule of #0 (**0.5) gave w (leaf) inf * 3.0 = inf"
+
+
 def test_before_backward_every_grad_reads_zero_and_nodes_appear_as_built():
     x = Value(2.0)
     x.grad = 5.0  # held from before: the trace shows it only once backward begins
@@ -392,6 +477,24 @@ def test_state_at_outside_the_trace_raises_index_error():
         trace.state_at(-1)
 
 
+@pytest.mark.parametrize("t", [1.5, "3", None, True, [2]])
+def test_an_event_that_is_not_an_int_is_a_clear_type_error(t):
+    trace = three_steps()
+    with pytest.raises(TypeError, match="expected an event number \\(an int\\), got"):
+        trace.state_at(t)
+    with pytest.raises(TypeError, match="expected an event number"):
+        trace.state_at(0).move(t)
+    with pytest.raises(TypeError, match="expected a step number \\(an int\\), got"):
+        trace.graph(t)
+
+
+def test_numpy_integers_are_events_and_steps_too():
+    trace = three_steps()
+    last = np.int64(trace.num_events - 1)
+    assert trace.state_at(last).t == trace.state_at(int(last)).t
+    assert trace.graph(np.int32(1)).n_created == trace.steps[1].num_created
+
+
 # ---------------------------------------------------------------------- lookups
 
 
@@ -479,6 +582,25 @@ def test_parameter_history_and_loss_curve_follow_a_five_step_sgd_loop():
         trace.parameter_history("layers.0.neurons.9.w.0")
 
 
+def test_parameter_history_takes_a_label_or_the_value_and_refuses_anything_else():
+    w = Value(0.5, label="w")
+    unnamed = Value(2.0)
+    with mgdebug.record() as trace:
+        for _ in range(3):
+            (w * unnamed).backward()
+    by_label, by_value = trace.parameter_history("w"), trace.parameter_history(w)
+    for key in ("step", "value", "grad"):
+        np.testing.assert_array_equal(by_label[key], by_value[key])
+    assert trace.parameter_history(unnamed)["grad"].tolist() == [0.5, 1.0, 1.5]
+    for wrong in (None, 3, b"w", ["w"]):
+        with pytest.raises(TypeError, match="takes a parameter's label .* got"):
+            trace.parameter_history(wrong)
+    with pytest.raises(KeyError, match="did you mean one of \\['w'\\]"):
+        trace.parameter_history("ww")
+    with pytest.raises(KeyError, match="is not a parameter of this trace"):
+        trace.parameter_history(Value(1.0))
+
+
 # ---------------------------------------------------------------------- save and load
 
 
@@ -564,6 +686,35 @@ def format1_run():
     return trace
 
 
+def test_a_run_of_any_length_saves_a_small_header_and_loads(tmp_path):
+    """Summaries and numbers are columns: 100k kept steps (a per-sample SGD loop on
+    a tiny model) load like 2 do. Format 2 kept ~190 header bytes of summary and
+    five column entries per step, and could not load past ~20k kept steps."""
+    w = Value(0.5, label="w")
+    with mgdebug.record() as one:
+        (w * 2.0 + 1.0).tanh().backward()
+    graph, first = one.graph(0), one.steps[0]
+
+    def header_bytes(steps):
+        trace = mgdebug.Trace()
+        trace.strings = one.strings
+        for k in range(steps):
+            summary = mgdebug.trace.StepSummary(k, 0.5, True, True, first.num_created,
+                                                first.num_visits, k, k, k, [7], [0.5],
+                                                [0.25])  # fmt: skip
+            trace.add_step(summary, graph, permanent=True)
+        trace.save(tmp_path / "long.mgtrace")
+        data = (tmp_path / "long.mgtrace").read_bytes()
+        loaded = mgdebug.load(tmp_path / "long.mgtrace")
+        assert len(loaded.kept_steps()) == steps and loaded.steps[-1].started_ns == k
+        assert loaded.state_at(loaded.num_events - 1).grad.tolist() == (
+            one.state_at(one.num_events - 1).grad.tolist()
+        )
+        return struct.unpack_from("<I", data, len(MAGIC) + 4)[0]
+
+    assert header_bytes(100_000) < header_bytes(2) + 200  # only the shapes grow
+
+
 def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
     old = mgdebug.load(Path(__file__).parent / "fixtures" / "format1.mgtrace")
     new = format1_run()
@@ -576,6 +727,40 @@ def test_a_format_1_file_loads_and_replays_like_a_new_recording(tmp_path):
     old.save(tmp_path / "now.mgtrace")  # written back in the current format
     again = mgdebug.load(tmp_path / "now.mgtrace")
     assert_same_trace(old, again)
+
+
+def format2_run():
+    """What tests/fixtures/format2.mgtrace recorded (format 2: step summaries in the
+    JSON header): four steps of a tiny MLP and a trailing forward, keep_every=2,
+    record-only hits, the error that ended it."""
+    random.seed(1)
+    model = MLP(2, [3, 1])
+    with pytest.raises(RuntimeError, match="end of the run"):
+        with mgdebug.record(keep_every=2, break_on="op:ReLU") as trace:
+            for k in range(4):
+                with micrograd.scope("loss"):
+                    loss = (model([Value(1.0), Value(-2.0 + k)]) - 1) ** 2
+                loss.label = "loss"
+                model.zero_grad()
+                loss.backward()
+                for p in model.parameters():
+                    p.data -= 0.1 * p.grad
+            model([Value(2.0), Value(3.0)])
+            raise RuntimeError("end of the run")
+    return trace
+
+
+def test_a_format_2_file_loads_and_replays_like_a_new_recording(tmp_path):
+    old = mgdebug.load(Path(__file__).parent / "fixtures" / "format2.mgtrace")
+    new = format2_run()
+    assert old.kept_steps() == new.kept_steps() == [0, 2, 4]
+    assert old.hits == new.hits and len(old.hits) == 12
+    assert old.error == new.error and old.notices == new.notices
+    for step in (0, 2, 4):
+        for t in range(int(new.event_offsets[step]), int(new.event_offsets[step + 1])):
+            assert_same_state(old.state_at(t), new.state_at(t))
+    old.save(tmp_path / "now.mgtrace")  # written back in the current format
+    assert_same_trace(old, mgdebug.load(tmp_path / "now.mgtrace"))
 
 
 def mixed_batches(shared: bool, monkeypatch) -> mgdebug.Trace:
@@ -775,75 +960,141 @@ def test_a_crafted_file_with_a_valid_crc_is_still_checked_field_by_field(
     assert refused > 50
 
 
+def _setitem(name, i, value):
+    def mutate(columns, meta):
+        columns[name][i] = value
+
+    return mutate
+
+
+def _retype(name, dtype):
+    def mutate(columns, meta):
+        columns[name] = columns[name].astype(dtype)
+
+    return mutate
+
+
+def _meta_set(path, value):
+    def mutate(columns, meta):
+        target = meta
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _drop(name):
+    return lambda columns, meta: columns.pop(name)
+
+
+def _add(name, column):
+    return lambda columns, meta: columns.__setitem__(name, column)
+
+
+def _cut(name, n):
+    return lambda columns, meta: columns.__setitem__(name, columns[name][:n])
+
+
+def _unkeep(step):
+    return _setitem("step_flags", step, 3)  # backward, completed, not kept
+
+
+def _drop_last_graph(columns, meta):
+    """The last kept step's graph row and numbers gone, its summary kept."""
+    literals, starts = (
+        int(columns["graph_literals"][-1]),
+        int(columns["graph_starts"][-1]),
+    )
+    for name in [k for k in columns if k.startswith("graph_")]:
+        columns[name] = columns[name][:-1]
+    n, edges = len(columns["s0.op"]), len(columns["s0.child"])
+    for name, count in (("data", n), ("local_kind", edges), ("local_literal", literals),
+                        ("start_id", starts), ("start_grad", starts)):  # fmt: skip
+        columns[f"n0.{name}"] = columns[f"n0.{name}"][
+            : len(columns[f"n0.{name}"]) - count
+        ]
+
+
+def _unused_structure(columns, meta):
+    columns["structure_n_created"] = np.append(columns["structure_n_created"], 5)
+    for name in [k for k in columns if k.startswith("s0.")]:
+        columns["s1." + name[3:]] = columns[name].copy()
+
+
 def _column_cases():
-    """(id, mutate(columns, meta)) for hostile content that a CRC cannot catch."""
+    """(id, mutate(columns, meta)) for hostile content that a CRC cannot catch.
 
-    def setitem(name, i, value):
-        def mutate(columns, meta):
-            columns[name][i] = value
-
-        return mutate
-
-    def retype(name, dtype):
-        def mutate(columns, meta):
-            columns[name] = columns[name].astype(dtype)
-
-        return mutate
-
-    def meta_set(path, value):
-        def mutate(columns, meta):
-            target = meta
-            for key in path[:-1]:
-                target = target[key]
-            target[path[-1]] = value
-
-        return mutate
-
-    def drop(name):
-        return lambda columns, meta: columns.pop(name)
-
+    The columns and header of tiny_trace() in the current format: two steps that
+    share one structure of 6 nodes (5 built, w imported) and 6 visits."""
     return [
-        ("child-out-of-range", setitem("s0.child", 0, 10_000)),
-        ("child-negative", setitem("s0.child", 0, -1)),
-        ("visit-out-of-range", setitem("s0.visits", 0, 10_000)),
-        ("start-id-out-of-range", setitem("g0.start_id", 0, -5)),
-        ("op-past-its-table", setitem("s0.op", 0, 60_000)),
-        ("label-past-its-table", setitem("s0.label", 0, 4_000_000)),
-        ("scope-past-its-table", setitem("s0.scope", 1, 77)),
-        ("child-ptr-decreasing", setitem("s0.child_ptr", 3, -2)),
-        ("data-as-int", retype("g0.data", "<i8")),
-        ("op-as-float", retype("s0.op", "<f8")),
-        ("a-column-missing", drop("g0.local_kind")),
-        ("a-structure-column-missing", drop("s0.visits")),
-        ("a-node-visited-twice", setitem("s0.visits", 1, 4)),
-        ("a-child-after-its-parent", setitem("s0.child", 0, 3)),
-        ("local-kind-unknown", setitem("g0.local_kind", 0, 9)),
-        ("local-kind-sibling-on-one-edge", setitem("g0.local_kind", 4, 3)),
-        ("local-literals-too-many", setitem("g0.local_kind", 4, 1)),
-        ("graph-structure-missing", meta_set(["graphs", 0, "structure"], 7)),
-        ("graph-visits-past-structure", meta_set(["graphs", 0, "num_visits"], 99)),
-        ("format-version-from-the-future", meta_set(["version"], 3)),
-        ("param-ptr-missing", drop("param_ptr")),
-        ("param-ptr-past-the-end", setitem("param_ptr", -1, 10**9)),
-        ("param-ptr-decreasing", setitem("param_ptr", 1, -3)),
-        ("summary-visits-disagree", meta_set(["steps", 0, "num_visits"], 3)),
-        ("summary-nodes-disagree", meta_set(["steps", 0, "num_created"], 2)),
-        ("summary-negative", meta_set(["steps", 1, "num_created"], -4)),
-        ("summary-out-of-order", meta_set(["steps", 1, "index"], 5)),
-        ("summary-flag-not-bool", meta_set(["steps", 0, "kept"], "yes")),
-        ("summary-extra-field", meta_set(["steps", 0, "evil"], 1)),
-        ("graph-step-infinite", meta_set(["graphs", 0, "step"], float("inf"))),
-        ("graph-step-text", meta_set(["graphs", 0, "step"], "zero")),
-        ("n-created-negative", meta_set(["structures", 0, "n_created"], -1)),
-        ("n-created-huge", meta_set(["structures", 0, "n_created"], 10**30)),
-        ("string-table-not-strings", meta_set(["strings", "ops"], ["", 1, 2])),
-        ("string-table-not-from-empty", meta_set(["strings", "labels"], ["w"])),
-        ("string-table-missing", meta_set(["strings"], {"ops": [""]})),
-        ("wrong-format", meta_set(["format"], "pickle")),
-        ("entity-names-not-pairs", meta_set(["entity_names"], [[1, 2, 3]])),
-        ("error-not-a-dict", meta_set(["error"], "boom")),
-        ("steps-not-a-list", meta_set(["steps"], {"0": {}})),
-    ]
+        ("child-out-of-range", _setitem("s0.child", 0, 10_000)),
+        ("child-negative", _setitem("s0.child", 0, -1)),
+        ("visit-out-of-range", _setitem("s0.visits", 0, 10_000)),
+        ("start-id-out-of-range", _setitem("n0.start_id", 0, -5)),
+        ("start-id-twice", _setitem("n0.start_id", 2, 4)),  # step 1 starts at 4, 5
+        ("op-past-its-table", _setitem("s0.op", 0, 60_000)),
+        ("label-past-its-table", _setitem("s0.label", 0, 4_000_000)),
+        ("scope-past-its-table", _setitem("s0.scope", 1, 77)),
+        ("child-ptr-decreasing", _setitem("s0.child_ptr", 3, -2)),
+        ("data-as-int", _retype("n0.data", "<i8")),
+        ("op-as-float", _retype("s0.op", "<f8")),
+        ("flags-as-int", _retype("step_flags", "<i4")),
+        ("a-column-missing", _drop("n0.local_kind")),
+        ("a-structure-column-missing", _drop("s0.visits")),
+        ("a-step-column-missing", _drop("step_num_visits")),
+        ("an-unknown-column", _add("evil", np.zeros(2))),
+        ("an-unknown-section-column", _add("s0.evil", np.zeros(2))),
+        ("an-unknown-section", _add("x9.op", np.zeros(2, dtype="<u2"))),
+        ("a-node-visited-twice", _setitem("s0.visits", 1, 4)),
+        ("a-child-after-its-parent", _setitem("s0.child", 1, 3)),
+        ("local-kind-unknown", _setitem("n0.local_kind", 0, 9)),
+        ("local-kind-sibling-on-one-edge", _setitem("n0.local_kind", 4, 3)),
+        ("local-literals-too-many", _setitem("n0.local_kind", 4, 1)),
+        ("numbers-of-a-step-missing", _cut("n0.data", 6)),
+        ("literals-counted-wrong", _setitem("graph_literals", 0, 2)),
+        ("starts-counted-negative", _setitem("graph_starts", 1, -1)),
+        ("a-step-section-of-format-2", _add("g0.data", np.zeros(6))),
+        ("graph-structure-missing", _setitem("graph_structure", 0, 7)),
+        ("graph-structure-negative", _setitem("graph_structure", 0, -1)),
+        ("a-structure-unused", _unused_structure),
+        ("graph-visits-past-structure", _setitem("graph_num_visits", 0, 99)),
+        ("graph-of-no-step", _setitem("graph_step", 1, 5)),
+        ("graphs-out-of-order", _setitem("graph_step", 0, 1)),
+        ("graph-rows-differ", _cut("graph_entity_base", 1)),
+        ("entity-ids-past-2-63", _setitem("graph_entity_base", 0, 2**63 - 3)),
+        ("kept-without-a-graph", _drop_last_graph),
+        ("a-graph-not-kept-before-a-kept-one", _unkeep(0)),
+        ("format-version-from-the-future", _meta_set(["version"], 4)),
+        ("format-version-not-an-int", _meta_set(["version"], 3.0)),
+        ("param-ptr-missing", _drop("param_ptr")),
+        ("param-ptr-past-the-end", _setitem("param_ptr", -1, 10**9)),
+        ("param-ptr-decreasing", _setitem("param_ptr", 1, -3)),
+        ("summary-visits-disagree", _setitem("step_num_visits", 0, 3)),
+        ("summary-nodes-disagree", _setitem("step_num_created", 0, 2)),
+        ("summary-negative", _setitem("step_num_created", 1, -4)),
+        ("summary-time-negative", _setitem("step_ended_ns", 1, -1)),
+        ("summary-count-huge", _setitem("step_num_visits", 0, 2**50)),
+        ("summary-flags-unknown", _setitem("step_flags", 0, 15)),
+        ("completed-without-backward", _setitem("step_flags", 0, 6)),
+        ("visits-without-backward", _setitem("step_flags", 0, 4)),
+        ("step-columns-differ", _cut("step_flags", 1)),
+        ("string-table-not-strings", _meta_set(["strings", "ops"], ["", 1, 2])),
+        ("string-table-not-from-empty", _meta_set(["strings", "labels"], ["w"])),
+        ("string-table-twice", _meta_set(["strings", "labels"], ["", "w", "w"])),
+        ("string-not-utf8", _meta_set(["strings", "labels"], ["", "w", "\ud800"])),
+        ("string-table-missing", _meta_set(["strings"], {"ops": [""]})),
+        ("wrong-format", _meta_set(["format"], "pickle")),
+        ("entity-names-not-pairs", _meta_set(["entity_names"], [[1, 2, 3]])),
+        ("entity-name-not-text", _meta_set(["entity_names"], [[1, ["w"]]])),
+        ("error-not-a-dict", _meta_set(["error"], "boom")),
+        ("error-wrong-keys", _meta_set(["error"], {"type": "E"})),
+        ("notices-not-text", _meta_set(["notices"], [{"a": 1}])),
+        ("hit-outside-its-step", _meta_set(["hits"], [
+            {"event": 14, "reason": "r", "step": 0}])),  # step 1 owns events 12..23
+        ("hit-of-no-step", _meta_set(["hits"], [{"event": 1, "reason": "r", "step": 2}])),
+        ("hit-not-an-object", _meta_set(["hits"], [[1, "r", 0]])),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -855,6 +1106,108 @@ def test_hostile_columns_and_meta_are_refused(tmp_path, saved, mutate):
     meta = json.loads(json.dumps(meta))
     mutate(columns, meta)
     load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
+
+
+def _format2_cases():
+    """Hostile step summaries and graph entries of a format 2 header."""
+    return [
+        ("graph-structure-missing", _meta_set(["graphs", 0, "structure"], 7)),
+        ("graph-visits-past-structure", _meta_set(["graphs", 0, "num_visits"], 99)),
+        ("summary-visits-disagree", _meta_set(["steps", 0, "num_visits"], 3)),
+        ("summary-nodes-disagree", _meta_set(["steps", 0, "num_created"], 2)),
+        ("summary-negative", _meta_set(["steps", 1, "num_created"], -4)),
+        ("summary-out-of-order", _meta_set(["steps", 1, "index"], 5)),
+        ("summary-flag-not-bool", _meta_set(["steps", 0, "kept"], "yes")),
+        ("summary-extra-field", _meta_set(["steps", 0, "evil"], 1)),
+        ("summary-huge", _meta_set(["steps", 0, "started_ns"], 2**70)),
+        ("graph-step-infinite", _meta_set(["graphs", 0, "step"], float("inf"))),
+        ("graph-step-text", _meta_set(["graphs", 0, "step"], "zero")),
+        ("n-created-negative", _meta_set(["structures", 0, "n_created"], -1)),
+        ("n-created-huge", _meta_set(["structures", 0, "n_created"], 10**30)),
+        ("steps-not-a-list", _meta_set(["steps"], {"0": {}})),
+        ("step-columns-of-format-3", _add("step_flags", np.zeros(5, dtype="<u1"))),
+    ]
+
+
+@pytest.fixture(scope="module")
+def saved_format2():
+    data = (Path(__file__).parent / "fixtures" / "format2.mgtrace").read_bytes()
+    columns, meta = _bundle.decode(data[len(MAGIC) : -4])
+    return data, {k: v.copy() for k, v in columns.items()}, meta
+
+
+@pytest.mark.parametrize(
+    "mutate", [m for _, m in _format2_cases()], ids=[i for i, _ in _format2_cases()]
+)
+def test_hostile_format_2_headers_are_refused(tmp_path, saved_format2, mutate):
+    _, columns, meta = saved_format2
+    columns = {k: v.copy() for k, v in columns.items()}
+    meta = json.loads(json.dumps(meta))
+    path = write_file(tmp_path / "ok.mgtrace", columns_bundle(columns, meta))
+    assert mgdebug.load(path).num_events == 287  # as written, it loads
+    mutate(columns, meta)
+    load_fails(write_file(tmp_path / "h.mgtrace", columns_bundle(columns, meta)))
+
+
+def one_step_file(path, child_ptr, child, visits, n_created):
+    """A format 3 file of one kept step, laid out by hand (docs/trace-format.md)."""
+    n, edges = len(child_ptr) - 1, len(child)
+    i8 = lambda *x: np.array(x, dtype="<i8")  # noqa: E731
+    columns = {
+        "step_loss": np.array([1.0]), "step_flags": np.array([7], dtype="<u1"),
+        "step_num_created": i8(n_created), "step_num_visits": i8(len(visits)),
+        "step_started_ns": i8(1), "step_backward_ns": i8(2), "step_ended_ns": i8(3),
+        "param_ptr": i8(0, 0), "param_entity": i8(), "param_value": np.zeros(0),
+        "param_grad": np.zeros(0), "structure_n_created": i8(n_created),
+        "s0.op": np.ones(n, dtype="<u2"), "s0.scope": np.zeros(n, dtype="<u4"),
+        "s0.label": np.zeros(n, dtype="<u4"),
+        "s0.child_ptr": np.array(child_ptr, dtype="<i4"),
+        "s0.child": np.array(child, dtype="<i4"), "s0.imported": i8(*[0] * (n - n_created)),
+        "s0.visits": np.array(visits, dtype="<i4"),
+        "s0.src_file": np.zeros(0, dtype="<u4"), "s0.src_line": np.zeros(0, dtype="<u4"),
+        "graph_step": i8(0), "graph_structure": i8(0), "graph_entity_base": i8(0),
+        "graph_num_visits": i8(len(visits)), "graph_literals": i8(0),
+        "graph_starts": i8(1),
+        "n0.data": np.ones(n), "n0.local_kind": np.ones(edges, dtype="<u1"),
+        "n0.local_literal": np.zeros(0), "n0.start_id": np.array([n - 1], dtype="<i4"),
+        "n0.start_grad": np.array([1.0]),
+    }  # fmt: skip
+    meta = {"format": "mgtrace", "version": 3, "notices": [], "error": None,
+            "hits": [], "entity_names": [],
+            "strings": {"ops": ["", "+"], "scopes": [""], "labels": [""], "files": [""]}}  # fmt: skip
+    return write_file(path, columns_bundle(columns, meta))
+
+
+@pytest.mark.parametrize("edges", [3_000, 20_000])
+def test_the_reviews_crafted_files_one_node_visited_thousands_of_times_are_refused(
+    tmp_path, edges
+):
+    """The hostile review's files: one node with `edges` edges, visited as often
+    (48 KB made state_at take 4.6 s and 1.5 GB; 313 KB ran out of 6 GB)."""
+    path = one_step_file(
+        tmp_path / "evil.mgtrace", [0, 0, edges], [0] * edges, [1] * edges, 2
+    )
+    assert path.stat().st_size < 200_000
+    load_fails(path, "a node visited twice in one backward")
+
+
+def test_a_node_with_thousands_of_edges_visited_once_costs_one_pass(
+    tmp_path, monkeypatch
+):
+    edges = 20_000
+    path = one_step_file(tmp_path / "wide.mgtrace", [0, 0, edges], [0] * edges, [1], 2)
+    trace = mgdebug.load(path)
+    replayed = []
+    real = _replay.BackwardReplay.__init__
+
+    def counting(self, graph):
+        real(self, graph)
+        replayed.append(self.num_edges)
+
+    monkeypatch.setattr(_replay.BackwardReplay, "__init__", counting)
+    last = trace.state_at(trace.num_events - 1)
+    assert last.grad.tolist() == [float(edges), 1.0] and replayed == [edges]
+    assert trace.first_nonfinite() is None
 
 
 HOSTILE_HEADERS = {

@@ -48,6 +48,7 @@ export interface State {
   breakpoints: string[]; // the specs in force (the `breakpoints` trait)
   bpList: string[]; // every spec the breakpoint list shows, in order: those in force and those switched off
   hits: Hit[]; // replay positions of the breakpoints, in time order
+  bpProblems: Record<string, string>; // spec -> why it names nothing in this trace
   liveHits: LiveHit[]; // where the recording itself paused (the kernel's `hits.live`)
   anomaly: Anomaly | null; // where the first NaN/inf was born
   hover: number; // box index under the pointer, -1 for none
@@ -95,6 +96,7 @@ export function initialState(): State {
     breakpoints: [],
     bpList: [],
     hits: [],
+    bpProblems: {},
     liveHits: [],
     anomaly: null,
     hover: -1,

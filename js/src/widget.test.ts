@@ -143,6 +143,26 @@ describe("widget", () => {
     expect(document.querySelectorAll("img").length).toBe(0);
   });
 
+  it("shows a hits reply's problems as a notice (as text), and keeps its hits", async () => {
+    const model = new FakeModel();
+    model.traits.breakpoints = ["op:sigmoid", "op:tanh"];
+    const host = document.createElement("div");
+    document.body.append(host);
+    cleanups.push(widget.render({ model, el: host }));
+    await loaded(model, readFixture("mlp").strings.labels);
+    const problem = `'op:sigmoid' names no op of this trace; its ops are: *, +, ${XSS}`;
+    const hit = { event: 3, step: 0, node: 1, spec: "op:tanh" };
+    model.emit("msg:custom", { kind: "hits", id: null, hits: [hit], live: [], problems: { "op:sigmoid": problem } });
+    await tick();
+    const notice = host.querySelector<HTMLElement>(".mgd-notice")!;
+    expect(notice.textContent).toBe(problem);
+    expect(notice.style.display).toBe("");
+    const row = (spec: string) => host.querySelector<HTMLElement>(`.mgd-bprow[data-spec='${spec}'] .mgd-count`)!;
+    expect([row("op:sigmoid").textContent, row("op:sigmoid").title]).toEqual(["no such op", problem]);
+    expect(row("op:tanh").textContent).toBe("1 hit");
+    expect(document.querySelectorAll("img").length).toBe(0);
+  });
+
   it("steps through events with the arrow keys while it has focus, and writes the cursor back", async () => {
     const model = new FakeModel();
     const host = document.createElement("div");

@@ -43,6 +43,8 @@ export class KernelMessages {
         return update({
           hits: msg.hits.filter((h) => typeof h.event === "number"),
           liveHits: msg.live.filter((h) => typeof h.event === "number"),
+          bpProblems: msg.problems,
+          ...(Object.keys(msg.problems).length ? { notice: Object.values(msg.problems).join("\n") } : {}),
         });
       case "anomaly":
         return update({ anomaly: msg.anomaly && typeof msg.anomaly.event === "number" ? msg.anomaly : null });

@@ -73,6 +73,7 @@ export interface HitsMsg {
   id: number | null; // null when sent because the `breakpoints` trait changed
   hits: Hit[];
   live: LiveHit[];
+  problems: Record<string, string>; // spec -> why it names nothing in this trace (an op typo)
 }
 
 /** Where the first NaN/inf was born; non-finite numbers arrive as strings. */
@@ -114,6 +115,11 @@ export interface Paused {
 }
 
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
+/** An object of strings as it came, or {} for anything else. */
+const textByKey = (x: unknown): Record<string, string> =>
+  typeof x === "object" && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === "string")
+    ? (x as Record<string, string>)
+    : {};
 
 /** Narrow a custom message; null for anything we do not understand (ignored, not thrown). */
 export function parseKernelMsg(content: unknown): KernelMsg | null {
@@ -144,7 +150,13 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
     case "progress":
       return typeof m.steps === "number" && Array.isArray(m.losses) ? (m as unknown as ProgressMsg) : null;
     case "hits":
-      return Array.isArray(m.hits) ? ({ ...m, live: Array.isArray(m.live) ? m.live : [] } as unknown as HitsMsg) : null;
+      return Array.isArray(m.hits)
+        ? ({
+            ...m,
+            live: Array.isArray(m.live) ? m.live : [],
+            problems: textByKey(m.problems),
+          } as unknown as HitsMsg)
+        : null;
     case "anomaly":
       return "anomaly" in m ? (m as unknown as AnomalyMsg) : null;
     case "error":

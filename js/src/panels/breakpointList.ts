@@ -76,7 +76,7 @@ export function createBreakpointList(a: Actions, signal: AbortSignal): { root: H
   let lastKey = "";
   const draw = (s: State) => {
     const running = !!s.status.recording && !Object.keys(s.paused).length;
-    const key = `${s.bpList.join("\n")}|${s.breakpoints.join("\n")}|${s.hits.length}|${s.paused.spec}|${running}|${s.host}`;
+    const key = `${s.bpList.join("\n")}|${s.breakpoints.join("\n")}|${s.hits.length}|${s.paused.spec}|${running}|${s.host}|${JSON.stringify(s.bpProblems)}`;
     if (key === lastKey) return;
     lastKey = key;
     const counts = new Map<string, number>();
@@ -94,15 +94,20 @@ export function createBreakpointList(a: Actions, signal: AbortSignal): { root: H
         const jump = el("button", "mgd-node mgd-jump mgd-spec", spec);
         jump.type = "button";
         jump.title = `${spec}: ${n ? "click to go to its next hit" : "no hits in the steps kept in full"}`;
+        const problem = on ? s.bpProblems[spec] : undefined; // (an op the trace never built)
         const count = !on
           ? "off"
-          : running
-            ? "…"
-            : `${fmtInt(n)} hit${n === 1 ? "" : "s"}${s.status.recording ? " so far" : ""}`;
+          : problem
+            ? "no such op"
+            : running
+              ? "…"
+              : `${fmtInt(n)} hit${n === 1 ? "" : "s"}${s.status.recording ? " so far" : ""}`;
         const remove = el("button", "mgd-btn mgd-mini mgd-remove", "✕"); // (one listener on `rows`)
         remove.type = "button";
         remove.title = `remove ${spec}`;
-        row.append(box, jump, el("span", "mgd-count", count), remove);
+        const counted = el("span", problem ? "mgd-count mgd-danger" : "mgd-count", count);
+        if (problem) counted.title = jump.title = problem;
+        row.append(box, jump, counted, remove);
         return row;
       }),
     );
