@@ -28,6 +28,7 @@ export interface State {
   tree: GroupTree | null;
   layout: ViewLayout | null;
   expanded: string[] | null; // keys of open groups; null = the default
+  pages: Record<string, number>; // group key -> the call or instance a repeated group shows
   camera: Camera;
   fitPending: boolean; // fit the picture once the next layout arrives
   focusNode: number; // centre this node once a layout shows it, -1 for none
@@ -71,6 +72,7 @@ export function initialState(): State {
     tree: null,
     layout: null,
     expanded: null,
+    pages: {},
     camera: { x: 0, y: 0, scale: 1 },
     fitPending: true,
     focusNode: -1,
@@ -158,6 +160,7 @@ export interface Actions {
   selectGroup(group: number): void;
   toggleGroup(group: number): void;
   setExpanded(keys: string[] | null): void;
+  turnPage(group: number, page: number): void; // show that call / instance of a repeated group
   expandAll(open: boolean): void;
   search(query: string, direction: 1 | -1): void;
   fit(): void;

@@ -136,10 +136,12 @@ export class StepView {
   graphInput(meta: TraceMeta): GraphInput {
     return {
       nCreated: this.nCreated,
+      op: this.g.op.slice(),
       scope: this.g.scope.slice(),
       label: this.g.label.slice(),
       childPtr: this.g.child_ptr.slice(),
       child: this.g.child.slice(),
+      ops: meta.strings.ops,
       scopes: meta.strings.scopes,
       labels: meta.strings.labels,
     };
