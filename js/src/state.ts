@@ -43,7 +43,7 @@ export interface State {
   matches: number[]; // nodes whose label matches, in id order
   matchIndex: number;
   params: ParamTable | null;
-  heatmapMode: "value" | "grad";
+  heatmapMode: "value" | "grad" | "update" | "norm"; // what the parameter cells show
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
   breakpoints: string[];
   hits: Hit[]; // replay positions of the breakpoints, in time order

@@ -15,6 +15,7 @@ import { perfFor } from "./perf";
 import { initialState, type State, Store } from "./state";
 import { el } from "./view/dom";
 import { createGraphView } from "./view/graphView";
+import { createHoverTip } from "./view/hoverTip";
 import { observeSizes } from "./view/measure";
 import { forgetThemes } from "./view/theme";
 
@@ -53,7 +54,7 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
   const toolbar = createToolbar(a, signal);
   const inspector = createInspector(a, signal);
   const timeline = createTimeline(a, update, signal);
-  const steps = createSteps(a, signal);
+  const steps = createSteps(a, signal, mark);
   const notices = createNotices(a, getState, signal);
   const main = el("div", "mgd-main");
   main.append(graph.root, inspector.root);
@@ -86,6 +87,7 @@ export function render({ model, el: host }: { model: Model; el: HTMLElement }): 
   store.subscribe(graph.draw);
   store.subscribe(timeline.draw);
   store.subscribe(steps.draw);
+  store.subscribe(createHoverTip(graph.root)); // the full name of the box under the pointer
   store.subscribe(inspector.draw); // DOM writes last
   store.subscribe((st, changed) => {
     const ms = performance.now() - frame.startMs;

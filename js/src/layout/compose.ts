@@ -232,7 +232,7 @@ function gridLevel(w: Float64Array, h: Float64Array) {
 }
 
 /** Which groups start open: all of them for a small graph, else the top levels within a budget. */
-export function defaultExpanded(t: GroupTree, smallNodes = SMALL_GRAPH_NODES, budgetUnits = 40): Uint8Array {
+export function defaultExpanded(t: GroupTree, smallNodes = SMALL_GRAPH_NODES, budgetUnits = 60): Uint8Array {
   const expanded = new Uint8Array(t.numGroups);
   expanded[0] = 1;
   if (t.numNodes < smallNodes) return expanded.fill(1);

@@ -6,6 +6,7 @@ import type { Actions, State } from "../state";
 import { type Camera, panBy, toWorld, type ViewSize, zoomAt } from "./camera";
 import { el } from "./dom";
 import { sizeOf } from "./measure";
+import { pagerAt } from "./pager";
 import { drawGraph } from "./render";
 import { cachedTheme } from "./theme";
 
@@ -82,6 +83,11 @@ export function createGraphView(
     if (!wasClick) return;
     const s = getState();
     const i = slotAt(e);
+    if (s.layout && s.tree) {
+      const p = worldAt(e);
+      const turn = pagerAt(s.layout, p.x, p.y, s.camera.scale); // ◂ ▸ of a repeated group
+      if (turn) return a.turnPage(s.layout.unit[turn.slot] - s.tree.numNodes, s.layout.page[turn.slot] + turn.dir);
+    }
     if (i < 0 || !s.layout || !s.tree) return a.select(-1);
     const u = s.layout.unit[i];
     if (u < s.tree.numNodes) a.select(u);
@@ -93,6 +99,8 @@ export function createGraphView(
     const s = getState();
     const i = slotAt(e);
     if (i < 0 || !s.layout || !s.tree) return;
+    const p = worldAt(e);
+    if (pagerAt(s.layout, p.x, p.y, s.camera.scale)) return; // two quick page turns, not a collapse
     const u = s.layout.unit[i];
     if (u >= s.tree.numNodes) a.toggleGroup(u - s.tree.numNodes);
   });
@@ -121,7 +129,10 @@ export function createGraphView(
       canvas.style.height = `${heightPx}px`;
     }
     const ctx = canvas.getContext("2d");
-    if (ctx) drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
+    if (ctx) {
+      const drawn = drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
+      root.dataset.nonfinite = String(drawn.marked); // boxes marked NaN / inf on screen (tests)
+    }
     canvas.style.cursor = s.hover >= 0 ? "pointer" : "grab";
   };
   return { root, draw, size };
