@@ -8,6 +8,9 @@
 //   "layout"      {ms}      a layout answer arrived (ms = worker time)
 //   "painted"     {step, units, ms}  the first redraw showing a step in its layout: a new
 //                 layout, or a new step drawn in the layout it shares (ms = that frame's work)
+//   "heat-hover"  {ms}      a pointer move over the parameter heatmap (ms = its handler's work:
+//                 the cell's readout and outline)
+//   "loss-hover"  {ms}      the same over the loss curve
 // Besides, the root element carries data-frame-ms (the last redraw's work, every renderer).
 
 export interface PerfMark {

@@ -22,9 +22,16 @@ describe("parameter series", () => {
     expect(s.top.map((m) => s.modules[m].name)).toEqual(["layers.0", "layers.1", ""]);
     const l0 = s.modules[s.top[0]];
     expect(l0.modules.map((m) => s.modules[m].short)).toEqual(["neurons.0"]);
-    expect(s.modules[l0.modules[0]].params).toEqual([0, 1]);
-    expect(l0.all).toEqual([0, 1]);
+    expect(s.modules[l0.modules[0]].params).toEqual([1, 0]); // b, w.0: in reading order
+    expect(l0.all).toEqual([1, 0]);
     expect(s.modules[s.top[2]].params).toEqual([3]); // no module: under ""
+  });
+
+  it("orders modules as they read, whatever order the table came in", () => {
+    const names = ["layers.10.w.0", "layers.2.w.0", "layers.1.w.10", "layers.1.w.9"];
+    const s = paramSeries({ ...table, names, param: table.param.map((p) => p % 4) }, 3);
+    expect(s.top.map((m) => s.modules[m].name)).toEqual(["layers.1", "layers.2", "layers.10"]);
+    expect(s.modules[s.top[0]].params.map((p) => names[p])).toEqual(["layers.1.w.9", "layers.1.w.10"]);
   });
 
   it("takes the L2 norm of a module's parameters at each step", () => {

@@ -45,17 +45,17 @@ export function paramSeries(t: ParamTable, steps: number): ParamSeries {
     for (let s = 0; s + 1 < steps; s++) update[p * steps + s] = value[p * steps + s + 1] - value[p * steps + s];
   }
   const modules: Module[] = [];
-  const byName = new Map<string, number>();
+  const index = new Map<string, number>();
   const top: number[] = [];
   const moduleOf = (parts: string[]): number => {
     let parent = -1;
     for (let d = 0; d < parts.length; d++) {
       const name = parts.slice(0, d + 1).join(".");
-      let m = byName.get(name);
+      let m = index.get(name);
       if (m === undefined) {
         m = modules.length;
         modules.push({ name, short: parts[d], depth: d, parent, modules: [], params: [], all: [] });
-        byName.set(name, m);
+        index.set(name, m);
         if (parent < 0) top.push(m);
         else modules[parent].modules.push(m);
       }
@@ -69,6 +69,16 @@ export function paramSeries(t: ParamTable, steps: number): ParamSeries {
     modules[m].params.push(p);
     for (let a = m; a >= 0; a = modules[a].parent) modules[a].all.push(p);
   });
+  // in reading order whatever order the table came in: layers.2 after layers.1, w.10 after w.9
+  const byName = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+  const mod = (a: number, b: number) => byName(modules[a].name, modules[b].name);
+  top.sort(mod);
+  for (const m of modules) {
+    m.modules.sort(mod);
+    m.params.sort((a, b) => byName(t.names[a], t.names[b]));
+    m.all.sort((a, b) => byName(t.names[a], t.names[b]));
+  }
+  if (top.length > 1 && modules[top[0]].name === "") top.push(top.shift()!); // no module: last
   return { names: t.names, steps, value, grad, update, modules, top };
 }
 

@@ -8,6 +8,7 @@
 // leaf or an op on leaves (`k`, `w*x`, `p*p`) with that one consumer, in the same group.
 
 export const CHAIN_MIN = 24; // shorter runs stay as they are: a neuron's 16-term sum reads fine
+export const CHAIN_PAGE = 16; // an open chain shows this many links at a time
 
 export interface ChainInput {
   nCreated: number;
@@ -19,6 +20,7 @@ export interface ChainInput {
 export interface Chains {
   chainOf: Int32Array; // node -> chain index, -1 for none
   members: number[][]; // per chain: its nodes in creation order, links and terms together
+  position: number[][]; // per chain, per member: the index of its link along the chain (a term: the link it feeds)
   links: number[]; // per chain: how many links (nodes of the chain's op on the path)
   op: number[]; // per chain: the op index
 }
@@ -56,6 +58,8 @@ export function findChains(
   }
   const chainOf = new Int32Array(g.childPtr.length - 1).fill(-1);
   const members: number[][] = [];
+  const position: number[][] = [];
+  const at = new Int32Array(g.childPtr.length - 1);
   const links: number[] = [];
   const ops: number[] = [];
   for (let s = 0; s < n; s++) {
@@ -67,6 +71,7 @@ export function findChains(
     const list: number[] = [];
     for (let u = s; u >= 0; u = next[u]) {
       chainOf[u] = k;
+      at[u] = list.length;
       list.push(u);
     }
     // the simple terms feeding only this chain
@@ -79,13 +84,15 @@ export function findChains(
         for (let f = childPtr[c]; f < childPtr[c + 1] && simple; f++) simple = !isOp(child[f]);
         if (!simple) continue;
         chainOf[c] = k;
+        at[c] = at[p];
         list.push(c);
       }
     }
     list.sort((a, b) => a - b);
     members.push(list);
+    position.push(list.map((u) => at[u]));
     links.push(len);
     ops.push(op[s]);
   }
-  return { chainOf, members, links, op: ops };
+  return { chainOf, members, position, links, op: ops };
 }

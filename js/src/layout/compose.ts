@@ -245,9 +245,9 @@ export function defaultExpanded(t: GroupTree, smallNodes = SMALL_GRAPH_NODES, bu
       if (u < t.numNodes) continue;
       const c = u - t.numNodes;
       const grow = t.unitPtr[c + 1] - t.unitPtr[c] - 1;
-      // repeated structure, folded chains and imported values stay shut: the first view is
-      // their summary (and a bundle repeats what is next to it)
-      const shut = t.pages[c] > 0 || t.kind[c] === Kind.Chain || t.kind[c] === Kind.Imported;
+      // repeated structure, folded chains, runs of loose nodes and imported values stay
+      // shut: the first view is the model's structure, and theirs is their summary
+      const shut = t.pages[c] > 0 || t.kind[c] === Kind.Chain || t.kind[c] === Kind.Imported || t.kind[c] === Kind.Run;
       if (shut || visible + grow > budgetUnits) continue;
       expanded[c] = 1;
       visible += grow;

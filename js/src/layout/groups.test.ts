@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compose, mlpInput, mlpLike, overlaps, synthetic } from "../testing/graphs";
-import { CHAIN_MIN } from "./chains";
+import { CHAIN_MIN, CHAIN_PAGE } from "./chains";
 import { buildGroups, type GraphInput } from "./groups";
 import { Kind } from "./groupTree";
 
@@ -72,6 +72,7 @@ describe("groups", () => {
     expect(chains.map((c) => t.name[c])).toEqual(["×100 *"]);
     expect(t.nodeCount[chains[0]]).toBe(201); // the links, their constants and the first x
     expect(t.nodeGroup[t.numNodes - 1]).toBe(0); // the tanh reads the chain but is not part of it
+    expect(t.pages[chains[0]]).toBe(Math.ceil(100 / CHAIN_PAGE)); // opened, a stretch at a time
     expect(groupsOf(buildGroups(chainOf(CHAIN_MIN), { bySample: false }), Kind.Chain).length).toBe(1);
     expect(groupsOf(buildGroups(chainOf(CHAIN_MIN - 1), { bySample: false }), Kind.Chain).length).toBe(0);
   });

@@ -8,7 +8,7 @@
 // creation ids and edges between sibling groups always point forward in creation order:
 // the layout needs no cycle breaking.
 
-import { consumerCounts, findChains } from "./chains";
+import { CHAIN_PAGE, consumerCounts, findChains } from "./chains";
 import { boxRuns, bundleInstances, hoistLeaves, type Lists, pagesOf } from "./groupRuns";
 import { type GroupTree, Kind, treeOf } from "./groupTree";
 import { labelTokens, ownerScopes } from "./owners";
@@ -211,8 +211,9 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
   const skip = new Uint8Array(n);
   for (let i = 0; i < n; i++) skip[i] = owned[i] | aux[i];
   const chains = findChains(g, nodeGroup, uses, skip);
+  let chainGroups: number[] = [];
   if (chains.members.length) {
-    const chainGroup = chains.members.map((list, k) => {
+    chainGroups = chains.members.map((list, k) => {
       const opName = g.ops[chains.op[k]] || "?";
       const p = nodeGroup[list[0]];
       return newGroup(p, Kind.Chain, `×${chains.links[k].toLocaleString("en-US")} ${opName}`, path[p] || "(top level)");
@@ -220,19 +221,19 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
     const touched = new Set<number>();
     chains.members.forEach((list, k) => {
       touched.add(nodeGroup[list[0]]);
-      kids[chainGroup[k]] = list;
+      kids[chainGroups[k]] = list;
     });
     for (const gid of touched) {
       const out: number[] = [];
       for (const u of kids[gid]) {
         const k = u < n ? chains.chainOf[u] : -1;
         if (k < 0) out.push(u);
-        else if (u === chains.members[k][0]) out.push(n + chainGroup[k]);
+        else if (u === chains.members[k][0]) out.push(n + chainGroups[k]);
       }
       kids[gid] = out;
     }
     chains.members.forEach((list, k) => {
-      for (const u of list) nodeGroup[u] = chainGroup[k];
+      for (const u of list) nodeGroup[u] = chainGroups[k];
     });
   }
 
@@ -247,5 +248,14 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
   boxRuns(b, pagedCalls);
   const bundles = opts.bySample ? bundleInstances(b) : [];
   const pages = pagesOf(b, pagedCalls, bundles);
+  // an open chain: CHAIN_PAGE links at a time, each with the terms that feed it
+  chains.members.forEach((_, k) => {
+    const gid = chainGroups[k];
+    const pos = new Map(chains.members[k].map((u, i) => [u, chains.position[k][i]]));
+    pages.set(
+      gid,
+      kids[gid].map((u) => Math.floor((pos.get(u) ?? 0) / CHAIN_PAGE)),
+    );
+  });
   return treeOf(n, g.nCreated, parent, kind, name, path, kids, nodeGroup, { pages, owned, aux });
 }

@@ -9,7 +9,7 @@ import { Kind } from "../layout/groupTree";
 import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmt4, fmtCount, fmtFull, fmtInt } from "../view/format";
-import { nodeName } from "../view/renderBoxes";
+import { nodeName, pageLabel } from "../view/renderBoxes";
 import { byMagnitude, consumerTerms, inputTerms, sumApplied, type Term } from "./chainRule";
 
 const PAGE_ROWS = 10; // terms per page
@@ -190,7 +190,7 @@ function groupRows(s: State, gid: number): HTMLElement[] {
   out.push(row("nodes", fmtCount(t.nodeCount[gid])));
   if (t.pages[gid] > 0) {
     const page = Math.max(0, Math.min(t.pages[gid] - 1, s.pages[t.key[gid]] ?? 0));
-    const what = t.kind[gid] === Kind.Bundle ? "instance" : "call";
+    const what = t.kind[gid] === Kind.Bundle ? "instance" : t.kind[gid] === Kind.Chain ? "stretch of links" : "call";
     const nav = el("div", "mgd-pager");
     const btn = (text: string, to: number) => {
       const b = el("button", "mgd-btn mgd-mini", text);
@@ -200,7 +200,11 @@ function groupRows(s: State, gid: number): HTMLElement[] {
       b.title = `show ${what} ${to} when the box is open`;
       return b;
     };
-    nav.append(btn("◂", page - 1), el("span", "mgd-val", `${what} ${page} of ${t.pages[gid]}`), btn("▸", page + 1));
+    nav.append(
+      btn("◂", page - 1),
+      el("span", "mgd-val", pageLabel(t.kind[gid], page, t.pages[gid])),
+      btn("▸", page + 1),
+    );
     out.push(nav);
     out.push(el("div", "mgd-muted", `repeated: open, it shows one ${what} at a time; ◂ ▸ page through them`));
   }

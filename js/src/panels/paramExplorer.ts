@@ -257,7 +257,9 @@ export function createParamExplorer(a: Actions, signal: AbortSignal, mark: Mark)
     }
     paint(s, fresh || !rows.length);
   };
-  return { root, draw, geometry: () => ({ ...geo, scroll, rows, cols: cols() }) };
+  // for tests and benchmarks: where the rows and cells are (CSS px of the body)
+  const geometry = () => ({ heatX: geo.heatX, heatW: geo.heatW, fit: geo.rows, scroll, rows, cols: cols() });
+  return { root, draw, geometry };
 }
 
 function selectedLabel(s: State): string {

@@ -16,7 +16,7 @@ export interface Rect {
 export function pagerButtons(l: ViewLayout, i: number, scale: number): { prev: Rect; next: Rect } | null {
   if (!l.open[i] || l.page[i] < 0) return null;
   const size = Math.max(16, 15 / scale); // at least 15 px on screen
-  if (size * 3 > l.w[i]) return null; // too small to hold them: zoom in first
+  if (size * 3 > l.w[i] || l.w[i] * scale < 120) return null; // too small to hold them: zoom in first
   const y = l.y[i] + 2;
   const next = { x: l.x[i] + l.w[i] - 4 - size, y, w: size, h: size };
   return { prev: { ...next, x: next.x - 3 - size }, next };

@@ -5,6 +5,7 @@
 // its title at a readable size on screen for as long as there is room.
 
 import { SIZE } from "../layout/boxSizes";
+import { CHAIN_PAGE } from "../layout/chains";
 import { Kind } from "../layout/groupTree";
 import { localName } from "../layout/owners";
 import type { State } from "../state";
@@ -213,8 +214,8 @@ export function drawFrame(p: Paint, gid: number, slot: number, x: number, y: num
   ctx.textAlign = "right";
   if (pager) {
     right = pager.prev.x - 4;
-    const what = tree.kind[gid] === Kind.Bundle ? "#" : "call ";
-    const label = firstFitting(ctx, [`${what}${l.page[slot]} of ${tree.pages[gid]}`, `${l.page[slot]}`], w / 2);
+    const p = l.page[slot];
+    const label = firstFitting(ctx, [pageLabel(tree.kind[gid], p, tree.pages[gid]), `${p}`], w / 2);
     ctx.fillText(label, right, base);
     right -= ctx.measureText(label).width + 8;
   } else if (w * k >= 200) {
@@ -226,6 +227,12 @@ export function drawFrame(p: Paint, gid: number, slot: number, x: number, y: num
   ctx.fillStyle = th.text2;
   ctx.font = `600 ${font}px ${th.font}`;
   ctx.fillText(fitText(ctx, `▾ ${tree.name[gid]}`, right - x - 8), x + 8, base);
+}
+
+/** What page `p` of `pages` is: a call, an instance, or a stretch of a chain's links. */
+export function pageLabel(kind: number, p: number, pages: number): string {
+  if (kind === Kind.Chain) return `links ${p * CHAIN_PAGE}–${(p + 1) * CHAIN_PAGE - 1} (${p + 1} of ${pages})`;
+  return `${kind === Kind.Bundle ? "#" : "call "}${p} of ${pages}`;
 }
 
 /** The ◂ ▸ buttons of a repeated group's frame, drawn over its contents (they may be

@@ -101,7 +101,7 @@ export function drawStubs(p: Paint, l: ViewLayout, seen: (i: number) => boolean)
     if (slot < 0 || l.unit[slot] !== node || !seen(slot)) continue;
     ctx.fillStyle = th.text2;
     ctx.font = `7px ${th.font}`;
-    ctx.fillText(`→ ${count} more`, l.x[slot] + l.w[slot] + 3, l.y[slot] + l.h[slot] / 2 - 3);
+    ctx.fillText(`↗ ×${count} elsewhere`, l.x[slot] + l.w[slot] + 3, l.y[slot] + l.h[slot] / 2 - 3);
   }
 }
 
