@@ -9,7 +9,7 @@ import { Kind } from "../layout/groupTree";
 import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmt4, fmtCount, fmtFull, fmtInt } from "../view/format";
-import { nodeName, pageLabel } from "../view/renderBoxes";
+import { nodeName, pageLabel } from "../view/names";
 import { byMagnitude, consumerTerms, inputTerms, sumApplied, type Term } from "./chainRule";
 
 const PAGE_ROWS = 10; // terms per page

@@ -7,7 +7,7 @@ import type { Mark } from "../perf";
 import type { Actions, State } from "../state";
 import { button, el, setText, show } from "../view/dom";
 import { fmt4 } from "../view/format";
-import { nodeName } from "../view/renderBoxes";
+import { nodeName } from "../view/names";
 import { createLossChart, lossesOf } from "./lossChart";
 import { createParamExplorer } from "./paramExplorer";
 

@@ -7,7 +7,7 @@ import type { State } from "../state";
 import { toScreen } from "./camera";
 import { createTip } from "./chartCanvas";
 import { fmt4, fmtCount, fmtInt } from "./format";
-import { nodeName } from "./renderBoxes";
+import { nodeName } from "./names";
 
 export function createHoverTip(graphRoot: HTMLElement): (s: State, changed: ReadonlySet<keyof State | "*">) => void {
   const tip = createTip(graphRoot);

@@ -3,100 +3,19 @@
 // no messages; only what is on screen is drawn. Returns what it drew, for tests that look
 // at a real browser without reading pixels.
 
-import type { ViewLayout } from "../layout/picture";
 import type { State } from "../state";
 import { drawFrame, drawGroup, drawNode, drawPager, type Paint, roundRect } from "./renderBoxes";
 import { drawCounts, drawLegend, drawNonfinite, drawStubs } from "./renderMarks";
 import { bucketFill, bucketOf } from "./scales";
+import { routeKeys, summarize } from "./summary";
 import type { Theme } from "./theme";
 
 const MAX_FAR_EDGES = 20000; // zoomed far out, more plain edges than this are only a grey haze
-
-/** Per-box summaries at the cursor: max |grad|, built count, non-finite, on the path to the loss. */
-export interface Summary {
-  maxGrad: Float64Array;
-  built: Int32Array;
-  bad: Uint8Array; // holds a node whose value or grad is NaN or inf
-  onPath: Uint8Array; // holds a node on the path (frames: anything inside them does)
-  nonfinite: number; // nodes with a NaN or inf value or grad
-}
 
 /** What a frame drew: boxes marked non-finite, bundles drawn. */
 export interface Drawn {
   marked: number;
   bundles: number;
-}
-
-function summarize(s: State, l: ViewLayout): Summary {
-  const view = s.view!;
-  const S = l.unit.length;
-  const out = {
-    maxGrad: new Float64Array(S),
-    built: new Int32Array(S),
-    bad: new Uint8Array(S),
-    onPath: new Uint8Array(S),
-    nonfinite: 0,
-  };
-  const slot = l.slotOfNode;
-  const grad = view.grad;
-  const data = view.g.data;
-  const lastBuilt = view.phase === "forward" ? view.event : view.nCreated;
-  for (let i = 0; i < view.numNodes; i++) {
-    const k = slot[i];
-    if (k < 0) continue;
-    const built = i <= lastBuilt || i >= view.nCreated;
-    const a = Math.abs(grad[i]);
-    if (a > out.maxGrad[k] && a !== Infinity) out.maxGrad[k] = a;
-    if (built) {
-      out.built[k]++;
-      if (!(a < Infinity) || !Number.isFinite(data[i])) {
-        out.bad[k] = 1;
-        out.nonfinite++;
-      }
-    }
-  }
-  if (s.showPath && s.path)
-    for (let i = 0; i < view.numNodes; i++) if (s.path[i] && slot[i] >= 0) out.onPath[slot[i]] = 1;
-  // a frame holds what its boxes hold (pre-order: children come after their frame)
-  for (let i = S - 1; i >= 0; i--) {
-    const f = l.parentSlot[i];
-    if (f < 0) continue;
-    if (out.onPath[i]) out.onPath[f] = 1;
-    if (out.bad[i]) out.bad[f] = 1;
-  }
-  return out;
-}
-
-/** Route keys (src * S + dst) of the bundles carrying data from box `from` to box `to`:
- * out of each frame around `from`, across, into each frame around `to`. */
-export function routeKeys(l: ViewLayout, from: number, to: number, out: Set<number>): void {
-  const S = l.unit.length;
-  const depth = (i: number) => {
-    let d = 0;
-    for (let f = l.parentSlot[i]; f >= 0; f = l.parentSlot[f]) d++;
-    return d;
-  };
-  let a = from;
-  let b = to;
-  let da = depth(a);
-  let db = depth(b);
-  while (da > db) {
-    out.add(a * S + l.parentSlot[a]);
-    a = l.parentSlot[a];
-    da--;
-  }
-  while (db > da) {
-    out.add(l.parentSlot[b] * S + b);
-    b = l.parentSlot[b];
-    db--;
-  }
-  while (l.parentSlot[a] !== l.parentSlot[b]) {
-    out.add(a * S + l.parentSlot[a]);
-    out.add(l.parentSlot[b] * S + b);
-    a = l.parentSlot[a];
-    b = l.parentSlot[b];
-  }
-  out.add(a * S + b);
 }
 
 export function drawGraph(

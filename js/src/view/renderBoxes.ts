@@ -5,14 +5,13 @@
 // its title at a readable size on screen for as long as there is room.
 
 import { SIZE } from "../layout/boxSizes";
-import { CHAIN_PAGE } from "../layout/chains";
 import { Kind } from "../layout/groupTree";
-import { localName } from "../layout/owners";
 import type { State } from "../state";
 import { fmt4, fmtCount } from "./format";
+import { cardTitle, pageLabel } from "./names";
 import { pagerButtons } from "./pager";
-import type { Summary } from "./render";
 import { fillFor, fmtShort } from "./scales";
+import type { Summary } from "./summary";
 import { firstFitting, fitText } from "./text";
 import type { Theme } from "./theme";
 
@@ -25,24 +24,6 @@ export interface Paint {
   s: State;
   th: Theme;
   k: number; // camera scale: screen px per world px
-}
-
-/** A node's name as the viewer shows it: its label, else its op and id ("+ #65480"). */
-export function nodeName(s: State, node: number): string {
-  const v = s.view!;
-  const strings = s.meta!.strings;
-  const label = strings.labels[v.g.label[node]] ?? "";
-  if (label) return label;
-  return `${strings.ops[v.g.op[node]] || "leaf"} #${node}`;
-}
-
-/** The title on a node's card: a parameter inside its module by its own name (`w.1`). */
-function cardTitle(s: State, node: number): { main: string; id: string } {
-  const v = s.view!;
-  const strings = s.meta!.strings;
-  const label = strings.labels[v.g.label[node]] ?? "";
-  if (label) return { main: s.tree?.owned[node] ? localName(label) : label, id: "" };
-  return { main: strings.ops[v.g.op[node]] || "leaf", id: `#${node}` };
 }
 
 export function drawNode(p: Paint, node: number, x: number, y: number, w: number, h: number, bad: boolean): void {
@@ -227,12 +208,6 @@ export function drawFrame(p: Paint, gid: number, slot: number, x: number, y: num
   ctx.fillStyle = th.text2;
   ctx.font = `600 ${font}px ${th.font}`;
   ctx.fillText(fitText(ctx, `▾ ${tree.name[gid]}`, right - x - 8), x + 8, base);
-}
-
-/** What page `p` of `pages` is: a call, an instance, or a stretch of a chain's links. */
-export function pageLabel(kind: number, p: number, pages: number): string {
-  if (kind === Kind.Chain) return `links ${p * CHAIN_PAGE}–${(p + 1) * CHAIN_PAGE - 1} (${p + 1} of ${pages})`;
-  return `${kind === Kind.Bundle ? "#" : "call "}${p} of ${pages}`;
 }
 
 /** The ◂ ▸ buttons of a repeated group's frame, drawn over its contents (they may be

@@ -7,9 +7,10 @@ import { localName } from "../layout/owners";
 import type { ViewLayout } from "../layout/picture";
 import type { State } from "../state";
 import { fmtCount } from "./format";
-import type { Summary } from "./render";
-import { nodeName, type Paint, roundRect } from "./renderBoxes";
+import { nodeName } from "./names";
+import { type Paint, roundRect } from "./renderBoxes";
 import { legend } from "./scales";
+import type { Summary } from "./summary";
 import { firstFitting, fitText } from "./text";
 import type { Theme } from "./theme";
 
