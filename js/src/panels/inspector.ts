@@ -86,7 +86,8 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean, pages:
   const r = v.replay;
   const out: HTMLElement[] = [];
   const op = strings.ops[g.op[node]];
-  out.push(el("div", "mgd-title", `${nodeName(s, node)}${op && strings.labels[g.label[node]] ? ` (${op})` : ""}`));
+  const labelled = !!strings.labels[g.label[node]]; // "w.1 (leaf)"; unlabelled: "+ #65480"
+  out.push(el("div", "mgd-title", `${nodeName(s, node)}${labelled ? ` (${op || "leaf"})` : ""}`));
   out.push(breakRow(s, v, node));
   if (atCursor) out.push(el("div", "mgd-muted", "the node at the cursor (click a node to pin one)"));
   const imported = node >= v.nCreated;
