@@ -160,15 +160,11 @@ def test_demo_graph_reads_at_its_first_view_and_pages_through_calls(
                  biggest: Math.max(...s.layout.edgeCount) }}; }}"""
     )
     assert facts["nodes"] == 65_818
-    assert (
-        facts["owned"] == 337 and facts["imported"] == 0
-    )  # parameters in their neurons
-    assert (
-        facts["stubs"] == 337
-    )  # each read by the L2 term outside the model: a tag there
-    assert (
-        facts["biggest"] >= 25_600
-    )  # layers.0 -> layers.1: 16 x 16 x 100 edges, one bundle
+    # parameters in their neurons, each read by the L2 term outside the model (a tag
+    # there); layers.0 -> layers.1 is 16 x 16 x 100 edges, one bundle
+    assert facts["owned"] == 337 and facts["imported"] == 0
+    assert facts["stubs"] == 337
+    assert facts["biggest"] >= 25_600
     assert page.evaluate(CROSSINGS, VIEWER) == []
     screenshot(page, "lab-demo-grouped", viewer)
 
@@ -231,7 +227,8 @@ def test_demo_graph_reads_at_its_first_view_and_pages_through_calls(
     )
     assert calls == ["call 2"]
     assert page.evaluate(CROSSINGS, VIEWER) == []
-    search = viewer.locator("input.mgd-search:not(.mgd-bp)")  # a parameter of it, in view
+    # a parameter of it, revealed by the search box
+    search = viewer.locator("input.mgd-search:not(.mgd-bp)")
     search.fill("layers.1.neurons.10.w.3")
     search.press("Enter")
     viewer.locator(".mgd-inspector .mgd-title", has_text="neurons.10.w.3").wait_for()
