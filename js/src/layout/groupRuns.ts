@@ -137,13 +137,20 @@ export function pagesOf(b: Lists, calls: Set<number>, bundles: number[]): Map<nu
  * still in order). */
 export function hoistLeaves(g: GraphInput, b: Lists): void {
   const { n, parent, kids, nodeGroup } = b;
-  const readers = new Map<number, number[]>(); // leaf -> its consumers
+  // the candidates: loose leaves in lists that also hold groups
+  const loose = new Uint8Array(n);
+  for (const list of kids) {
+    if (!list.some((u) => u >= n)) continue;
+    for (const u of list) if (u < n && g.childPtr[u + 1] === g.childPtr[u]) loose[u] = 1;
+  }
+  const readers = new Map<number, number[]>(); // candidate leaf -> its consumers
   for (let p = 0; p < n; p++) {
     for (let e = g.childPtr[p]; e < g.childPtr[p + 1]; e++) {
       const c = g.child[e];
-      if (g.childPtr[c + 1] > g.childPtr[c]) continue;
-      if (!readers.has(c)) readers.set(c, []);
-      readers.get(c)!.push(p);
+      if (!loose[c]) continue;
+      const list = readers.get(c) ?? [];
+      list.push(p);
+      readers.set(c, list);
     }
   }
   for (let gid = 0; gid < kids.length; gid++) {
