@@ -5,7 +5,9 @@ Usage (from the repository root):  .venv/bin/python bench/viewer_bench.py [--run
 Workload: one step of micrograd's demo (moons, 100 samples, noise 0.1, seed 1337;
 MLP(2, [16, 16, 1]) with random.seed(1337); SVM max-margin loss + 1e-4 L2), a few SGD
 steps recorded in a %%mgtrace cell; about 65,800 nodes a step. A second trace with the
-same model on 15 samples (~9,900 nodes) is opened fully expanded.
+same model on 15 samples (~9,900 nodes) is opened fully expanded, and the same model on
+10 samples trained for 100 steps gives the parameter heatmap its 100 steps x 337
+parameters.
 
 Timings come from the viewer's own hooks (js/src/perf.ts): marks on window.__mgdebugPerf,
 the last redraw's work on the root's data-frame-ms, and root.mgdebug = {state(), actions}
@@ -78,7 +80,9 @@ TARGETS = {  # what VIEWER_UX.md and the debugger issue ask of demo scale, in ms
     "scrub: frame work median": 16,
     "step switch, cold (incl. transfer)": 200,
     "step switch, cached": 200,
-    "10k nodes fully expanded: laid out and drawn": 2000,
+    "9,900-node step, expand all: laid out and drawn": 2000,
+    "expand all at 65,818 nodes: laid out and drawn": 300,
+    "heatmap hover (100 steps x 337 parameters, every row open)": 16,
     "pause -> paused node revealed and painted, next pause in the step": 300,
     "Step over a neuron: command -> revealed and painted": 500,
     "longest task while sitting paused": 50,
@@ -302,16 +306,20 @@ def switch_steps(page, plan: list[int]) -> tuple[list[float], list[float]]:
 
 def expanded_10k(page, runs: int) -> tuple[list[float], list[float], int]:
     """The 15-sample trace (~9,900 nodes): expand all -> painted; then one full redraw's work."""
-    # the viewer of the 15-sample trace: the one with fewer than 20,000 nodes
-    v = f"[...document.querySelectorAll('{VIEWER}')].find(r => r.mgdebug && (r.mgdebug.state().view?.numNodes ?? 1e9) < 20000)"
+    # the viewer of the 15-sample trace: the one with fewer than 20,000 nodes and one step
+    v = (
+        f"[...document.querySelectorAll('{VIEWER}')].find(r => r.mgdebug &&"
+        " (r.mgdebug.state().view?.numNodes ?? 1e9) < 20000 && r.mgdebug.state().meta?.steps.length === 1)"
+    )
     total, draws, units = [], [], 0
     for _ in range(runs):
+        grouped = page.evaluate(f"() => {v}.mgdebug.state().layout.unit.length")
         t0 = now(page)
         page.evaluate(f"() => {v}.mgdebug.actions.expandAll(true)")
         painted = page.wait_for_function(
-            f"""(t0) => {{ const root = {v}; const n = root.mgdebug.state().tree?.numNodes ?? 1e9;
-                return (window.__mgdebugPerf || []).find(m => m.name === 'painted' && m.t > t0 && m.units > n) || null; }}""",
-            arg=t0,
+            """([t0, grouped]) => (window.__mgdebugPerf || []).find(m => m.name === 'painted' && m.t > t0
+                && m.units > grouped) || null""",
+            arg=[t0, grouped],
             timeout=120_000,
         ).json_value()
         total.append(painted["t"] - t0)
@@ -426,6 +434,70 @@ def run_pauses(p, args) -> dict[str, list[float]]:
     return results
 
 
+def expand_all(page, runs: int) -> tuple[list[float], int]:
+    """expandAll(true) on the demo step -> painted; then back to the grouped view."""
+    v = viewer_js(0)
+    out, units = [], 0
+    for _ in range(runs):
+        t0 = now(page)
+        page.evaluate(f"() => {v}.mgdebug.actions.expandAll(true)")
+        painted = wait_mark(page, "painted", t0)
+        out.append(painted["t"] - t0)
+        units = int(painted["units"])
+        wait_idle(page, 0)
+        t1 = now(page)
+        page.evaluate(f"() => {v}.mgdebug.actions.expandAll(false)")
+        wait_mark(page, "painted", t1)
+        wait_idle(page, 0)
+        page.wait_for_timeout(300)
+    return out, units
+
+
+def heatmap_hover(page, moves: int) -> tuple[list[float], int]:
+    """Real pointer moves over random cells of the 100-step trace's heatmap, every module
+    row open (373 rows: 3 layers, 33 neurons, 337 parameters): the handler's work."""
+    root = f"[...document.querySelectorAll('{VIEWER}')].find(r => (r.mgdebug.state().meta?.steps.length ?? 0) >= 100)"
+    page.evaluate(f"() => {root}.scrollIntoView()")
+    page.evaluate(
+        f"() => {root}.querySelector('.mgd-steps button[title^=\"a taller\"]').click()"
+    )
+    page.wait_for_timeout(500)
+    geometry = f"() => {root}.querySelector('.mgd-steps').mgdebugParams()"
+    box = page.evaluate(
+        f"() => {{ const r = {root}.querySelector('.mgd-params-body').getBoundingClientRect();"
+        " return [r.x, r.y, r.width, r.height]; }"
+    )
+    opened: set[str] = set()
+    while True:  # open every module row by clicking its name, scrolling with the wheel
+        g = page.evaluate(geometry)
+        closed = [
+            i for i, r in enumerate(g["rows"]) if r["module"] >= 0 and not r["open"]
+        ]
+        closed = [i for i in closed if g["rows"][i]["full"] not in opened]
+        if not closed:
+            break
+        i = closed[0]
+        shown = int((box[3] - 13) // 15)
+        if i >= g["scroll"] + shown:
+            page.mouse.move(box[0] + 20, box[1] + 30)
+            page.mouse.wheel(0, 40 * (i - g["scroll"] - shown + 1))
+            page.wait_for_timeout(50)
+            continue
+        page.mouse.click(box[0] + 20, box[1] + 13 + (i - g["scroll"]) * 15 + 7)
+        opened.add(g["rows"][i]["full"])
+        page.wait_for_timeout(30)
+    g = page.evaluate(geometry)
+    clear_marks(page)
+    rnd = random.Random(1337)
+    shown = int((box[3] - 13) // 15)
+    for _ in range(moves):
+        x = box[0] + g["heatX"] + rnd.random() * g["heatW"]
+        y = box[1] + 13 + rnd.randrange(shown) * 15 + 7
+        page.mouse.move(x, y)
+    marks = [m for m in page.evaluate(MARKS) if m["name"] == "heat-hover"]
+    return [m["ms"] for m in marks], len(g["rows"])
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -455,6 +527,9 @@ def main() -> None:
         DEMO.replace("--name run", "--name small")
         .replace("STEPS", "1")
         .replace("SAMPLES", "15"),
+        DEMO.replace("--name run", "--name hundred")
+        .replace("STEPS", "100")
+        .replace("SAMPLES", "10"),
     ]
     server.write_notebook("bench.ipynb", cells)
     results: dict[str, list[float]] = {}
@@ -468,10 +543,10 @@ def main() -> None:
             started = time.monotonic()
             lab_run_all(page)
             page.wait_for_function(
-                f"() => document.querySelectorAll('{VIEWER}').length >= 3",
-                timeout=600_000,
+                f"() => document.querySelectorAll('{VIEWER}').length >= 4",
+                timeout=900_000,
             )
-            for i in range(3):
+            for i in range(4):
                 wait_idle(page, i)
             print(
                 f"recorded and shown in {time.monotonic() - started:.0f} s",
@@ -490,8 +565,18 @@ def main() -> None:
             results["step switch, cold (incl. transfer)"] = cold
             results["step switch, cached"] = cached
             total, draws, units = expanded_10k(page, max(3, args.runs // 2))
-            results["10k nodes fully expanded: laid out and drawn"] = total
+            results["9,900-node step, expand all: laid out and drawn"] = total
             results[f"  of which one redraw of the {units:,} boxes"] = draws
+            total, units = expand_all(page, args.runs)
+            results["expand all at 65,818 nodes: laid out and drawn"] = total
+            results[
+                f"  boxes on screen once expanded (repeated calls paged): {units:,}"
+            ] = [float(units)]
+            hover, rows = heatmap_hover(page, 120)
+            results["heatmap hover (100 steps x 337 parameters, every row open)"] = (
+                hover
+            )
+            results[f"  rows in the heatmap: {rows}"] = [float(rows)]
             browser.close()
             results.update(run_pauses(p, args))
     finally:

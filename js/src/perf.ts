@@ -11,6 +11,9 @@
 //   "paused"      {step, node, event}  the kernel's `paused` trait arrived (a live pause)
 //   "revealed"    {step, node, ms}  the first redraw showing that pause's node as its own box
 //                 on screen (its groups opened, the camera on it)
+//   "heat-hover"  {ms}      a pointer move over the parameter heatmap (ms = its handler's work:
+//                 the cell's readout and outline)
+//   "loss-hover"  {ms}      the same over the loss curve
 // Besides, the root element carries data-frame-ms (the last redraw's work, every renderer).
 
 export interface PerfMark {

@@ -28,6 +28,7 @@ export interface State {
   tree: GroupTree | null;
   layout: ViewLayout | null;
   expanded: string[] | null; // keys of open groups; null = the default
+  pages: Record<string, number>; // group key -> the call or instance a repeated group shows
   camera: Camera;
   fitPending: boolean; // fit the picture once the next layout arrives
   focusNode: number; // centre this node once a layout shows it, -1 for none
@@ -42,7 +43,7 @@ export interface State {
   matches: number[]; // nodes whose label matches, in id order
   matchIndex: number;
   params: ParamTable | null;
-  heatmapMode: "value" | "grad";
+  heatmapMode: "value" | "grad" | "update" | "norm"; // what the parameter cells show
   liveLosses: (number | null)[]; // losses seen in progress messages while recording
   liveFollow: boolean; // while recording, show each newest finished step (until the user picks one)
   breakpoints: string[]; // the specs in force (the `breakpoints` trait)
@@ -76,6 +77,7 @@ export function initialState(): State {
     tree: null,
     layout: null,
     expanded: null,
+    pages: {},
     camera: { x: 0, y: 0, scale: 1 },
     fitPending: true,
     focusNode: -1,
@@ -171,6 +173,7 @@ export interface Actions {
   selectGroup(group: number): void;
   toggleGroup(group: number): void;
   setExpanded(keys: string[] | null): void;
+  turnPage(group: number, page: number): void; // show that call / instance of a repeated group
   expandAll(open: boolean): void;
   search(query: string, direction: 1 | -1): void;
   fit(): void;

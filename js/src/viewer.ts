@@ -22,6 +22,7 @@ import { perfFor } from "./perf";
 import { initialState, type State, Store } from "./state";
 import { button, el } from "./view/dom";
 import { createGraphView } from "./view/graphView";
+import { createHoverTip } from "./view/hoverTip";
 import { observeSizes, sizeOf } from "./view/measure";
 import { forgetThemes } from "./view/theme";
 
@@ -84,7 +85,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
     signal,
   );
   const timeline = createTimeline(a, update, signal);
-  const steps = createSteps(a, signal);
+  const steps = createSteps(a, signal, mark);
   const notices = createNotices(a, getState, signal);
   const main = el("div", "mgd-main");
   main.append(graph.root, side.splitter, side.root);
@@ -138,6 +139,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
   store.subscribe(steps.draw);
   store.subscribe(callPath.draw);
   store.subscribe(bpList.draw);
+  store.subscribe(createHoverTip(graph.root)); // the full name of the box under the pointer
   store.subscribe(inspector.draw); // DOM writes last
   store.subscribe((st, changed) => {
     const ms = performance.now() - frame.startMs;

@@ -75,6 +75,7 @@ export class Controller {
       selectGroup: (group) => nav.selectGroup(group),
       toggleGroup: (group) => view.toggleGroup(group),
       setExpanded: (keys) => view.setExpanded(keys),
+      turnPage: (group, page) => view.turnPage(group, page),
       expandAll: (open) => view.expandAll(open),
       search: (query, dir) => view.search(query, dir),
       fit: () => view.fit(),

@@ -108,10 +108,15 @@ export class Navigator {
     if (!s.meta || step < 0 || step >= s.meta.steps.length) return;
     // picking a step while a cell records stops the view from following the newest one
     this.store.update({ pendingLabel: label ?? null, liveFollow: !s.status.recording && s.liveFollow });
+    const shown = !!s.view && s.view.step === step && !this.loader.busy;
+    // the step in force before the trait is written: writing it fires its change event at
+    // once, and onTrait must find nothing to do (else it asks again, without the label)
+    if (!shown) {
+      this.player.stop();
+      this.requestStep(step);
+    }
     this.link.set("step", step);
-    if (s.view && s.view.step === step && !this.loader.busy) return this.selectPendingLabel();
-    this.player.stop();
-    this.requestStep(step);
+    if (shown) this.selectPendingLabel();
   }
 
   select(node: number): void {
@@ -199,7 +204,10 @@ export class Navigator {
       this.seek(t);
     } else if (name === "step") {
       const k = this.link.get("step");
-      if (k !== s.stepIndex || !s.view) this.loadStep(k);
+      // another step: a label asked for this one no longer applies; the same step not yet
+      // shown: keep waiting for it with its label
+      if (k !== s.stepIndex) this.loadStep(k);
+      else if (!s.view) this.loadStep(k, s.pendingLabel ?? undefined);
     } else if (this.link.get("selected") !== s.selected) this.select(this.link.get("selected"));
   }
 

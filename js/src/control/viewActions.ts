@@ -27,7 +27,8 @@ type ViewActionNames =
   | "setOptions"
   | "reveal"
   | "revealGroup"
-  | "zoomBy";
+  | "zoomBy"
+  | "turnPage";
 
 const pictureOf = (l: ViewLayout): Picture => ({ width: l.width, height: l.height, numNodes: l.slotOfNode.length });
 const boxAt = (l: ViewLayout, i: number): Box => ({ x: l.x[i], y: l.y[i], w: l.w[i], h: l.h[i] });
@@ -50,7 +51,7 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
   requestLayout(): void {
     const s = this.store.state;
     if (!s.view) return;
-    this.layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded);
+    this.layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded, s.pages);
   }
 
   toggleGroup(group: number): void {
@@ -68,6 +69,22 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
       this.anchor = { unit: t.numNodes + group, sx: at.x, sy: at.y };
     }
     this.store.update({ expanded: [...keys], loading: "laying out…" });
+    this.requestLayout();
+  }
+
+  /** Show call / instance `page` of a repeated group, keeping its frame where it is on screen. */
+  turnPage(group: number, page: number): void {
+    const s = this.store.state;
+    const t = s.tree;
+    const l = s.layout;
+    if (!t || !l || !t.pages[group]) return;
+    const p = Math.max(0, Math.min(t.pages[group] - 1, page));
+    const i = l.unit.indexOf(t.numNodes + group);
+    if (i >= 0) {
+      const at = toScreen(s.camera, l.x[i], l.y[i]);
+      this.anchor = { unit: t.numNodes + group, sx: at.x, sy: at.y };
+    }
+    this.store.update({ pages: { ...s.pages, [t.key[group]]: p }, loading: "laying out…" });
     this.requestLayout();
   }
 

@@ -4,6 +4,7 @@
 import type { GraphInput } from "../layout/groups";
 import type { StepColumns } from "./decode";
 import type { StepSummary, TraceMeta } from "./protocol";
+import { type Ranges, rangeOf } from "./ranges";
 import { GradCursor, Replay } from "./replay";
 
 export class StepView {
@@ -12,8 +13,7 @@ export class StepView {
   readonly replay: Replay | null;
   readonly cursor: GradCursor;
   readonly root: number; // the backward root (first visit), -1 if none
-  readonly gradMax: number; // largest finite |grad| the step reaches: the colour scale
-  readonly valueMax: number;
+  readonly ranges: Ranges; // |grad| and |value| over the step: the colour scales' spans
   event = -1; // within the step, -1 until the first seek
   private parentPtr: Int32Array | null = null;
   private parentIdx: Int32Array | null = null;
@@ -39,8 +39,10 @@ export class StepView {
     this.replay = summary.has_backward ? new Replay(g, nCreated) : null;
     this.cursor = new GradCursor(this.replay, this.numNodes);
     this.root = g.visits.length ? g.visits[0] : -1;
-    this.gradMax = this.replay ? Math.max(maxAbs(this.replay.final), maxAbs(this.replay.start)) : 0;
-    this.valueMax = maxAbs(g.data);
+    this.ranges = {
+      grad: this.replay ? rangeOf(this.replay.final, this.replay.start) : { lo: 0, hi: 0 },
+      value: rangeOf(g.data),
+    };
   }
 
   get phase(): "forward" | "backward" {
@@ -143,21 +145,14 @@ export class StepView {
   graphInput(meta: TraceMeta): GraphInput {
     return {
       nCreated: this.nCreated,
+      op: this.g.op.slice(),
       scope: this.g.scope.slice(),
       label: this.g.label.slice(),
       childPtr: this.g.child_ptr.slice(),
       child: this.g.child.slice(),
+      ops: meta.strings.ops,
       scopes: meta.strings.scopes,
       labels: meta.strings.labels,
     };
   }
-}
-
-function maxAbs(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = Math.abs(a[i]);
-    if (v > m && v !== Infinity) m = v;
-  }
-  return m;
 }

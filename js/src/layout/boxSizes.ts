@@ -12,11 +12,11 @@ export const SIZE = {
   opPx: 20, // op circle diameter; its centre sits on the card's left edge
   recordWPx: 108, // label / data / grad
   nodeHPx: 46,
-  groupWPx: 164,
+  groupWPx: 190, // "neurons.10" whole at the demo's first view (it is as tall as the view, not as wide)
   groupHPx: 40,
   headerPx: 20, // title bar of an open group
   padPx: 10,
-  layerGapPx: 30,
+  layerGapPx: 48, // room for a bundle's count between layers
   rowGapPx: 8,
 };
 

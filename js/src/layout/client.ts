@@ -101,8 +101,21 @@ export class LayoutClient {
   }
 
   /** Ask for a layout; only the answer to the newest request is delivered. */
-  request(groups: GroupOptions, view: ViewOptions, expanded: string[] | null): number {
-    const req: LayoutRequest = { type: "layout", id: this.nextId++, version: this.version, groups, view, expanded };
+  request(
+    groups: GroupOptions,
+    view: ViewOptions,
+    expanded: string[] | null,
+    pages: Record<string, number> = {},
+  ): number {
+    const req: LayoutRequest = {
+      type: "layout",
+      id: this.nextId++,
+      version: this.version,
+      groups,
+      view,
+      expanded,
+      pages,
+    };
     const now = performance.now();
     const busy = this.latest !== 0;
     if (this.worker && busy && now - this.runningSince > STUCK_MS) {

@@ -22,6 +22,7 @@ export interface LayoutRequest {
   groups: GroupOptions;
   view: ViewOptions;
   expanded: string[] | null; // keys of open groups; null = the default for this graph
+  pages?: Record<string, number>; // group key -> the page (call, instance) it shows; default 0
 }
 
 export interface LayoutResult {
@@ -48,7 +49,7 @@ interface Kept {
   treeId: number;
   composer: Composer | null;
   groupsKey: string;
-  last: { treeId: number; open: Uint8Array; showOps: boolean; layout: ViewLayout } | null;
+  last: { treeId: number; open: Uint8Array; pages: Int32Array; showOps: boolean; layout: ViewLayout } | null;
 }
 
 export class LayoutEngine {
@@ -89,6 +90,7 @@ export class LayoutEngine {
     if (!k.tree || !k.composer || groupsKey !== k.groupsKey) {
       k.tree = buildGroups(g, req.groups);
       k.composer = new Composer(k.tree, levelEdges(k.tree, g), req.view);
+      k.last = null;
       k.groupsKey = groupsKey;
       k.treeId = this.nextTreeId++;
     }
@@ -101,15 +103,18 @@ export class LayoutEngine {
       for (let gid = 0; gid < tree.numGroups; gid++) open[gid] = want.has(tree.key[gid]) ? 1 : 0;
       open[0] = 1;
     }
+    const pages = new Int32Array(tree.numGroups);
+    for (let gid = 0; gid < tree.numGroups; gid++) if (tree.pages[gid]) pages[gid] = req.pages?.[tree.key[gid]] ?? 0;
     // the next training step, same structure, same view: the same picture (a copy: the last was sent away)
     const l = k.last;
     let layout: ViewLayout;
-    if (l && l.treeId === treeId && l.showOps === req.view.showOps && sameInts(l.open, open)) {
+    const same = l && l.treeId === treeId && l.showOps === req.view.showOps && sameInts(l.open, open);
+    if (l && same && sameInts(l.pages, pages)) {
       layout = copyLayout(l.layout);
     } else {
-      composer.setView(open, req.view);
-      layout = composer.compose(g.childPtr, g.child);
-      k.last = { treeId, open, showOps: req.view.showOps, layout: copyLayout(layout) };
+      composer.setView(open, req.view, pages);
+      layout = composer.compose();
+      k.last = { treeId, open, pages, showOps: req.view.showOps, layout: copyLayout(layout) };
     }
     const expanded: string[] = [];
     for (let gid = 0; gid < tree.numGroups; gid++) if (open[gid]) expanded.push(tree.key[gid]);
@@ -131,6 +136,8 @@ export class LayoutEngine {
 function sameStructure(a: GraphInput, b: GraphInput): boolean {
   return (
     a.nCreated === b.nCreated &&
+    a.ops.length === b.ops.length &&
+    sameInts(a.op, b.op) &&
     a.scopes.length === b.scopes.length &&
     a.labels.length === b.labels.length &&
     sameInts(a.scope, b.scope) &&
@@ -141,22 +148,14 @@ function sameStructure(a: GraphInput, b: GraphInput): boolean {
 }
 
 function copyLayout(l: ViewLayout): ViewLayout {
-  return {
-    ...l,
-    unit: l.unit.slice(),
-    open: l.open.slice(),
-    x: l.x.slice(),
-    y: l.y.slice(),
-    w: l.w.slice(),
-    h: l.h.slice(),
-    slotOfNode: l.slotOfNode.slice(),
-    edgeSrc: l.edgeSrc.slice(),
-    edgeDst: l.edgeDst.slice(),
-    edgeCount: l.edgeCount.slice(),
-  };
+  const out = { ...l } as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(l)) if (ArrayBuffer.isView(v)) out[k] = (v as Int32Array).slice();
+  return out as unknown as ViewLayout;
 }
 
-function sameInts(a: Uint32Array | Int32Array | Uint8Array, b: Uint32Array | Int32Array | Uint8Array): boolean {
+type Ints = Uint32Array | Int32Array | Uint16Array | Uint8Array;
+
+function sameInts(a: Ints, b: Ints): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -164,8 +163,7 @@ function sameInts(a: Uint32Array | Int32Array | Uint8Array, b: Uint32Array | Int
 
 /** Buffers worth transferring rather than copying back to the main thread. */
 export function transferables(r: LayoutResult): ArrayBuffer[] {
-  const l = r.layout;
-  return [l.unit, l.open, l.x, l.y, l.w, l.h, l.slotOfNode, l.edgeSrc, l.edgeDst, l.edgeCount].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return Object.values(r.layout)
+    .filter((v) => ArrayBuffer.isView(v))
+    .map((v) => (v as Int32Array).buffer as ArrayBuffer);
 }

@@ -6,8 +6,9 @@
 
 // group kinds: the root, a scope (instance), a bundle of instances, a run of loose
 // nodes, the imported values, a dotted-label prefix among the imported values, one call
-// of a scope inside its merged group (the samples dimension, when not by sample)
-export const Kind = { Root: 0, Scope: 1, Bundle: 2, Run: 3, Imported: 4, Prefix: 5, Call: 6 } as const;
+// of a scope inside its merged group (the samples dimension, when not by sample), a
+// folded chain of one op (chains.ts)
+export const Kind = { Root: 0, Scope: 1, Bundle: 2, Run: 3, Imported: 4, Prefix: 5, Call: 6, Chain: 7 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export interface GroupTree {
@@ -25,6 +26,20 @@ export interface GroupTree {
   name: string[]; // what the box says: "neurons.3", "MLP ×100", "MLP #7"
   path: string[]; // scope path or a description, for the inspector
   key: string[]; // stable identity across steps, to keep expansion when the step changes
+  // repeated structure shown one instance at a time: a bundle's instances, a merged
+  // scope's calls. pages[g] = how many (0: not paged); unitPage[k] = the page of units[k]
+  // (-1: on every page, like the parameters beside a neuron's calls)
+  pages: Int32Array;
+  unitPage: Int32Array;
+  owned: Uint8Array; // per node: a parameter placed in the module that owns it (owners.ts)
+  aux: Uint8Array; // per node: drawn as small stubs at consumers outside its own group
+}
+
+/** What the grouping passes add to the tree besides its shape. */
+export interface TreeExtras {
+  pages: Map<number, number[]>; // paged group -> the page of each of its units, in order
+  owned: Uint8Array;
+  aux: Uint8Array;
 }
 
 /** Order key of a node: creation order, with imported nodes (from before the step) first. */
@@ -43,6 +58,7 @@ export function treeOf(
   path: string[],
   kids: number[][],
   nodeGroup: Int32Array,
+  extras: TreeExtras,
 ): GroupTree {
   const G = parentList.length;
   const parent = Int32Array.from(parentList);
@@ -65,14 +81,25 @@ export function treeOf(
   const units = new Int32Array(unitPtr[G]);
   for (let gid = 0; gid < G; gid++) units.set(kids[gid], unitPtr[gid]);
   const nodeCount = new Int32Array(G);
-  const orderKey = new Int32Array(G).fill(2 ** 31 - 1);
+  const NONE = 2 ** 31 - 1;
+  const orderKey = new Int32Array(G).fill(NONE);
+  const ownedKey = new Int32Array(G).fill(NONE); // used only when a group holds nothing else
   for (let k = preorder.length - 1; k >= 0; k--) {
     const gid = preorder[k];
     for (const u of kids[gid]) {
       const isGroup = u >= n;
       nodeCount[gid] += isGroup ? nodeCount[u - n] : 1;
-      orderKey[gid] = Math.min(orderKey[gid], isGroup ? orderKey[u - n] : nodeOrder(u, nCreated, n));
+      // a parameter moved into its module says nothing about when the module ran
+      if (!isGroup && extras.owned[u]) ownedKey[gid] = Math.min(ownedKey[gid], nodeOrder(u, nCreated, n));
+      else orderKey[gid] = Math.min(orderKey[gid], isGroup ? orderKey[u - n] : nodeOrder(u, nCreated, n));
     }
+    if (orderKey[gid] === NONE) orderKey[gid] = ownedKey[gid];
+  }
+  const pages = new Int32Array(G);
+  const unitPage = new Int32Array(units.length).fill(-1);
+  for (const [gid, list] of extras.pages) {
+    for (const page of list) pages[gid] = Math.max(pages[gid], page + 1);
+    unitPage.set(list, unitPtr[gid]);
   }
   const key = new Array<string>(G);
   key[0] = "";
@@ -101,5 +128,9 @@ export function treeOf(
     name,
     path,
     key,
+    pages,
+    unitPage,
+    owned: extras.owned,
+    aux: extras.aux,
   };
 }

@@ -1,18 +1,25 @@
 // The inspector: everything about the selected node (or group) at the cursor: op, label,
-// scope, value, grad so far, each input with its local derivative and the contribution
-// it received, each consumer, and the source line that built it.
+// scope, value, and its grad as the sum it is (each consumer's local derivative × that
+// consumer's grad, largest first, paged, never cut), what its own chain rule gives each
+// input, the source line that built it; for a group its size and, when it repeats, a
+// pager through its calls.
 
 import type { StepView } from "../data/stepView";
+import { Kind } from "../layout/groupTree";
 import type { Actions, State } from "../state";
 import { el } from "../view/dom";
 import { fmt4, fmtCount, fmtFull, fmtInt } from "../view/format";
+import { nodeName, pageLabel } from "../view/names";
+import { byMagnitude, consumerTerms, inputTerms, sumApplied, type Term } from "./chainRule";
 
-const MAX_ROWS = 40; // inputs or consumers listed before "… N more"
+const PAGE_ROWS = 10; // terms per page
 
 export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLElement; draw: (s: State) => void } {
   const root = el("div", "mgd-inspector");
-  // one listener for every node link (rows are rebuilt as the cursor moves)
+  const pages = new Map<string, number>(); // "step|node|section" -> page shown
   let breakpoints: string[] = [];
+  let last: State | null = null;
+  // one listener for every link and button (rows are rebuilt as the cursor moves)
   root.addEventListener(
     "click",
     (e) => {
@@ -24,6 +31,19 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
           breakpoints.includes(spec) ? breakpoints.filter((b) => b !== spec) : [...breakpoints, spec],
         );
       }
+      const page = target.closest?.("[data-page]")?.getAttribute("data-page");
+      if (page != null) {
+        const [key, to] = page.split("=");
+        pages.set(key, Number(to));
+        lastKey = "";
+        if (last) draw(last);
+        return;
+      }
+      const turn = target.closest?.("[data-turn]")?.getAttribute("data-turn");
+      if (turn != null) {
+        const [group, to] = turn.split("=").map(Number);
+        return a.turnPage(group, to);
+      }
       const node = target.closest?.("[data-node]")?.getAttribute("data-node");
       if (node != null) a.select(Number(node));
     },
@@ -31,10 +51,12 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
   );
   let lastKey = "";
   const draw = (s: State) => {
-    // rebuild only when what is shown changed: the node, the cursor, the step
+    last = s;
+    // rebuild only when what is shown changed: the node, the cursor, the step, the page
     const v = s.view;
     breakpoints = s.breakpoints;
-    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}|${s.breakpoints.join(",")}|${s.hits.length}`;
+    const page = s.tree && s.selectedGroup >= 0 ? (s.pages[s.tree.key[s.selectedGroup]] ?? 0) : 0;
+    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${page}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}|${s.breakpoints.join(",")}|${s.hits.length}`;
     if (key === lastKey) return;
     lastKey = key;
     if (!v || !s.meta) return root.replaceChildren(el("div", "mgd-muted", s.loading || "no step loaded"));
@@ -45,7 +67,7 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
         el("div", "mgd-muted", "backward begins: the root's grad is seeded with 1. Click a node to inspect it."),
       );
     }
-    root.replaceChildren(...nodeRows(s, v, node, s.selected < 0));
+    root.replaceChildren(...nodeRows(s, v, node, s.selected < 0, pages));
   };
   return { root, draw };
 }
@@ -58,23 +80,22 @@ function row(name: string, value: string, title = ""): HTMLElement {
   return r;
 }
 
-function nodeName(s: State, v: StepView, node: number): string {
-  const label = s.meta!.strings.labels[v.g.label[node]] ?? "";
-  const op = s.meta!.strings.ops[v.g.op[node]] || "leaf";
-  return `${label || `#${node}`} (${op})`;
-}
-
-function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLElement[] {
+function nodeRows(s: State, v: StepView, node: number, atCursor: boolean, pages: Map<string, number>): HTMLElement[] {
   const strings = s.meta!.strings;
   const g = v.g;
   const r = v.replay;
   const out: HTMLElement[] = [];
-  out.push(el("div", "mgd-title", nodeName(s, v, node)));
+  const op = strings.ops[g.op[node]];
+  const labelled = !!strings.labels[g.label[node]]; // "w.1 (leaf)"; unlabelled: "+ #65480"
+  out.push(el("div", "mgd-title", `${nodeName(s, node)}${labelled ? ` (${op || "leaf"})` : ""}`));
   out.push(breakRow(s, v, node));
   if (atCursor) out.push(el("div", "mgd-muted", "the node at the cursor (click a node to pin one)"));
   const imported = node >= v.nCreated;
   out.push(row("node", imported ? `#${node}, from before this step` : `#${node}, built at t = ${fmtInt(node)}`));
-  out.push(row("scope", strings.scopes[g.scope[node]] || "(top level)"));
+  out.push(row("op", op || "leaf (no inputs)"));
+  const owner = s.tree?.owned[node] ? s.tree.path[s.tree.nodeGroup[node]] : "";
+  if (owner) out.push(row("module", owner, "the module that owns this parameter, read from its name"));
+  else out.push(row("scope", strings.scopes[g.scope[node]] || "(top level)"));
   const built = v.exists(node);
   out.push(row("value", built ? fmt4(g.data[node]) : "not built yet", fmtFull(g.data[node])));
   const grad = v.grad[node];
@@ -89,67 +110,78 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
   if (g.src_line.length && !imported && g.src_line[node]) {
     out.push(row("source", `${strings.files[g.src_file[node]] || "?"}:${g.src_line[node]}`));
   }
+  const key = `${v.step}|${node}`;
 
-  // inputs: d node / d input, and what the chain rule of this node added to each
-  const lo = g.child_ptr[node];
-  const hi = g.child_ptr[node + 1];
-  if (hi > lo) {
-    out.push(el("div", "mgd-sub", `inputs (${hi - lo})`));
-    const visited = r && r.visitOf[node] >= 0 && r.visitOf[node] < v.visitsDone;
-    const gNode = r && r.visitOf[node] >= 0 ? r.visitGrad[r.visitOf[node]] : 0;
-    for (let e = lo; e < Math.min(hi, lo + MAX_ROWS); e++) {
-      const c = g.child[e];
-      const d = g.local[e];
-      const got = visited ? fmt4(d * gNode) : "–";
-      out.push(
-        link(
-          s,
-          v,
-          c,
-          `d=${fmt4(d)}  +grad ${got}`,
-          `local derivative ${fmtFull(d)}; contribution ${visited ? fmtFull(d * gNode) : "not yet applied"}`,
-        ),
-      );
+  // its grad as the sum it is
+  const terms = consumerTerms(v, node);
+  if (terms.length) {
+    out.push(el("div", "mgd-sub", `grad = Σ local × upstream, over ${fmtInt(terms.length)} consumer edges`));
+    const { start, sum, applied } = sumApplied(v, node, terms);
+    if (start !== 0) {
+      const why = node === v.root ? "the seed" : "left from before backward: grads accumulate";
+      out.push(el("div", "mgd-muted", `starts at ${fmt4(start)} (${why})`));
     }
-    if (hi - lo > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(hi - lo - MAX_ROWS)} more`));
+    out.push(...termRows(s, terms, pages, `${key}|in`, "consumer"));
+    const same = sum === grad || (Number.isNaN(sum) && Number.isNaN(grad));
+    const check = same ? "✓ = grad" : `≠ grad ${fmt4(grad)}`;
+    const f = el("div", "mgd-sum", `Σ ${fmtInt(applied)} applied${start ? " + start" : ""} = ${fmt4(sum)}  ${check}`);
+    f.title = `${fmtFull(sum)}: the terms added in the order backward applied them`;
+    out.push(f);
+  } else if (node === v.root) out.push(el("div", "mgd-sub", "the backward root (loss): its grad is seeded with 1"));
+
+  // what its own chain rule gives its inputs
+  const ins = inputTerms(v, node);
+  if (ins.length) {
+    out.push(el("div", "mgd-sub", `its chain rule: each input gets local × grad (${fmtInt(ins.length)} inputs)`));
+    out.push(...termRows(s, ins, pages, `${key}|out`, "input"));
   }
-
-  // consumers: each adds local * its grad to this node when its chain rule runs
-  const { ptr, idx, edge } = v.parents();
-  const n = ptr[node + 1] - ptr[node];
-  if (n) {
-    out.push(el("div", "mgd-sub", `consumers (${fmtInt(n)})`));
-    for (let k = ptr[node]; k < Math.min(ptr[node + 1], ptr[node] + MAX_ROWS); k++) {
-      const p = idx[k];
-      const d = g.local[edge[k]];
-      const vp = r ? r.visitOf[p] : -1;
-      const done = vp >= 0 && vp < v.visitsDone;
-      const contrib = done && r ? d * r.visitGrad[vp] : 0;
-      out.push(
-        link(
-          s,
-          v,
-          p,
-          `d=${fmt4(d)}  gave ${done ? fmt4(contrib) : "–"}`,
-          `d ${nodeName(s, v, p)} / d this = ${fmtFull(d)}; ${done ? `contributed ${fmtFull(contrib)}` : "its chain rule has not run yet"}`,
-        ),
-      );
-    }
-    if (n > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(n - MAX_ROWS)} more`));
-  } else if (node === v.root) out.push(el("div", "mgd-sub", "the backward root (loss)"));
   return out;
 }
 
-function link(s: State, v: StepView, node: number, detail: string, title: string): HTMLElement {
-  const r = el("div", "mgd-link");
-  const b = el("button", "mgd-node", nodeName(s, v, node));
-  b.type = "button";
-  b.title = "select this node";
-  b.dataset.node = String(node);
-  const d = el("span", "mgd-val", detail);
-  d.title = title;
-  r.append(b, d);
-  return r;
+/** One page of terms, largest |contribution| first, with the pager under them. */
+function termRows(s: State, terms: Term[], pages: Map<string, number>, key: string, role: string): HTMLElement[] {
+  const sorted = byMagnitude(terms);
+  const count = Math.ceil(sorted.length / PAGE_ROWS);
+  const page = Math.max(0, Math.min(count - 1, pages.get(key) ?? 0));
+  const out: HTMLElement[] = [];
+  for (const t of sorted.slice(page * PAGE_ROWS, (page + 1) * PAGE_ROWS)) {
+    const r = el("div", "mgd-link");
+    const b = el("button", "mgd-node", nodeName(s, t.other));
+    b.type = "button";
+    b.title = `select this ${role}`;
+    b.dataset.node = String(t.other);
+    const num =
+      t.value === null
+        ? `${fmt4(t.local)} × (${role === "consumer" ? "its grad" : "this grad"}, not applied yet)`
+        : `${fmt4(t.local)} × ${fmt4(t.upstream!)} = ${fmt4(t.value)}`;
+    const d = el("span", "mgd-val", num);
+    d.title =
+      t.value === null
+        ? `local derivative ${fmtFull(t.local)}; its chain rule has not run yet`
+        : `local ${fmtFull(t.local)} × upstream grad ${fmtFull(t.upstream!)} = ${fmtFull(t.value)}`;
+    r.append(b, d);
+    out.push(r);
+  }
+  if (count > 1) {
+    const nav = el("div", "mgd-pager");
+    const lo = page * PAGE_ROWS + 1;
+    const hi = Math.min(sorted.length, (page + 1) * PAGE_ROWS);
+    const btn = (text: string, to: number, title: string) => {
+      const b = el("button", "mgd-btn mgd-mini", text);
+      b.type = "button";
+      b.title = title;
+      b.disabled = to < 0 || to >= count;
+      b.dataset.page = `${key}=${to}`;
+      return b;
+    };
+    nav.append(
+      btn("‹", page - 1, "the previous rows"),
+      el("span", "mgd-muted", `${fmtInt(lo)}–${fmtInt(hi)} of ${fmtInt(sorted.length)}`),
+      btn("›", page + 1, "the next rows"),
+    );
+    out.push(nav);
+  }
+  return out;
 }
 
 function groupRows(s: State, gid: number): HTMLElement[] {
@@ -157,6 +189,26 @@ function groupRows(s: State, gid: number): HTMLElement[] {
   const out: HTMLElement[] = [el("div", "mgd-title", t.name[gid])];
   out.push(row("scope", t.path[gid] || "(top level)"));
   out.push(row("nodes", fmtCount(t.nodeCount[gid])));
+  if (t.pages[gid] > 0) {
+    const page = Math.max(0, Math.min(t.pages[gid] - 1, s.pages[t.key[gid]] ?? 0));
+    const what = t.kind[gid] === Kind.Bundle ? "instance" : t.kind[gid] === Kind.Chain ? "stretch of links" : "call";
+    const nav = el("div", "mgd-pager");
+    const btn = (text: string, to: number) => {
+      const b = el("button", "mgd-btn mgd-mini", text);
+      b.type = "button";
+      b.disabled = to < 0 || to >= t.pages[gid];
+      b.dataset.turn = `${gid}=${to}`;
+      b.title = `show ${what} ${to} when the box is open`;
+      return b;
+    };
+    nav.append(
+      btn("◂", page - 1),
+      el("span", "mgd-val", pageLabel(t.kind[gid], page, t.pages[gid])),
+      btn("▸", page + 1),
+    );
+    out.push(nav);
+    out.push(el("div", "mgd-muted", `repeated: open, it shows one ${what} at a time; ◂ ▸ page through them`));
+  }
   out.push(el("div", "mgd-muted", "double-click the box to open or close it"));
   return out;
 }

@@ -8,6 +8,7 @@ import { type Camera, panBy, toWorld, type ViewSize, zoomAt } from "./camera";
 import { button, el } from "./dom";
 import { sizeOf } from "./measure";
 import { createOffscreen } from "./offscreen";
+import { pagerAt } from "./pager";
 import { drawGraph } from "./render";
 import { cachedTheme } from "./theme";
 
@@ -129,6 +130,11 @@ export function createGraphView(
     if (!wasClick) return;
     const s = getState();
     const i = slotAt(e);
+    if (s.layout && s.tree) {
+      const p = worldAt(e);
+      const turn = pagerAt(s.layout, p.x, p.y, s.camera.scale); // ◂ ▸ of a repeated group
+      if (turn) return a.turnPage(s.layout.unit[turn.slot] - s.tree.numNodes, s.layout.page[turn.slot] + turn.dir);
+    }
     if (i < 0 || !s.layout || !s.tree) return a.select(-1);
     const u = s.layout.unit[i];
     if (u < s.tree.numNodes) return a.select(u);
@@ -144,6 +150,8 @@ export function createGraphView(
     const s = getState();
     const i = slotAt(e);
     if (i < 0 || !s.layout || !s.tree) return;
+    const p = worldAt(e);
+    if (pagerAt(s.layout, p.x, p.y, s.camera.scale)) return; // two quick page turns, not a collapse
     const u = s.layout.unit[i];
     // a double-click on ▸: its first click opened the group already
     if (u >= s.tree.numNodes && e.timeStamp - lastToggleMs > DOUBLE_CLICK_MS) a.toggleGroup(u - s.tree.numNodes);
@@ -173,7 +181,10 @@ export function createGraphView(
       canvas.style.height = `${heightPx}px`;
     }
     const ctx = canvas.getContext("2d");
-    if (ctx) drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
+    if (ctx) {
+      const drawn = drawGraph(ctx, widthPx, heightPx, dpr, s, cachedTheme(root));
+      root.dataset.nonfinite = String(drawn.marked); // boxes marked NaN / inf on screen (tests)
+    }
     canvas.style.cursor = s.hover >= 0 ? "pointer" : "grab";
     beyond.draw(s.layout, s.camera);
   };
