@@ -82,7 +82,9 @@ def answer(
             reply, buffers = answer(other, {**request, "trace": "this"})
             return {**reply, "trace": "other"}, buffers
         if kind == "hello":
-            return trace_meta(trace, recording=recording), []
+            other_steps = len(other.steps) if other is not None else None
+            meta = trace_meta(trace, recording=recording, other_steps=other_steps)
+            return meta, []
         if kind == "get_step":
             held = request.get("structures", [])
             if not isinstance(held, list) or len(held) > MAX_STRUCTURES_HELD:
@@ -130,8 +132,11 @@ def error(request_id: Any, message: str) -> dict:
 # ---------------------------------------------------------------------- replies
 
 
-def trace_meta(trace: Trace, *, recording: bool) -> dict:
-    """The trace's shape: string tables, steps, event offsets, notices, error."""
+def trace_meta(
+    trace: Trace, *, recording: bool, other_steps: int | None = None
+) -> dict:
+    """The trace's shape: string tables, steps, event offsets, notices, error; and how
+    many steps the trace the viewer compares with has (None: it has none)."""
     kept = set(trace.kept_steps())
     steps = [
         {
@@ -154,6 +159,7 @@ def trace_meta(trace: Trace, *, recording: bool) -> dict:
         "notices": list(trace.notices),
         "error": trace.error,
         "recording": recording,
+        "other_steps": other_steps,
     }
 
 

@@ -91,7 +91,7 @@ class TraceViewer(anywidget.AnyWidget):
             return
         reply, out = protocol.answer(
             self._shown, content, breakpoints=list(self.breakpoints),
-            recording=self.recording, paused=dict(self.paused),
+            recording=self.recording, paused=dict(self.paused), other=self.other,
         )  # fmt: skip
         self.send(reply, buffers=out or None)
 
@@ -104,7 +104,11 @@ class TraceViewer(anywidget.AnyWidget):
 
     def send_meta(self) -> None:
         """Tell the frontend the trace's shape: string tables, steps, event offsets."""
-        self.send(protocol.trace_meta(self._shown, recording=self.recording))
+        other_steps = len(self.other.steps) if self.other is not None else None
+        meta = protocol.trace_meta(
+            self._shown, recording=self.recording, other_steps=other_steps
+        )
+        self.send(meta)
 
     @traitlets.observe("breakpoints")
     def _on_breakpoints(self, change: dict) -> None:

@@ -1,6 +1,7 @@
 // The viewer's single state object. It changes only through `update(patch)`, which
 // schedules one redraw per animation frame however many updates came in between.
 
+import type { CompareQuantity, Comparison } from "./data/comparison";
 import type { ParamTable } from "./data/params";
 import type { Anomaly, Hit, LiveHit, Paused, Status, TraceMeta } from "./data/protocol";
 import type { StepView } from "./data/stepView";
@@ -8,7 +9,13 @@ import type { ViewLayout } from "./layout/compose";
 import type { GroupTree } from "./layout/groupTree";
 import type { Camera } from "./view/camera";
 
-export type ColorMode = "grad" | "value" | "sign";
+export type ColorMode = "grad" | "value" | "sign" | "delta"; // delta: shown minus the compared step
+
+/** What the shown step is compared with: a step of this trace, or of the other one. */
+export interface CompareTarget {
+  trace: "this" | "other";
+  step: number;
+}
 
 export interface State {
   meta: TraceMeta | null;
@@ -57,6 +64,10 @@ export interface State {
   focused: boolean; // the widget has keyboard focus
   revealNode: number; // open the groups around this node and centre it once its step is laid out (a pause), -1 for none
   host: "kernel" | "saved"; // a notebook's kernel answers, or a saved page's embedded answers
+  compareTarget: CompareTarget | null; // what the user asked to compare the shown step with
+  compare: Comparison | null; // ...once its step (and the alignment) arrived
+  compareQuantity: CompareQuantity; // what the delta colours show
+  otherSteps: number | null; // steps of the other trace (mgdebug.show(a, compare=b)), null: none
 }
 
 export function initialState(): State {
@@ -95,6 +106,10 @@ export function initialState(): State {
     heatmapMode: "grad",
     liveLosses: [],
     liveFollow: true,
+    compareTarget: null,
+    compare: null,
+    compareQuantity: "grad",
+    otherSteps: null,
     breakpoints: [],
     bpList: [],
     hits: [],
@@ -190,4 +205,6 @@ export interface Actions {
   revealGroup(group: number): void; // select it, open the groups around it, centre its box
   zoomBy(factor: number): void; // the graph, about the view's centre
   zoomLane(factor: number): void; // the timeline, about the cursor
+  compareWith(target: CompareTarget | null): void; // colour the graph by the difference, or stop
+  setCompareQuantity(quantity: CompareQuantity): void;
 }

@@ -3,10 +3,12 @@
 // the controller behind them, and a cleanup that removes every listener.
 
 import { Controller } from "./control/controller";
+import { refresh } from "./data/comparison";
 import { LayoutClient } from "./layout/client";
 import { type Model, ModelLink } from "./model";
 import { createBreakpointList } from "./panels/breakpointList";
 import { createCallPath } from "./panels/callPath";
+import { createCompareBar } from "./panels/compareBar";
 import { createHeightGrip } from "./panels/heightGrip";
 import { breakSpecOf, createInspector } from "./panels/inspector";
 import { installKeys } from "./panels/keyboard";
@@ -86,6 +88,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
   );
   const timeline = createTimeline(a, update, signal);
   const steps = createSteps(a, signal, mark);
+  const compareBar = createCompareBar(a, signal);
   const notices = createNotices(a, getState, signal);
   const main = el("div", "mgd-main");
   main.append(graph.root, side.splitter, side.root);
@@ -94,6 +97,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
     pauseBar.root,
     main,
     timeline.root,
+    compareBar.root,
     steps.root,
     ...notices.parts,
     settings.panel,
@@ -124,6 +128,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
     frame.startMs = performance.now();
     const v = st.view;
     if (v && st.cursor >= v.eventOffset) v.seek(st.cursor - v.eventOffset); // the replay hot path
+    if (v && st.compare) refresh(st.compare, v, st.compareQuantity); // the compared step, same moment
     // for tests and benchmarks driving a real browser: what is on screen, without reading canvases
     const units = String(st.layout?.unit.length ?? 0);
     if (root.dataset.units !== units) root.dataset.units = units;
@@ -136,6 +141,7 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
   store.subscribe(settings.draw);
   store.subscribe(graph.draw);
   store.subscribe(timeline.draw);
+  store.subscribe(compareBar.draw);
   store.subscribe(steps.draw);
   store.subscribe(callPath.draw);
   store.subscribe(bpList.draw);

@@ -11,6 +11,7 @@ import type { Actions, Store } from "../state";
 import type { ViewSize } from "../view/camera";
 import { zoomLane } from "../view/lane";
 import { BreakpointList } from "./breakpointList";
+import { CompareMode } from "./compare";
 import { KernelMessages } from "./kernelMessages";
 import { Navigator } from "./navigator";
 import { Player } from "./player";
@@ -44,12 +45,16 @@ export class Controller {
         mark("step-request", { step: Number(content.step), id: Number(content.id) });
         link.send(content);
       },
-      (view) => this.nav.showView(view),
+      (view) => {
+        this.nav.showView(view);
+        compare.onShownStep();
+      },
       (message) => store.update({ loading: "", notice: message }),
     );
+    const compare = new CompareMode(store, link);
     const nav = new Navigator(store, link, this.loader, layout, this.view, this.player, mark);
     this.nav = nav;
-    const kernel = new KernelMessages(store, link, this.loader, (step) => nav.requestStep(step), mark);
+    const kernel = new KernelMessages(store, link, this.loader, (step) => nav.requestStep(step), mark, compare);
 
     link.onMessage((content, buffers) => kernel.onMessage(content, buffers));
     link.onChange("cursor", () => nav.onTrait("cursor"));
@@ -95,6 +100,8 @@ export class Controller {
       reveal: (node) => view.reveal(node),
       revealGroup: (group) => view.revealGroup(group),
       zoomBy: (factor) => view.zoomBy(factor),
+      compareWith: (target) => compare.start(target),
+      setCompareQuantity: (quantity) => store.update({ compareQuantity: quantity }),
       zoomLane: (factor) => {
         const s = store.state;
         if (s.view) store.update({ lane: zoomLane(s.view.numEvents, s.lane, s.view.event, factor) });

@@ -8,6 +8,7 @@ import type { StepLoader } from "../data/stepLoader";
 import type { ModelLink } from "../model";
 import type { Mark } from "../perf";
 import type { Store } from "../state";
+import type { CompareMode } from "./compare";
 
 // while a cell records, the newest finished step is asked for at most this often
 const LIVE_REFRESH_MS = 1000;
@@ -23,11 +24,13 @@ export class KernelMessages {
     private readonly loader: StepLoader,
     private readonly requestStep: (step: number) => void,
     private readonly mark: Mark,
+    private readonly compare: CompareMode | null = null,
   ) {}
 
   onMessage(content: unknown, buffers: DataView[]): void {
     const msg = parseKernelMsg(content);
     if (!msg) return;
+    if (this.compare?.onMessage(msg, buffers)) return; // the compared step's, or the other trace's
     const s = this.store.state;
     const update = (p: Parameters<Store["update"]>[0]) => this.store.update(p);
     switch (msg.kind) {
@@ -64,7 +67,11 @@ export class KernelMessages {
   private onMeta(meta: TraceMeta): void {
     const s = this.store.state;
     this.loader.setMeta(meta);
-    this.store.update({ meta, status: { ...s.status, recording: meta.recording } });
+    this.store.update({
+      meta,
+      status: { ...s.status, recording: meta.recording },
+      otherSteps: meta.other_steps ?? null,
+    });
     if (!meta.steps.length) {
       const loading = meta.recording ? "recording…" : "nothing was recorded";
       return this.store.update({ loading, view: null, layout: null });

@@ -26,7 +26,15 @@ describe("comparison of two steps", () => {
     const fx = readFixture("mlp");
     const [a, b] = [view(1), view(0)];
     expect(a.structureKey).toBe(b.structureKey); // a training loop: node i is node i
-    const c: Comparison = { label: "step 0", reference: b, counterpart: null, onlyInReference: 0 };
+    const c: Comparison = {
+      label: "step 0",
+      shownStep: 1,
+      reference: b,
+      counterpart: null,
+      onlyInReference: 0,
+      delta: new Float64Array(0),
+      deltaMax: 0,
+    };
     for (const event of [0, a.nCreated, a.nCreated + 5, a.numEvents - 1]) {
       a.seek(event);
       alignCursor(c, a);
@@ -44,7 +52,15 @@ describe("comparison of two steps", () => {
   it("marks nodes with no counterpart as NaN and counts them", () => {
     const [a, b] = [view(1), view(0)];
     const counterpart = new Int32Array(a.numNodes).map((_, i) => (i % 4 === 0 ? -1 : i));
-    const c: Comparison = { label: "other run, step 0", reference: b, counterpart, onlyInReference: 2 };
+    const c: Comparison = {
+      label: "other run, step 0",
+      shownStep: 1,
+      reference: b,
+      counterpart,
+      onlyInReference: 2,
+      delta: new Float64Array(0),
+      deltaMax: 0,
+    };
     a.seek(a.numEvents - 1);
     alignCursor(c, a);
     const d = deltas(c, a, "grad");

@@ -8,10 +8,27 @@ export type CompareQuantity = "grad" | "value";
 
 export interface Comparison {
   readonly label: string; // what the reference is, as the legend says it ("step 5", "other run, step 5")
+  readonly shownStep: number; // the step of this trace it was aligned with
   readonly reference: StepView;
   /** For each node of the shown step, its node in the reference; -1: none. null: the same node. */
   readonly counterpart: Int32Array | null;
   readonly onlyInReference: number; // reference nodes no shown node corresponds to
+  // at the cursor, refreshed each frame (`refresh`): shown - reference per node, NaN where
+  // a node has no counterpart, and the largest finite |delta|
+  delta: Float64Array;
+  deltaMax: number;
+}
+
+/** Bring the reference to the shown step's moment and recompute the deltas. */
+export function refresh(c: Comparison, shown: StepView, quantity: CompareQuantity): void {
+  if (shown.step !== c.shownStep || shown.numNodes !== (c.counterpart?.length ?? shown.numNodes)) {
+    c.delta = new Float64Array(shown.numNodes).fill(Number.NaN); // until it is aligned again
+    c.deltaMax = 0;
+    return;
+  }
+  alignCursor(c, shown);
+  c.delta = deltas(c, shown, quantity);
+  c.deltaMax = largestDelta(c.delta);
 }
 
 /** The reference node of `node` of the shown step, -1 if it has none. */

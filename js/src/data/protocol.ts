@@ -20,6 +20,8 @@ export interface TraceMeta {
   notices: string[];
   error: { type: string; message: string } | null;
   recording: boolean;
+  trace?: "this" | "other"; // "other": the shape of the trace this one is compared with
+  other_steps?: number | null; // how many steps that trace has (null: the viewer has none)
 }
 
 export interface StepDataMsg {
@@ -32,6 +34,17 @@ export interface StepDataMsg {
   has_backward: boolean;
   structure?: string; // digest of the structure columns (mgdebug/protocol.py FRONTEND_STRUCTURE)
   structure_sent?: boolean; // false: the bundle holds only the numbers; take the structure we keep
+  trace?: "this" | "other"; // "other": a step of the trace this one is compared with
+}
+
+/** Which node of the compared step each node of a step is (mgdebug/compare.py). */
+export interface AlignmentMsg {
+  kind: "alignment";
+  id: number;
+  step: number;
+  other_step: number;
+  trace: "this" | "other";
+  same_structure: boolean;
 }
 
 export interface ParamsMsg {
@@ -91,7 +104,15 @@ export interface AnomalyMsg {
   anomaly: Anomaly | null;
 }
 
-export type KernelMsg = TraceMeta | StepDataMsg | ParamsMsg | ProgressMsg | ErrorMsg | HitsMsg | AnomalyMsg;
+export type KernelMsg =
+  | TraceMeta
+  | StepDataMsg
+  | ParamsMsg
+  | ProgressMsg
+  | ErrorMsg
+  | HitsMsg
+  | AnomalyMsg
+  | AlignmentMsg;
 
 /** The `status` trait. */
 export interface Status {
@@ -159,6 +180,8 @@ export function parseKernelMsg(content: unknown): KernelMsg | null {
         : null;
     case "anomaly":
       return "anomaly" in m ? (m as unknown as AnomalyMsg) : null;
+    case "alignment":
+      return typeof m.step === "number" && typeof m.other_step === "number" ? (m as unknown as AlignmentMsg) : null;
     case "error":
       return typeof m.message === "string" ? (m as unknown as ErrorMsg) : null;
     default:

@@ -11,6 +11,7 @@ export interface Range {
 export interface Ranges {
   grad: Range;
   value: Range;
+  delta?: Range; // |shown - compared step| while a comparison is shown
 }
 
 /** The range of |x| over the arrays: the smallest non-zero and the largest finite value. */

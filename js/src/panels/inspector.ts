@@ -4,6 +4,7 @@
 // input, the source line that built it; for a group its size and, when it repeats, a
 // pager through its calls.
 
+import { counterpartOf } from "../data/comparison";
 import type { StepView } from "../data/stepView";
 import { Kind } from "../layout/groupTree";
 import type { Actions, State } from "../state";
@@ -56,7 +57,7 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
     const v = s.view;
     breakpoints = s.breakpoints;
     const page = s.tree && s.selectedGroup >= 0 ? (s.pages[s.tree.key[s.selectedGroup]] ?? 0) : 0;
-    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${page}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}|${s.breakpoints.join(",")}|${s.hits.length}`;
+    const key = `${s.stepIndex}|${v?.event}|${s.selected}|${s.selectedGroup}|${page}|${s.tree ? 1 : 0}|${v ? 1 : 0}|${s.loading}|${s.breakpoints.join(",")}|${s.hits.length}|${s.compare?.label ?? ""}|${s.compareQuantity}`;
     if (key === lastKey) return;
     lastKey = key;
     if (!v || !s.meta) return root.replaceChildren(el("div", "mgd-muted", s.loading || "no step loaded"));
@@ -70,6 +71,24 @@ export function createInspector(a: Actions, signal: AbortSignal): { root: HTMLEl
     root.replaceChildren(...nodeRows(s, v, node, s.selected < 0, pages));
   };
   return { root, draw };
+}
+
+/** The node in the compared step: its value and grad at the same moment, and the differences. */
+function compareRows(s: State, node: number): HTMLElement[] {
+  const c = s.compare!;
+  const j = counterpartOf(c, node);
+  const head = el("div", "mgd-sub", `compared with ${c.label}`);
+  if (j < 0) return [head, el("div", "mgd-muted", "no counterpart there: this node is only in this step")];
+  const r = c.reference;
+  const v = s.view!;
+  const dv = v.g.data[node] - r.g.data[j];
+  const dg = v.grad[node] - r.grad[j];
+  return [
+    head,
+    row("value there", fmt4(r.g.data[j]), fmtFull(r.g.data[j])),
+    row("grad there", fmt4(r.grad[j]), fmtFull(r.grad[j])),
+    row("Δ value, Δ grad", `${fmt4(dv)}, ${fmt4(dg)}`, `this step − ${c.label}: ${fmtFull(dv)}, ${fmtFull(dg)}`),
+  ];
 }
 
 function row(name: string, value: string, title = ""): HTMLElement {
@@ -107,6 +126,7 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean, pages:
     gradNote = visit < 0 ? unreached : visit < v.visitsDone ? " (final)" : " (so far)";
   }
   out.push(row("grad", fmt4(grad) + gradNote, fmtFull(grad)));
+  if (s.compare) out.push(...compareRows(s, node));
   if (g.src_line.length && !imported && g.src_line[node]) {
     out.push(row("source", `${strings.files[g.src_file[node]] || "?"}:${g.src_line[node]}`));
   }

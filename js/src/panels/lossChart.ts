@@ -59,7 +59,7 @@ export function createLossChart(a: Actions, signal: AbortSignal, mark: Mark): Lo
     const kept = st ? (st.kept ? "kept in full" : "summary only") : "recording";
     const r = root.getBoundingClientRect();
     tip.show(
-      `step ${k}  loss ${y == null ? "n/a" : fmtFull(y)}\n${kept} · click to show it`,
+      `step ${k}  loss ${y == null ? "n/a" : fmtFull(y)}\n${kept} · click to show it, Shift+click to compare with it`,
       e.clientX - r.left,
       e.clientY - r.top,
     );
@@ -73,7 +73,9 @@ export function createLossChart(a: Actions, signal: AbortSignal, mark: Mark): Lo
   });
   on("click", (e) => {
     const k = stepAt(e.clientX);
-    if (k >= 0 && last?.meta && k < last.meta.steps.length) a.loadStep(k);
+    if (k < 0 || !last?.meta || k >= last.meta.steps.length) return;
+    if (e.shiftKey) a.compareWith({ trace: "this", step: k });
+    else a.loadStep(k);
   });
   on("dblclick", () => {
     zoom = null;

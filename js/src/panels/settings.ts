@@ -25,8 +25,10 @@ export function createSettings(
     ["grad", "colour by |grad|"],
     ["value", "colour by value"],
     ["sign", "colour by sign of grad"],
+    ["delta", "colour by the difference (comparing)"],
   ])
     color.append(option(t, v));
+  const byDelta = color.lastElementChild as HTMLOptionElement;
   on(color, "change", () => a.setOptions({ colorMode: color.value as ColorMode }));
   const check = (label: string, key: "showOps" | "bySample" | "showPath", title: string) => {
     const row = el("label", "mgd-check");
@@ -53,6 +55,7 @@ export function createSettings(
   const menu = popover(gear, panel, box, signal);
 
   const draw = (s: State) => {
+    byDelta.disabled = !s.compareTarget; // only while a comparison is on (the step strip)
     if (color.value !== s.colorMode) color.value = s.colorMode;
     ops.box.checked = s.showOps;
     bySample.box.checked = s.bySample;

@@ -6,7 +6,7 @@
 import type { State } from "../state";
 import { drawFrame, drawGroup, drawNode, drawPager, type Paint, roundRect } from "./renderBoxes";
 import { drawCounts, drawLegend, drawNonfinite, drawStubs } from "./renderMarks";
-import { bucketFill, bucketOf } from "./scales";
+import { bucketFill, bucketOf, colourOf, rangesOf } from "./scales";
 import { routeKeys, summarize } from "./summary";
 import type { Theme } from "./theme";
 
@@ -52,6 +52,7 @@ export function drawGraph(
   const tiny = k * 46 < 4; // a node is a few pixels: a coloured dot says it all
   const px = 1 / k; // one screen pixel in world units
   const p: Paint = { ctx, s, th, k };
+  const ranges = rangesOf(s);
 
   // 1. open groups' frames, outermost first (layout order is pre-order)
   for (let i = 0; i < S; i++) {
@@ -140,7 +141,7 @@ export function drawGraph(
     if (open[i] || !seen(i)) continue;
     const u = unit[i];
     if (tiny && u < n) {
-      const b = view.exists(u) ? bucketOf(s.colorMode, view.grad[u], view.g.data[u], view.ranges) : 0;
+      const b = view.exists(u) ? bucketOf(s.colorMode, colourOf(s, u), view.g.data[u], ranges) : 0;
       const path = dots.get(b) ?? new Path2D();
       dots.set(b, path);
       path.rect(x[i] + w[i] - 108, y[i], 108, h[i]);

@@ -10,7 +10,7 @@ import type { State } from "../state";
 import { fmt4, fmtCount } from "./format";
 import { cardTitle, pageLabel } from "./names";
 import { pagerButtons } from "./pager";
-import { fillFor, fmtShort } from "./scales";
+import { colourOf, fillFor, fmtShort, rangesOf } from "./scales";
 import type { Summary } from "./summary";
 import { firstFitting, fitText } from "./text";
 import type { Theme } from "./theme";
@@ -33,7 +33,7 @@ export function drawNode(p: Paint, node: number, x: number, y: number, w: number
   const isOp = v.g.child_ptr[node + 1] > v.g.child_ptr[node];
   const rx = x + w - SIZE.recordWPx;
   ctx.globalAlpha = built ? 1 : 0.3;
-  const fill = !built ? "" : bad ? th.error : fillFor(s.colorMode, v.grad[node], v.g.data[node], v.ranges, th);
+  const fill = !built ? "" : bad ? th.error : fillFor(s.colorMode, colourOf(s, node), v.g.data[node], rangesOf(s), th);
   ctx.fillStyle = th.panel;
   roundRect(ctx, rx, y, SIZE.recordWPx, h, 4);
   ctx.fill();
@@ -135,7 +135,9 @@ export function drawGroup(
     ? th.error
     : s.colorMode === "value"
       ? ""
-      : fillFor("grad", sum.maxGrad[slot], 0, v.ranges, th);
+      : s.colorMode === "delta"
+        ? fillFor("delta", sum.maxDelta?.[slot] ?? Number.NaN, 0, rangesOf(s), th)
+        : fillFor("grad", sum.maxGrad[slot], 0, v.ranges, th);
   ctx.fillStyle = th.panel;
   roundRect(ctx, x, y, w, h, 5);
   ctx.fill();

@@ -9,7 +9,7 @@ import type { State } from "../state";
 import { fmtCount } from "./format";
 import { nodeName } from "./names";
 import { type Paint, roundRect } from "./renderBoxes";
-import { legend } from "./scales";
+import { legend, rangesOf } from "./scales";
 import type { Summary } from "./summary";
 import { firstFitting, fitText } from "./text";
 import type { Theme } from "./theme";
@@ -143,7 +143,7 @@ export function drawLegend(
   hasEdges: boolean,
 ): void {
   const v = s.view!;
-  const lg = legend(s.colorMode, v.ranges, !!v.replay);
+  const lg = legend(s.colorMode, rangesOf(s), !!v.replay, s.compare?.label ?? "");
   const x = 10;
   const row1 = heightPx - 24; // baselines
   const row2 = heightPx - 9;

@@ -3,7 +3,7 @@
 // that says so.
 
 import type { Range, Ranges } from "../data/ranges";
-import type { ColorMode } from "../state";
+import type { ColorMode, State } from "../state";
 import type { Theme } from "./theme";
 
 /** 0 for zero (or no scale), else 0.08..1 for |x| on a log scale from r.lo to r.hi; 1 past the top. */
@@ -33,9 +33,32 @@ export function heat(t: number): [number, number, number] {
 
 export const rgba = (c: [number, number, number], a: number) => `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
 
+/** The number a node's colour shows: its grad (or, comparing, the difference; `delta`). */
+export function colourOf(s: State, node: number): number {
+  const c = s.compare;
+  if (s.colorMode === "delta" && c && node < c.delta.length) return c.delta[node];
+  return s.view ? s.view.grad[node] : 0;
+}
+
+/** The spans the colours run over, the comparison's deltas included while it is shown. */
+export function rangesOf(s: State): Ranges {
+  const r = s.view!.ranges;
+  const c = s.compare;
+  if (s.colorMode !== "delta" || !c) return r;
+  return { ...r, delta: { lo: c.deltaMax / 10 ** 6, hi: c.deltaMax } };
+}
+
+// a node with nothing to compare with (no counterpart in the other step)
+const UNMATCHED = "rgba(128,128,128,0.45)";
+
 /** The fill for a box, or "" to leave the plain panel colour. NaN and inf read as errors. */
 export function fillFor(mode: ColorMode, grad: number, value: number, r: Ranges, theme: Theme): string {
   const x = mode === "value" ? value : grad;
+  if (mode === "delta") {
+    if (!Number.isFinite(x)) return UNMATCHED;
+    const t = logLevel(x, r.delta ?? { lo: 0, hi: 0 });
+    return t > 0 ? rgba(x > 0 ? POS : NEG, 0.15 + 0.8 * t) : "";
+  }
   if (!Number.isFinite(x)) return theme.error;
   if (mode === "sign") return x > 0 ? rgba(POS, 0.6) : x < 0 ? rgba(NEG, 0.6) : "";
   if (mode === "grad") {
@@ -55,7 +78,19 @@ export interface Legend {
 }
 
 /** The legend of the scale in force; `hasBackward` false: the step has no grads to show. */
-export function legend(mode: ColorMode, r: Ranges, hasBackward: boolean): Legend {
+export function legend(mode: ColorMode, r: Ranges, hasBackward: boolean, compared = ""): Legend {
+  if (mode === "delta") {
+    const d = r.delta ?? { lo: 0, hi: 0 };
+    if (!compared) return { title: "comparing: waiting for the other step", stops: [], left: "", right: "" };
+    if (!(d.hi > 0))
+      return { title: `no difference from ${compared} (grey: no counterpart)`, stops: [], left: "", right: "" };
+    return {
+      title: `this step − ${compared} (grey: no counterpart)`,
+      stops: [rgba(NEG, 0.95), rgba(NEG, 0.2), "rgba(128,128,128,0.1)", rgba(POS, 0.2), rgba(POS, 0.95)],
+      left: fmtShort(-d.hi),
+      right: fmtShort(d.hi),
+    };
+  }
   if (mode !== "value" && !hasBackward) {
     return { title: "no backward in this step: every grad is 0", stops: [], left: "", right: "" };
   }
@@ -97,10 +132,16 @@ export function fmtShort(x: number): string {
 
 const BUCKETS = 8;
 export const NONFINITE = 100;
+const UNMATCHED_BUCKET = 101;
 
 /** A small integer standing for the fill of a box (for drawing thousands of dots in few calls). */
 export function bucketOf(mode: ColorMode, grad: number, value: number, r: Ranges): number {
   const x = mode === "value" ? value : grad;
+  if (mode === "delta") {
+    if (!Number.isFinite(x)) return UNMATCHED_BUCKET;
+    const t = Math.round(logLevel(x, r.delta ?? { lo: 0, hi: 0 }) * BUCKETS);
+    return x < 0 ? -t : t;
+  }
   if (!Number.isFinite(x)) return NONFINITE;
   if (mode === "sign") return Math.sign(x);
   const t = Math.round(logLevel(x, mode === "value" ? r.value : r.grad) * BUCKETS);
@@ -110,6 +151,11 @@ export function bucketOf(mode: ColorMode, grad: number, value: number, r: Ranges
 /** The fill `bucketOf` stands for ("" = the plain panel colour). */
 export function bucketFill(mode: ColorMode, bucket: number, theme: Theme): string {
   if (bucket === NONFINITE) return theme.error;
+  if (bucket === UNMATCHED_BUCKET) return UNMATCHED;
+  if (mode === "delta") {
+    const t = Math.abs(bucket) / BUCKETS;
+    return t ? rgba(bucket > 0 ? POS : NEG, 0.15 + 0.8 * t) : "";
+  }
   if (mode === "sign") return bucket > 0 ? rgba(POS, 0.6) : bucket < 0 ? rgba(NEG, 0.6) : "";
   const t = Math.abs(bucket) / BUCKETS;
   if (t === 0) return "";

@@ -8,6 +8,7 @@ import type { State } from "../state";
 /** Per-box summaries at the cursor: max |grad|, built count, non-finite, on the path to the loss. */
 export interface Summary {
   maxGrad: Float64Array;
+  maxDelta: Float64Array | null; // comparing: the largest |difference| in each box (signed)
   built: Int32Array;
   bad: Uint8Array; // holds a node whose value or grad is NaN or inf
   onPath: Uint8Array; // holds a node on the path (frames: anything inside them does)
@@ -17,8 +18,10 @@ export interface Summary {
 export function summarize(s: State, l: ViewLayout): Summary {
   const view = s.view!;
   const S = l.unit.length;
+  const c = s.colorMode === "delta" ? s.compare : null;
   const out = {
     maxGrad: new Float64Array(S),
+    maxDelta: c ? new Float64Array(S).fill(Number.NaN) : null,
     built: new Int32Array(S),
     bad: new Uint8Array(S),
     onPath: new Uint8Array(S),
@@ -34,6 +37,11 @@ export function summarize(s: State, l: ViewLayout): Summary {
     const built = i <= lastBuilt || i >= view.nCreated;
     const a = Math.abs(grad[i]);
     if (a > out.maxGrad[k] && a !== Infinity) out.maxGrad[k] = a;
+    if (out.maxDelta && c && i < c.delta.length) {
+      const d = c.delta[i];
+      const was = out.maxDelta[k];
+      if (Number.isFinite(d) && !(Math.abs(was) >= Math.abs(d))) out.maxDelta[k] = d;
+    }
     if (built) {
       out.built[k]++;
       if (!(a < Infinity) || !Number.isFinite(data[i])) {
