@@ -96,8 +96,11 @@ def wait_for_viewer(page, timeout=180_000):
 
 
 def settle(page):
+    """Wait until the viewer shows a laid-out picture again (a relayout drops it briefly)."""
     page.wait_for_function(
-        "sel => document.querySelector(sel).dataset.busy === '0'", arg=VIEWER
+        "sel => { const v = document.querySelector(sel); const s = v.mgdebug.state();"
+        " return v.dataset.busy === '0' && !!s.tree && !!s.layout; }",
+        arg=VIEWER,
     )
     page.wait_for_timeout(150)
 
