@@ -11,6 +11,8 @@
 //   "paused"      {step, node, event}  the kernel's `paused` trait arrived (a live pause)
 //   "revealed"    {step, node, ms}  the first redraw showing that pause's node as its own box
 //                 on screen (its groups opened, the camera on it)
+//   "compared"    {step, ms}  a comparison is ready to draw (ms: since it was asked for:
+//                 the other step's data, its replay, the alignment)
 //   "heat-hover"  {ms}      a pointer move over the parameter heatmap (ms = its handler's work:
 //                 the cell's readout and outline)
 //   "loss-hover"  {ms}      the same over the loss curve

@@ -10,6 +10,7 @@ import type { AlignmentMsg, StepDataMsg, TraceMeta } from "../data/protocol";
 import { StepLoader } from "../data/stepLoader";
 import type { StepView } from "../data/stepView";
 import type { ModelLink } from "../model";
+import type { Mark } from "../perf";
 import type { CompareTarget, Store } from "../state";
 
 export class CompareMode {
@@ -18,10 +19,12 @@ export class CompareMode {
   private reference: StepView | null = null;
   private alignmentId = 0;
   private nextId = 1 + Math.floor(Math.random() * 2 ** 30);
+  private startedMs = 0;
 
   constructor(
     private readonly store: Store,
     private readonly link: ModelLink,
+    private readonly mark: Mark = () => {},
   ) {}
 
   /** Compare with `target` from now on (null: stop comparing). */
@@ -34,6 +37,7 @@ export class CompareMode {
       const colorMode = s.colorMode === "delta" ? "grad" : s.colorMode;
       return this.store.update({ compareTarget: null, compare: null, colorMode });
     }
+    this.startedMs = performance.now();
     this.store.update({ compareTarget: target, compare: null, colorMode: "delta", notice: "" });
     this.trace = target.trace;
     const tag = (c: Record<string, unknown>) => (target.trace === "other" ? { ...c, trace: "other" } : c);
@@ -133,5 +137,6 @@ export class CompareMode {
     const note =
       extra || onlyInReference ? `compared with ${label}: ${extra} nodes only here, ${onlyInReference} only there` : "";
     this.store.update({ compare, notice: note });
+    this.mark("compared", { step: shown.step, ms: performance.now() - this.startedMs });
   }
 }

@@ -51,7 +51,7 @@ export class Controller {
       },
       (message) => store.update({ loading: "", notice: message }),
     );
-    const compare = new CompareMode(store, link);
+    const compare = new CompareMode(store, link, mark);
     const nav = new Navigator(store, link, this.loader, layout, this.view, this.player, mark);
     this.nav = nav;
     const kernel = new KernelMessages(store, link, this.loader, (step) => nav.requestStep(step), mark, compare);
