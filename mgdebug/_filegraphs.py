@@ -85,8 +85,10 @@ def read_graphs_v1(
     graphs = {}
     for raw in _list(meta, "graphs"):
         step = _int(raw, "step")
-        cols = _section(columns, f"g{step}.", {**STRUCTURE_DTYPES, "data": "<f8",
-                        "local": "<f8", "start_id": "<i4", "start_grad": "<f8"})  # fmt: skip
+        cols = _section(columns, f"g{step}.", {**STRUCTURE_DTYPES, "op": "<u2",
+                        "data": "<f8", "local": "<f8", "start_id": "<i4",
+                        "start_grad": "<f8"})  # fmt: skip
+        cols["op"] = cols["op"].astype("<u4")  # format 1 held op ids as u2
         n = len(cols["op"])
         for name in ("data",):
             if len(cols[name]) != n:

@@ -251,7 +251,7 @@ class StepBuffer:
         for node, lid in self.labels:  # later entries win: a label set after building
             label[node] = lid
         columns = {
-            "op": chunks(self.op, self.imp_op, "<u2"),
+            "op": chunks(self.op, self.imp_op, "<u4"),
             "scope": scope,
             "label": label,
             "data": chunks(self.data, self.imp_data, "<f8"),
@@ -277,7 +277,7 @@ class Interns:
     """What a StepBuffer needs from its recorder: string interning and fresh entity ids."""
 
     def __init__(self, strings: Any, new_import_entity: Callable[[], int]):
-        self.ops = lambda names: strings.ops.intern_all(names, "<u2")
+        self.ops = lambda names: strings.ops.intern_all(names, "<u4")
         self.scope = strings.scopes.intern
         self.label = strings.labels.intern
         self.op = strings.ops.intern
