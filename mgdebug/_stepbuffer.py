@@ -7,18 +7,25 @@ them, one pass per field, straight into numpy chunks: an op's result never
 changes after it was built. A child built earlier in the step is referred to by
 its entity id; any other (a parameter, a node of an earlier step) is *imported*:
 copied, with everything under it, the first time it is met, keeping its entity
-id. `to_graph` turns the buffer into the step's columns (docs/trace-format.md).
+id. Nodes outside the built-in form (closure nodes, more than two children,
+foreign classes) are read one at a time (`_nodes.py`), and a closure's effect
+arrives when it runs (`closure_ran`). `to_graph` turns the buffer into the step's
+columns (docs/trace-format.md).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from micrograd.engine import MASK, Value
+
+from . import _nodes
 from ._graph import StepGraph
 
 # refs for "no child" and "a Value no recorder has named yet" (both import)
@@ -64,11 +71,17 @@ class StepBuffer:
         self.local: list[np.ndarray] = []
         self.src_file: list[int] = []
         self.src_line: list[int] = []
+        # edges the replay applies otherwise than `+= local * grad` (_locals.py)
+        self.mask_edges: list[int] = []  # built nodes' edges (ids over all chunks)
+        self.closure_refs: list[int] = []  # closure nodes, as refs
+        self.closures_ran: dict[int, tuple] = {}  # ref -> (grad, before, after)
+        self.foreign = False  # a traced foreign class built nodes: read generically
         # child, visits and start_ids hold refs, made local ids by to_graph: a node
         # built in this step by its entity id, an imported node by -1-slot
         self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
         self.imp_child_end, self.imp_child, self.imp_local = [], [], []
         self.imp_slot: dict[int, int] = {}
+        self.imp_mask_edges: list[int] = []  # indices into imp_child
         self.imp_leaves: list[tuple[int, Any]] = []  # for the summary
         self.named_leaves: list[tuple[int, Any]] = []  # built here, labelled
         # backward
@@ -113,12 +126,30 @@ class StepBuffer:
             if at != later
         )
         self.scopes_read = len(scope_notes)
-        self.op.append(self.intern.ops([v._op for v in nodes]))
-        labels = [v.label for v in nodes]  # most are '': keep the few that are not
+        if self.foreign:  # a user's own micrograd-style class: one node at a time
+            self.op.append(self.intern.ops([_nodes.op_of(v) for v in nodes]))
+            labels = [_nodes.label_of(v) for v in nodes]
+        else:
+            self.op.append(self.intern.ops([v._op for v in nodes]))
+            labels = [v.label for v in nodes]  # most are '': keep the few that are not
         self.labels.extend(
             (start + i, self.intern.label(labels[i]))
             for i in itertools.compress(range(n), labels)
         )
+        prior = int(self.child_end[-1][-1]) if self.child_end else 0
+        if self.foreign:
+            count, child, local = self._read_edges_one_by_one(nodes, first, prior)
+        else:
+            count, child, local = self._read_edges(nodes, first, prior)
+        self.child_end.append(np.cumsum(count) + prior)
+        self.child.append(child)
+        self.local.append(local)
+        self.resolved = start + n
+
+    def _read_edges(self, nodes, first, prior):
+        """(edge count per node, child refs, local derivatives) of built-in Values,
+        field by field; the few nodes outside the built-in form are patched in."""
+        n, base = len(nodes), self.entity_base
         # children as refs: entity ids for nodes built earlier in the step, imports else
         a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
         b_ref = as_refs([_NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
@@ -128,23 +159,62 @@ class StepBuffer:
         import_b = has_b & ((b_ref < base) | (b_ref >= own))
         self._import_children(nodes, a_ref, b_ref, import_a, import_b)
         count = has_a.astype(np.int64) + has_b
-        prior = int(self.child_end[-1][-1]) if self.child_end else 0
-        end = np.cumsum(count) + prior
-        self.child_end.append(end)
-        at_a = end[has_a] - count[has_a] - prior  # a node's edges: its a, then its b
-        at_b = end[has_b] - 1 - prior
-        child = np.empty(int(count.sum()), dtype=np.int64)
+        custom = {  # no first child, yet a rule: built the lecture's way
+            i: self._edges_of(nodes[i], first + i)
+            for i in np.flatnonzero(~has_a).tolist()
+            if nodes[i]._rule is not None
+        }
+        for i, (refs, _) in custom.items():
+            count[i] = len(refs)
+        end = np.cumsum(count)
+        at_a = end[has_a] - count[has_a]  # a node's edges: its a, then its b
+        at_b = end[has_b] - 1
+        child = np.empty(int(end[-1]), dtype=np.int64)
         local = np.empty(len(child))
         child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
-        local[at_a] = np.fromiter(
+        local[at_a] = local_a = np.fromiter(
             [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
         )
         local[at_b] = np.fromiter(
             [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
         )
-        self.child.append(child)
-        self.local.append(local)
-        self.resolved = start + n
+        # a masking node's local derivative is 0: only those few are looked at
+        zero = np.flatnonzero(has_a)[local_a == 0].tolist()
+        masks = [i for i in zero if nodes[i]._rule is MASK]
+        self.mask_edges.extend((end[masks] - count[masks] + prior).tolist())
+        for i, (refs, locals_) in custom.items():
+            at = int(end[i] - count[i])
+            child[at : at + len(refs)] = refs
+            local[at : at + len(refs)] = np.nan if locals_ is None else locals_
+            if locals_ is None:
+                self.closure_refs.append(first + i)
+        return count, child, local
+
+    def _read_edges_one_by_one(self, nodes, first, prior):
+        """_read_edges for a batch holding foreign nodes: every node on its own."""
+        count, children, locals_ = [], [], []
+        for i, v in enumerate(nodes):
+            refs, local = self._edges_of(v, first + i)
+            if local is None:
+                self.closure_refs.append(first + i)
+                local = [math.nan] * len(refs)
+            elif isinstance(v, Value) and v._rule is MASK:
+                self.mask_edges.append(prior + len(children))
+            count.append(len(refs))
+            children.extend(refs)
+            locals_.extend(local)
+        return (np.asarray(count, dtype=np.int64), np.asarray(children, np.int64),
+                np.asarray(locals_, dtype=np.float64))  # fmt: skip
+
+    def _edges_of(self, v, own: int) -> tuple[list[int], Any]:
+        """(child refs, local derivatives or None for a closure) of one node."""
+        children, locals_, _ = _nodes.edges_of(v)
+        refs = []
+        base = self.entity_base
+        for c in children:
+            t = getattr(c, "_tag", None)
+            refs.append(t if t is not None and base <= t < own else self.ref(c))
+        return refs, locals_
 
     def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
         """Replace the tags of children from before the step by their import refs.
@@ -180,42 +250,59 @@ class StepBuffer:
 
     def ref(self, value) -> int:
         """The ref of a Value not built in this step: its import slot, as -1-slot."""
-        slot = self.imp_slot.get(value._tag)
+        slot = self.imp_slot.get(getattr(value, "_tag", None))
         return -1 - slot if slot is not None else self._import(value)
 
     def _import(self, value) -> int:
         """The import slot of a Value from before this step, copying it (and its graph) once."""
-        t = value._tag
-        if t is not None and t in self.imp_slot:
-            return -1 - self.imp_slot[t]
+        slots = self.imp_slot
+        t = getattr(value, "_tag", None)
+        if t is not None and t in slots:
+            return -1 - slots[t]
         # iterative post-order: a node is copied after all of its children
         stack = [(value, False)]
         while stack:
             v, children_done = stack.pop()
-            if v._tag is not None and v._tag in self.imp_slot:
+            t = getattr(v, "_tag", None)
+            if t is not None and t in slots:
                 continue
-            children = v._prev
+            children, locals_, masks = _nodes.edges_of(v)
             if not children_done and children:
                 stack.append((v, True))
                 stack.extend(
-                    (c, False) for c in children if c._tag not in self.imp_slot
+                    (c, False) for c in children if getattr(c, "_tag", None) not in slots
                 )
                 continue
-            if v._tag is None:  # from before recording (or another thread): name it
-                v._tag = self.intern.new_import_entity()
+            if t is None:  # from before recording (or another thread): name it
+                t = v._tag = self.intern.new_import_entity()
             slot = len(self.imp_op)
-            self.imp_slot[v._tag] = slot
-            self.imp_entity.append(v._tag)
-            self.imp_op.append(self.intern.op(v._op))
-            self.imp_label.append(self.intern.label(v.label))
-            self.imp_data.append(v.data)
-            for c, d in zip(children, v.local_grads):
-                self.imp_child.append(-1 - self.imp_slot[c._tag])
+            slots[t] = slot
+            self.imp_entity.append(t)
+            self.imp_op.append(self.intern.op(_nodes.op_of(v)))
+            self.imp_label.append(self.intern.label(_nodes.label_of(v)))
+            self.imp_data.append(_nodes.data_of(v))
+            if masks:
+                self.imp_mask_edges.append(len(self.imp_child))
+            if children and locals_ is None:
+                self.closure_refs.append(-1 - slot)
+            for c, d in zip(children, locals_ or [math.nan] * len(children)):
+                self.imp_child.append(-1 - slots[c._tag])
                 self.imp_local.append(d)
             self.imp_child_end.append(len(self.imp_child))
             if not children:
-                self.imp_leaves.append((v._tag, v))
-        return -1 - self.imp_slot[value._tag]
+                self.imp_leaves.append((t, v))
+        return -1 - slots[getattr(value, "_tag", None)]
+
+    def closure_ran(self, node, before, after) -> None:
+        """Keep what a closure left in its children's grads (its node was read)."""
+        t = getattr(node, "_tag", None)
+        if t is not None and self.entity_base <= t < self.entity_base + self.resolved:
+            ref = t
+        elif t in self.imp_slot:
+            ref = -1 - self.imp_slot[t]
+        else:
+            return
+        self.closures_ran[ref] = (float(node.grad), before, after)
 
     # ------------------------------------------------------------------ closing
 
@@ -265,6 +352,17 @@ class StepBuffer:
             "src_file": np.asarray(self.src_file, dtype="<u4"),
             "src_line": np.asarray(self.src_line, dtype="<u4"),
         }
+        if self.mask_edges or self.imp_mask_edges or self.closure_refs or (
+            self.closures_ran
+        ):
+            masks = np.asarray(
+                [*self.mask_edges, *(built_edges + e for e in self.imp_mask_edges)],
+                dtype=np.int64,
+            )
+            ran_ids = node_ids(np.asarray([*self.closures_ran], np.int64)).tolist()
+            ran = dict(zip(ran_ids, self.closures_ran.values()))
+            closures = node_ids(np.asarray(self.closure_refs, np.int64)).tolist()
+            _nodes.apply_rules(columns, masks, [*closures, *ran], ran)
         graph = StepGraph.from_columns(columns, n_created, base)
         return (
             graph

@@ -32,6 +32,7 @@ import numpy as np
 import micrograd
 from micrograd.events import Tape
 
+from . import _nodes
 from ._entity import ENTITY_BITS, IMPORTED_BIT
 from ._graph import StepGraph
 from ._replay import BackwardReplay
@@ -216,14 +217,14 @@ class Recorder:
         own = (refs >= base) & (refs < end)
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
-        labels = [v.label for v in order]
+        labels = (
+            [_nodes.label_of(v) for v in order] if s.foreign else [v.label for v in order]
+        )
         for i in itertools.compress(range(len(order)), labels):
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
                 s.labels.append((t - base, self._interns.label(labels[i])))
-                if (
-                    v._a is None
-                ):  # a named leaf built here: a parameter made in the region
+                if _nodes.is_leaf(v):  # a named leaf built here: a parameter made here
                     s.named_leaves.append((t, v))
         s.visits = refs
         # where the grads start: every interior node is at 0 now, except the root
@@ -233,12 +234,65 @@ class Recorder:
         s.start_ids = refs[seeded].tolist()
         s.start_grads = grads[seeded].tolist()
 
+    def closure_ran(self, node, grads_before, grads_after):
+        """A closure node's `_backward` ran: keep what it left in its children's grads."""
+        s = self._step
+        if not s.overflowed:
+            s.closure_ran(node, grads_before, grads_after)
+
+    def foreign_built(self) -> None:
+        """A traced foreign class built a node (engines.py): read this step generically."""
+        self._step.foreign = True
+
+    def visited_in(self, order: list, *, agreed: bool) -> None:
+        """The visits as a foreign class's backward really ran them (engines.py), when
+        they differ from the order told at backward_begin; each node kept once."""
+        s = self._step
+        if s.overflowed or s.root is None:
+            return
+        seen, firsts = set(), []
+        for v in order:
+            if id(v) not in seen:
+                seen.add(id(v))
+                firsts.append(v)
+        s.order = firsts
+        s.visits = np.asarray([s.ref(v) if v._tag is None or not (
+            s.entity_base <= v._tag < s.entity_base + s.resolved) else v._tag
+            for v in firsts], dtype=np.int64)  # fmt: skip
+        s.num_visits = len(firsts)
+        if not agreed or len(firsts) != len(order):
+            self.trace.notices.append(
+                f"step {s.index}: backward() ran the nodes in its own order"
+                + (", some more than once (the trace keeps each node's first visit)"
+                   if len(firsts) != len(order) else "")  # fmt: skip
+                + "; breakpoints could stop only where it agreed with micrograd's order"
+            )
+
     def backward_end(self, root, completed, applied):
         s = self._step
         s.backward_completed = completed
         if s.root is not None and not completed:
             self._keep_visits_that_ran(s, applied)
+        elif s.root is not None and (s.closure_refs or s.closures_ran):
+            self._check_closures(s)
         self.close_step()
+
+    def _check_closures(self, s: StepBuffer) -> None:
+        """The replay of a step with closures against the live grads: a closure that
+        changed a grad other than its children's cannot be replayed; say so."""
+        if s.overflowed or not len(s.visits):
+            return
+        graph = s.to_graph()
+        live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
+        differ = ~_equal(BackwardReplay(graph).final[graph.visits], live)
+        if differ.any():
+            ops = sorted({self.trace.strings.ops[int(graph.op[n])] or "leaf"
+                          for n in graph.visits[differ]})  # fmt: skip
+            self.trace.notices.append(
+                f"step {s.index}: {int(differ.sum())} grads ({', '.join(ops[:5])}) "
+                "differ from what the replay gives: a _backward closure changed a "
+                "grad outside its node's children; the trace shows the replay"
+            )
 
     def _keep_visits_that_ran(self, s: StepBuffer, applied: int) -> None:
         """Keep the `applied` chain rules the engine counted, or one more if it ran.
@@ -307,7 +361,7 @@ class Recorder:
     def _summarize(self, s: StepBuffer) -> StepSummary:
         leaves = s.imp_leaves + s.named_leaves
         for e, v in leaves:
-            self.trace.name_entity(e, v.label)
+            self.trace.name_entity(e, _nodes.label_of(v))
         return StepSummary(
             index=s.index,
             loss=s.loss,
@@ -360,6 +414,10 @@ class Recorder:
             warnings.warn(text, RecordingCapWarning, stacklevel=2)
 
 
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal elements, NaN equal to NaN (a grad that became NaN is still that grad)."""
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal arrays, NaN equal to NaN (a grad that became NaN is still that grad)."""
-    return bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+    return bool(np.all(_equal(a, b)))

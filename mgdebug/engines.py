@@ -1,0 +1,261 @@
+"""Tracing your own micrograd: `mgdebug.record(engine=MyValue)` and `%%mgtrace`'s detection.
+
+A class shaped like micrograd's Value (`data`, `grad`, `_prev`, `_op`, a
+`_backward` closure on each node, a `backward()` method) is traced without
+changing its code. While the block runs, its `__init__` and `backward` are
+wrapped; afterwards they are restored, even when the block raises.
+
+- forward: each node built is announced as ours are (`events.created`), after
+  its constructor ran, with the children its constructor was given (their order
+  is the one the trace shows: `_nodes.py`);
+- backward: for the length of one `backward()` call, every node reachable from
+  the root has its `_backward` wrapped. When the first one runs (the root has
+  been seeded by then) listeners hear `backward_begin`, with the order that
+  micrograd's topological sort gives (the same `_prev` sets, walked the same
+  way, so the same order as the class's own backward); each call is a chain
+  rule: `before_chain_rule`, the closure, `closure_ran` with the children's
+  grads before and after, `after_chain_rule`; when `backward()` returns or
+  raises, `backward_end`. A backward that visits in another order is recorded
+  as it ran; live breakpoints stop only where the orders agree (a notice says so).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from micrograd import events
+from micrograd.engine import Value
+
+from . import _nodes
+
+_lock = threading.Lock()
+
+
+def engine_classes(engine: Any) -> tuple[type, ...]:
+    """`engine=` as a tuple of classes, each checked to be shaped like micrograd's."""
+    if engine is None:
+        return ()
+    classes = tuple(engine) if isinstance(engine, (tuple, list)) else (engine,)
+    for cls in classes:
+        if not isinstance(cls, type):
+            raise TypeError(
+                f"engine must be a class (or a tuple of classes) like micrograd's "
+                f"Value, got {type(cls).__name__}: {cls!r:.60}"
+            )
+        if issubclass(cls, Value):
+            raise ValueError(
+                f"engine={cls.__name__}: micrograd's Value is traced already; engine= "
+                "is for your own micrograd-style class"
+            )
+        if not callable(getattr(cls, "backward", None)):
+            raise TypeError(
+                f"engine={cls.__name__} has no backward() method; a traced class needs "
+                "data, grad, _prev, _op, a _backward closure per node and backward()"
+            )
+    return classes
+
+
+def is_micrograd_shaped(obj: Any) -> bool:
+    """A class whose constructor sets `_prev` and `_backward` and that has backward()."""
+    if not isinstance(obj, type) or issubclass(obj, Value):
+        return False
+    init = obj.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    return (
+        code is not None
+        and {"_prev", "_backward", "data", "grad"} <= set(code.co_names)
+        and callable(getattr(obj, "backward", None))
+    )
+
+
+# ---------------------------------------------------------------------- the tracing
+
+
+@contextmanager
+def tracing(classes: tuple[type, ...], recorder: Any, announce=None) -> Iterator[None]:
+    """Wrap each class's `__init__` and `backward` for the block; restore them after.
+
+    `announce(cls)` is called the first time a class builds a node or runs backward.
+    """
+    saved = []
+    used: set[type] = set()
+
+    def first_use(cls: type) -> None:
+        if cls not in used:
+            used.add(cls)
+            if announce is not None:
+                announce(cls)
+
+    with _lock:
+        for cls in classes:
+            saved.append((cls, dict(cls.__dict__)))
+            _wrap_init(cls, recorder, first_use)
+            _wrap_backward(cls, recorder, first_use)
+    try:
+        yield
+    finally:
+        with _lock:
+            for cls, before in saved:
+                for name in ("__init__", "backward"):
+                    if name in before:
+                        setattr(cls, name, before[name])
+                    elif name in cls.__dict__:
+                        delattr(cls, name)
+
+
+def _wrap_init(cls: type, recorder: Any, first_use) -> None:
+    init = cls.__init__
+    position = _children_position(init)
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if events.active:
+            children = kwargs.get("_children", ())
+            if position is not None and len(args) > position:
+                children = args[position]
+            if isinstance(children, (tuple, list, set, frozenset)):
+                _nodes.note_children(self, tuple(children))
+            first_use(cls)
+            recorder.foreign_built()
+            events.created(self)
+
+    __init__.__wrapped__ = init  # type: ignore[attr-defined]
+    cls.__init__ = __init__
+
+
+def _children_position(init: Any) -> int | None:
+    """Where `_children` sits among the constructor's positional arguments (after self)."""
+    try:
+        names = list(inspect.signature(init).parameters)
+    except (TypeError, ValueError):
+        return None
+    if "_children" in names:
+        return names.index("_children") - 1
+    return 1 if len(names) > 2 else None  # micrograd's (self, data, _children, _op)
+
+
+def _wrap_backward(cls: type, recorder: Any, first_use) -> None:
+    backward = cls.backward
+
+    def traced_backward(self, *args, **kwargs):
+        if not events.active or recorder not in events.listeners():
+            return backward(self, *args, **kwargs)
+        first_use(cls)
+        return _Backward(self, recorder).run(backward, args, kwargs)
+
+    traced_backward.__wrapped__ = backward  # type: ignore[attr-defined]
+    traced_backward.__name__ = getattr(backward, "__name__", "backward")
+    cls.backward = traced_backward
+
+
+class _Backward:
+    """One traced `backward()` call: wraps every reachable node's `_backward`."""
+
+    def __init__(self, root: Any, recorder: Any):
+        self.root = root
+        self.recorder = recorder
+        self.order: list | None = None  # predicted when the first closure runs
+        self.ran: list = []  # the nodes whose closures ran, in order
+        self.in_step = True  # the visits so far agree with `order`
+        self.events = False  # per-node events wanted by some listener
+
+    def run(self, backward, args, kwargs):
+        nodes = _reachable(self.root)
+        saved = [(v, _own_backward(v)) for v in nodes]
+        for v, original in saved:
+            v._backward = self._wrapped(v, v._backward)
+        completed = False
+        try:
+            result = backward(self.root, *args, **kwargs)
+            completed = True
+            return result
+        finally:
+            for v, original in saved:
+                _restore(v, original)
+            self._end(completed)
+
+    def _wrapped(self, node: Any, closure: Any):
+        def _backward():
+            if self.order is None:
+                self._begin()
+            j = len(self.ran)
+            self.in_step = self.in_step and j < len(self.order) and self.order[j] is node
+            if self.events and self.in_step:
+                events.before_chain_rule(node)
+            children = _nodes.foreign_children(node)
+            before = tuple(c.grad for c in children)
+            closure()
+            after = tuple(c.grad for c in children)
+            self.ran.append(node)
+            events.closure_ran(node, before, after)
+            if self.events and self.in_step:
+                added = tuple(y - x for x, y in zip(before, after))
+                events.after_chain_rule(node, added)
+
+        return _backward
+
+    def _begin(self) -> None:
+        self.order = _micrograd_order(self.root)
+        self.events = events.wants_chain_rule_events()
+        events.backward_begin(self.root, self.order)
+
+    def _end(self, completed: bool) -> None:
+        if self.order is None:  # no closure ran at all (an empty backward)
+            self._begin()
+        if not self.in_step or (completed and len(self.ran) != len(self.order)):
+            # it ran its own way: the trace keeps the visits as they ran
+            self.recorder.visited_in(self.ran, agreed=self.in_step)
+        events.backward_end(self.root, completed, len(self.ran))
+
+
+def _reachable(root: Any) -> list:
+    seen, stack, out = {id(root)}, [root], []
+    while stack:
+        v = stack.pop()
+        out.append(v)
+        for c in v._prev:
+            if id(c) not in seen:
+                seen.add(id(c))
+                stack.append(c)
+    return out
+
+
+def _micrograd_order(root: Any) -> list:
+    """reversed(topo) of micrograd's recursive build_topo, with an explicit stack."""
+    topo, visited = [], set()
+    stack = [(root, iter(root._prev))]
+    visited.add(id(root))
+    while stack:
+        v, children = stack[-1]
+        for c in children:
+            if id(c) not in visited:
+                visited.add(id(c))
+                stack.append((c, iter(c._prev)))
+                break
+        else:
+            stack.pop()
+            topo.append(v)
+    topo.reverse()
+    return topo
+
+
+_MISSING = object()
+
+
+def _own_backward(v: Any) -> Any:
+    """The node's own `_backward` attribute (not its class's), or _MISSING."""
+    d = getattr(v, "__dict__", None)
+    if d is not None and "_backward" in d:
+        return d["_backward"]
+    return _MISSING if d is not None else v._backward
+
+
+def _restore(v: Any, original: Any) -> None:
+    if original is _MISSING:
+        del v._backward
+    else:
+        v._backward = original
