@@ -53,19 +53,20 @@ class Value:
     # micrograd kept each op's chain rule in a closure that refers back to `out`,
     # so every node sat in a reference cycle that only the cyclic GC could free
     # (~90% of its run time). Built-in ops store plain fields instead: no cycles.
-    # `_rule` is None on them (or MASK); a node built the lecture's way keeps its
-    # children and closure there. `__dict__` takes any other attribute a user sets
-    # (`v.name = ...`); Python allocates it only then.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_rule",
-                 "_tag", "__dict__")  # fmt: skip
+    # What most nodes leave at its default lives in `__dict__` (any attribute a
+    # user sets, `v.name = ...`, goes there too), so a node costs no more for it:
+    label = ""  # a name to show (nn gives parameters theirs)
+    _rule = None  # how the chain rule runs if not as below: MASK, or a closure (_custom.py)
+    _tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
+    __slots__ = ("data", "grad", "_op", "_a", "_b", "_da", "_db", "__dict__")
 
     def __init__(self, data, _children=(), _op="", label="", local_grads=None):
         self.data = real(data, "Value data")
         self.grad = 0.0
-        self.label = text(label)
+        if text(label):
+            self.label = label
         self._op = _op
-        self._a = self._b = self._da = self._db = self._rule = None
-        self._tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
+        self._a = self._b = self._da = self._db = None
         if _children:
             _attach_children(self, tuple(_children), local_grads)
         if _events.active:
@@ -309,7 +310,9 @@ class Value:
     def __getstate__(self):
         # copy.deepcopy and pickle make a new node: a listener's tag stays behind
         attributes, fields = super().__getstate__()
-        return attributes, {**fields, "_tag": None}
+        if attributes and "_tag" in attributes:
+            attributes = {k: v for k, v in attributes.items() if k != "_tag"}
+        return attributes or None, fields
 
 
 # ---------------------------------------------------------------------- helpers
@@ -326,14 +329,13 @@ def _result(data, op, a, da, b=None, db=None, rule=None):
     out = _new(Value)  # no __init__: every field is set right here
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._op = op
     out._a = a
     out._da = da
     out._b = b
     out._db = db
-    out._rule = rule
-    out._tag = None
+    if rule is not None:
+        out._rule = rule
     if _events.active:  # events.created(out), inlined: this runs once per op
         ctx = _events._context.get()
         tape = ctx.tape
