@@ -156,18 +156,22 @@ def _contributions_by_level(level, parent, child, local, start, rules=None):
     by_level = _stable_argsort(level)
     bounds = np.searchsorted(level[by_level], np.arange(int(level.max(initial=0)) + 2))
     grad, contribution = start.copy(), np.empty(len(child))
+    rule = None if rules is None else rules[0]
+    masks = rule is not None and bool(np.any(rule == MASKED))
+    sets = rule is not None and bool(np.any(rule == SET))
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         if lo < hi:
             edges = by_level[lo:hi]
             g = grad[parent[edges]]
             c = contribution[edges] = local[edges] * g
-            if rules is None:
+            if masks and not np.isfinite(g).all():  # torch's masks pass back 0
+                masked = (rule[edges] == MASKED) & ~np.isfinite(g)
+                c[masked] = contribution[edges[masked]] = 0.0
+            if sets:
+                _add_after_last_set(grad, child[edges], c, rule[edges] == SET,
+                                    rules[1][edges])  # fmt: skip
+            else:
                 np.add.at(grad, child[edges], c)
-                continue
-            rule, set_grad = rules[0][edges], rules[1][edges]
-            masked = (rule == MASKED) & ~np.isfinite(g)
-            c[masked] = contribution[edges[masked]] = 0.0
-            _add_after_last_set(grad, child[edges], c, rule == SET, set_grad)
     return contribution
 
 

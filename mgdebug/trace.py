@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _anomaly, _perfetto, _tracefile, export_html
+from . import _anomaly, _entity, _perfetto, _tracefile, export_html
 from . import breakpoints as _breakpoints
 from ._graph import StepGraph, Structure
 from ._replay import BackwardReplay, StepState
@@ -201,9 +201,16 @@ class Trace:
     def parameter_names(self) -> list[str]:
         return sorted(set(self._entity_names.values()))
 
-    def parameter_history(self, name: str) -> dict[str, np.ndarray]:
-        """`step`, `value`, `grad` arrays of the parameter labelled `name`, over all steps."""
-        entities = {e for e, label in self._entity_names.items() if label == name}
+    def parameter_history(self, name: Any) -> dict[str, np.ndarray]:
+        """`step`, `value`, `grad` arrays of the parameter labelled `name` (or of a
+        live parameter Value), over all steps."""
+        if not isinstance(name, str):  # a Value: its own entity, whatever its label
+            entity = _entity.entity_of(name)
+            entities = set() if entity is None else {entity}
+            if not entities:
+                raise KeyError(f"{name!r} was never recorded in this trace")
+        else:
+            entities = {e for e, label in self._entity_names.items() if label == name}
         if not entities:
             close = fnmatch.filter(self.parameter_names(), f"*{name.split('.')[-1]}*")[
                 :5
@@ -211,11 +218,18 @@ class Trace:
             raise KeyError(f"no parameter labelled {name!r}; some that exist: {close}")
         steps, values, grads = [], [], []
         for s in self.steps:
-            for e, v, g in zip(s.param_entity, s.param_value, s.param_grad):
-                if e in entities:
-                    steps.append(s.index)
-                    values.append(v)
-                    grads.append(g)
+            found = [(v, g) for e, v, g in zip(s.param_entity, s.param_value,
+                                               s.param_grad) if e in entities]  # fmt: skip
+            if len(found) > 1:
+                raise ValueError(
+                    f"{len(found)} parameters are labelled {name!r} in step {s.index} "
+                    "(two models, or a model and its copy?); pass the parameter "
+                    "itself: trace.parameter_history(model.parameters()[i])"
+                )
+            for v, g in found:
+                steps.append(s.index)
+                values.append(v)
+                grads.append(g)
         return {
             "step": np.array(steps),
             "value": np.array(values),
