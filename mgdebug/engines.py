@@ -259,3 +259,69 @@ def _restore(v: Any, original: Any) -> None:
         del v._backward
     else:
         v._backward = original
+
+
+# ---------------------------------------------------------------------- %%mgtrace
+
+
+def for_cell(namespace: dict, code: Any, chosen: list[str]) -> tuple[tuple, tuple]:
+    """(classes to trace, those the cell visibly uses) for a `%%mgtrace` cell.
+
+    `chosen`: the `--engine` names (comma-separated or repeated), which must name
+    micrograd-style classes in `namespace`. Without them, every micrograd-shaped
+    class in the namespace is traced (tracing an unused class costs nothing), and
+    the ones the cell's code mentions (by name, through an instance, or through a
+    function or a class of the notebook that mentions them) are returned second.
+    """
+    names = [n.strip() for text in chosen for n in text.split(",") if n.strip()]
+    if names:
+        missing = [n for n in names if n not in namespace]
+        if missing:
+            raise ValueError(
+                f"--engine {', '.join(missing)}: no such name in the notebook; pass "
+                "the name of your Value class (run the cell that defines it first)"
+            )
+        classes = engine_classes(tuple(namespace[n] for n in names))
+        return classes, classes
+    found = tuple(dict.fromkeys(v for v in namespace.values() if is_micrograd_shaped(v)))
+    mentioned = _names_in(code)
+    used = tuple(c for c in found if _uses(mentioned, namespace, c))
+    return found, used
+
+
+def describe(classes: tuple[type, ...]) -> str:
+    """The one line `%%mgtrace` prints when it traces a user's own classes."""
+    names = ", ".join(c.__name__ for c in classes)
+    return (
+        f"%%mgtrace: tracing {names}, a micrograd-style class of yours, alongside "
+        "micrograd (--engine NAME chooses which)"
+    )
+
+
+def _names_in(code: Any) -> set[str]:
+    """Every global and attribute name a code object (and those nested in it) uses."""
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return names
+
+
+def _uses(names: set[str], namespace: dict, cls: type) -> bool:
+    def mentions(obj: Any) -> bool:  # a function, or a class's methods, naming cls
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            return cls.__name__ in _names_in(code)
+        if isinstance(obj, type) and obj.__module__ == "__main__":
+            return any(mentions(f) for f in vars(obj).values() if callable(f))
+        return False
+
+    for name in names:
+        obj = namespace.get(name)
+        items = obj if isinstance(obj, (list, tuple)) else [obj]
+        if obj is cls or any(isinstance(x, cls) for x in items):
+            return True
+        if mentions(obj) or mentions(type(obj)):
+            return True
+    return False

@@ -21,6 +21,7 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
+from . import engines
 from ._pause import WidgetPause
 from ._record import DEFAULT_MAX_NODES, recording
 from .breakpoints import BreakpointSpecError, parse_specs
@@ -90,6 +91,14 @@ def _raise_in(thread: threading.Thread) -> None:
     help="how long a breakpoint pause waits for Continue before it gives up (default: 600)",
 )  # fmt: skip
 @magic_arguments.argument(
+    "--engine",
+    action="append",
+    default=[],
+    metavar="NAME",
+    help="trace your own micrograd-style Value class NAME too (found by itself when "
+    "the cell uses one); repeatable",
+)
+@magic_arguments.argument(
     "--on-timeout",
     choices=("stop", "continue"),
     default="stop",
@@ -101,7 +110,7 @@ def mgtrace(line: str, cell: str) -> Any:
     The equivalent in plain Python:
 
         import mgdebug
-        with mgdebug.record(max_nodes=..., keep_every=...) as last_trace:
+        with mgdebug.record(max_nodes=..., keep_every=..., engine=...) as last_trace:
             <the cell>
         mgdebug.show(last_trace)
     """
@@ -127,6 +136,7 @@ class TracedCell:
         except BreakpointSpecError as e:
             raise UsageError(str(e)) from None
         self.statements, self.last_expression = _compile_body(ip, body)
+        self.engines, self.announced = self._find_engines()
         self.trace = Trace()
         self.viewer = None
         self.pause = (
@@ -140,6 +150,25 @@ class TracedCell:
         self.finished = (
             False  # the body ran (or failed); buttons have nothing left to do
         )
+
+    def _find_engines(self) -> tuple[tuple, set]:
+        """Your own micrograd-style classes to trace (engines.py); says so in one line."""
+        namespace = self.ip.user_ns if self.ip is not None else {}
+        try:
+            found, used = engines.for_cell(
+                namespace, self.statements, self.options.engine
+            )
+        except (TypeError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        if used and not self.options.engine:
+            print(engines.describe(used))
+        return found, set(used)
+
+    def _announce(self, cls: type) -> None:
+        """A traced class first used by the cell, though its code never names it."""
+        if cls not in self.announced:
+            self.announced.add(cls)
+            print(engines.describe((cls,)))
 
     # ------------------------------------------------------------------ both paths
 
@@ -174,6 +203,8 @@ class TracedCell:
             on_step=on_step,
             breakpoints=self.breakpoints,
             pause=self.pause,
+            engines=self.engines,
+            announce=self._announce,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
             self.recorder = recorder

@@ -259,3 +259,49 @@ def test_micrograd_010_training_steps_are_recorded_exactly(micrograd_010):
     assert "backward" in engine.Value.__dict__ and not hasattr(
         engine.Value.__init__, "__wrapped__"
     )  # restored: their own code again
+
+
+# ---------------------------------------------------------------------- %%mgtrace
+
+
+@pytest.fixture(scope="module")
+def ip():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "mgdebug")
+    shell.user_ns["Value"] = Value  # the notebook defined its own Value
+    shell.user_ns["lecture_neuron"] = lecture_neuron
+    return shell
+
+
+def test_mgtrace_finds_a_micrograd_style_class_the_cell_uses_and_says_so(ip, capsys):
+    ip.run_cell_magic("mgtrace", "--name mine", "o, _ = lecture_neuron()\no.backward()\n")
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "micrograd-style" in line]
+    assert len(lines) == 1 and "tracing Value" in lines[0]
+    trace = ip.user_ns["mine"]
+    assert trace.steps[0].num_created == 10 and trace.steps[0].has_backward
+    assert not hasattr(Value.__init__, "__wrapped__")  # restored after the cell
+
+
+def test_mgtrace_says_nothing_when_the_cell_uses_only_micrograd(ip, capsys):
+    ip.run_cell("from micrograd.engine import Value as Ours")
+    ip.run_cell_magic("mgtrace", "--name ours", "y = Ours(2.0) * 3\ny.backward()\n")
+    assert "micrograd-style" not in capsys.readouterr().out
+    assert ip.user_ns["ours"].steps[0].num_created == 3
+
+
+def test_mgtrace_engine_option_names_the_class_and_refuses_unknown_names(ip, capsys):
+    from IPython.core.error import UsageError
+
+    ip.run_cell_magic("mgtrace", "--engine Value --name chosen",
+                      "o, _ = lecture_neuron()\no.backward()\n")  # fmt: skip
+    assert "micrograd-style" not in capsys.readouterr().out  # chosen: no line
+    assert ip.user_ns["chosen"].steps[0].num_created == 10
+    with pytest.raises(UsageError, match="no such name"):
+        ip.run_cell_magic("mgtrace", "--engine Nope", "pass\n")
+    with pytest.raises(UsageError, match="must be a class"):
+        ip.run_cell_magic("mgtrace", "--engine lecture_neuron", "pass\n")
