@@ -105,7 +105,9 @@ def unpack(
     return local
 
 
-def rules(kind: np.ndarray, literal: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def rules(
+    kind: np.ndarray, literal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(rule, set_grad) per edge, or None when every edge is PLAIN (the usual case)."""
     masked, closure = kind == MASK, kind == CLOSURE
     if not (masked.any() or closure.any()):
@@ -121,7 +123,9 @@ def check(ptr: np.ndarray, kind: np.ndarray, literal: np.ndarray) -> None:
     """Raise ValueError unless `kind` and `literal` can be unpacked on this structure."""
     if len(kind) and int(kind.max()) > CLOSURE:
         raise ValueError("inconsistent step graph: unknown local_kind")
-    takes = int(np.count_nonzero(kind == LITERAL) + 2 * np.count_nonzero(kind == CLOSURE))
+    takes = int(
+        np.count_nonzero(kind == LITERAL) + 2 * np.count_nonzero(kind == CLOSURE)
+    )
     if takes != len(literal):
         raise ValueError("inconsistent step graph: local_literal count")
     counts = np.diff(ptr.astype(np.int64))

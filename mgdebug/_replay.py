@@ -38,7 +38,9 @@ class BackwardReplay:
         )
         self.edge_child = child = graph.child[edges].astype(np.int64)
         local = graph.local[edges]
-        rules = graph.edge_rules()  # None: every edge adds local * grad (the usual case)
+        rules = (
+            graph.edge_rules()
+        )  # None: every edge adds local * grad (the usual case)
         if rules is not None:
             rules = (rules[0][edges], rules[1][edges])
         parent_pos = np.repeat(np.arange(len(visits)), counts)
@@ -230,7 +232,9 @@ def _running_sums_in_order(parent, child, local, start, rules=None):
     keep = sums.append
     if rules is None:
         for p, c, d in zip(parent.tolist(), child.tolist(), local.tolist()):
-            s = grad[c] = grad[c] + d * grad[p]  # the engine's `child.grad += local * grad`
+            s = grad[c] = (
+                grad[c] + d * grad[p]
+            )  # the engine's `child.grad += local * grad`
             keep(s)
         return np.array(sums, dtype=np.float64)
     rule, to = rules[0].tolist(), rules[1].tolist()

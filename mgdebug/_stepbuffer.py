@@ -113,7 +113,7 @@ class StepBuffer:
         if n <= 0:
             return
         nodes = built[start : start + n]  # a copy: another thread may append meanwhile
-        base, first = self.entity_base, self.entity_base + start
+        first = self.entity_base + start
         for value, entity in zip(nodes, range(first, first + n)):  # name them first:
             value._tag = entity  # their parents, read below, may be among them
         self.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
@@ -270,7 +270,9 @@ class StepBuffer:
             if not children_done and children:
                 stack.append((v, True))
                 stack.extend(
-                    (c, False) for c in children if getattr(c, "_tag", None) not in slots
+                    (c, False)
+                    for c in children
+                    if getattr(c, "_tag", None) not in slots
                 )
                 continue
             if t is None:  # from before recording (or another thread): name it
@@ -352,8 +354,11 @@ class StepBuffer:
             "src_file": np.asarray(self.src_file, dtype="<u4"),
             "src_line": np.asarray(self.src_line, dtype="<u4"),
         }
-        if self.mask_edges or self.imp_mask_edges or self.closure_refs or (
-            self.closures_ran
+        if (
+            self.mask_edges
+            or self.imp_mask_edges
+            or self.closure_refs
+            or (self.closures_ran)
         ):
             masks = np.asarray(
                 [*self.mask_edges, *(built_edges + e for e in self.imp_mask_edges)],

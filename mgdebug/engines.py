@@ -166,7 +166,7 @@ class _Backward:
     def run(self, backward, args, kwargs):
         nodes = _reachable(self.root)
         saved = [(v, _own_backward(v)) for v in nodes]
-        for v, original in saved:
+        for v, _ in saved:
             v._backward = self._wrapped(v, v._backward)
         completed = False
         try:
@@ -183,7 +183,9 @@ class _Backward:
             if self.order is None:
                 self._begin()
             j = len(self.ran)
-            self.in_step = self.in_step and j < len(self.order) and self.order[j] is node
+            self.in_step = (
+                self.in_step and j < len(self.order) and self.order[j] is node
+            )
             if self.events and self.in_step:
                 events.before_chain_rule(node)
             children = _nodes.foreign_children(node)
@@ -283,7 +285,9 @@ def for_cell(namespace: dict, code: Any, chosen: list[str]) -> tuple[tuple, tupl
             )
         classes = engine_classes(tuple(namespace[n] for n in names))
         return classes, classes
-    found = tuple(dict.fromkeys(v for v in namespace.values() if is_micrograd_shaped(v)))
+    found = tuple(
+        dict.fromkeys(v for v in namespace.values() if is_micrograd_shaped(v))
+    )
     mentioned = _names_in(code)
     used = tuple(c for c in found if _uses(mentioned, namespace, c))
     return found, used

@@ -218,7 +218,9 @@ class Recorder:
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
         labels = (
-            [_nodes.label_of(v) for v in order] if s.foreign else [v.label for v in order]
+            [_nodes.label_of(v) for v in order]
+            if s.foreign
+            else [v.label for v in order]
         )
         for i in itertools.compress(range(len(order)), labels):
             if own[i]:  # perhaps labelled after it was built
@@ -263,8 +265,11 @@ class Recorder:
         if not agreed or len(firsts) != len(order):
             self.trace.notices.append(
                 f"step {s.index}: backward() ran the nodes in its own order"
-                + (", some more than once (the trace keeps each node's first visit)"
-                   if len(firsts) != len(order) else "")  # fmt: skip
+                + (
+                    ", some more than once (the trace keeps each node's first visit)"
+                    if len(firsts) != len(order)
+                    else ""
+                )  # fmt: skip
                 + "; breakpoints could stop only where it agreed with micrograd's order"
             )
 

@@ -38,8 +38,10 @@ def is_array(x) -> bool:
     `Value * array` then returns NotImplemented, and numpy makes an object array
     of Values, one per element, as it did with micrograd 0.1.0.
     """
-    return hasattr(x, "__array_ufunc__") and not isinstance(x, Real) and bool(
-        getattr(x, "ndim", 0)
+    return (
+        hasattr(x, "__array_ufunc__")
+        and not isinstance(x, Real)
+        and bool(getattr(x, "ndim", 0))
     )
 
 

@@ -25,8 +25,15 @@ import math
 
 from . import events as _events
 from ._custom import Custom, nothing
-from ._numbers import check_real_power, ieee_pow, is_array, number_pow, real, text
-from ._numbers import pow_exponent_derivative
+from ._numbers import (
+    check_real_power,
+    ieee_pow,
+    is_array,
+    number_pow,
+    pow_exponent_derivative,
+    real,
+    text,
+)
 
 
 class _Mask:
@@ -56,7 +63,7 @@ class Value:
     # What most nodes leave at its default lives in `__dict__` (any attribute a
     # user sets, `v.name = ...`, goes there too), so a node costs no more for it:
     label = ""  # a name to show (nn gives parameters theirs)
-    _rule = None  # how the chain rule runs if not as below: MASK, or a closure (_custom.py)
+    _rule = None  # a chain rule other than the fields': MASK, or a closure (_custom.py)
     _tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
     __slots__ = ("data", "grad", "_op", "_a", "_b", "_da", "_db", "__dict__")
 

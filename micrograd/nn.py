@@ -81,7 +81,13 @@ class Neuron(Module):
 
     def __repr__(self):
         nonlin = self.nonlin
-        kind = nonlin.title() if isinstance(nonlin, str) else "ReLU" if nonlin else "Linear"
+        kind = (
+            nonlin.title()
+            if isinstance(nonlin, str)
+            else "ReLU"
+            if nonlin
+            else "Linear"
+        )
         return f"{kind}Neuron({len(self.w)})"
 
 

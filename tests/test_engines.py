@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_breakpoints import record_with_pause
+from test_breakpoints import ScriptedPause
 from test_trace import LiveWitness, assert_trace_saw_what_the_witness_saw
 
 import mgdebug
@@ -138,8 +138,6 @@ def test_a_breakpoint_pauses_inside_the_lecture_class_backward():
         o.backward()
 
     trace = mgdebug.Trace()
-    from test_breakpoints import ScriptedPause
-
     pause = ScriptedPause(trace, ["step", "continue"])
     with recording(trace, breakpoints=parse_specs("op:tanh"), pause=pause,
                    engines=(Value,)):  # fmt: skip
@@ -199,7 +197,9 @@ def micrograd_010(tmp_path_factory):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     if done.returncode != 0:
-        pytest.skip(f"could not install micrograd==0.1.0 from PyPI: {done.stderr[-300:]}")
+        pytest.skip(
+            f"could not install micrograd==0.1.0 from PyPI: {done.stderr[-300:]}"
+        )
     return load_isolated(folder / "micrograd")
 
 
@@ -278,7 +278,9 @@ def ip():
 
 
 def test_mgtrace_finds_a_micrograd_style_class_the_cell_uses_and_says_so(ip, capsys):
-    ip.run_cell_magic("mgtrace", "--name mine", "o, _ = lecture_neuron()\no.backward()\n")
+    ip.run_cell_magic(
+        "mgtrace", "--name mine", "o, _ = lecture_neuron()\no.backward()\n"
+    )
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if "micrograd-style" in line]
     assert len(lines) == 1 and "tracing Value" in lines[0]

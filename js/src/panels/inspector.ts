@@ -2,6 +2,7 @@
 // scope, value, grad so far, each input with its local derivative and the contribution
 // it received, each consumer, and the source line that built it.
 
+import { RULE_MASKED, RULE_SET } from "../data/decode";
 import type { StepView } from "../data/stepView";
 import type { Actions, State } from "../state";
 import { el } from "../view/dom";
@@ -95,21 +96,9 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
   const hi = g.child_ptr[node + 1];
   if (hi > lo) {
     out.push(el("div", "mgd-sub", `inputs (${hi - lo})`));
-    const visited = r && r.visitOf[node] >= 0 && r.visitOf[node] < v.visitsDone;
-    const gNode = r && r.visitOf[node] >= 0 ? r.visitGrad[r.visitOf[node]] : 0;
     for (let e = lo; e < Math.min(hi, lo + MAX_ROWS); e++) {
-      const c = g.child[e];
-      const d = g.local[e];
-      const got = visited ? fmt4(d * gNode) : "–";
-      out.push(
-        link(
-          s,
-          v,
-          c,
-          `d=${fmt4(d)}  +grad ${got}`,
-          `local derivative ${fmtFull(d)}; contribution ${visited ? fmtFull(d * gNode) : "not yet applied"}`,
-        ),
-      );
+      const [text, title] = edgeDetail(v, node, e, "+grad");
+      out.push(link(s, v, g.child[e], text, title));
     }
     if (hi - lo > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(hi - lo - MAX_ROWS)} more`));
   }
@@ -120,24 +109,40 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean): HTMLE
   if (n) {
     out.push(el("div", "mgd-sub", `consumers (${fmtInt(n)})`));
     for (let k = ptr[node]; k < Math.min(ptr[node + 1], ptr[node] + MAX_ROWS); k++) {
-      const p = idx[k];
-      const d = g.local[edge[k]];
-      const vp = r ? r.visitOf[p] : -1;
-      const done = vp >= 0 && vp < v.visitsDone;
-      const contrib = done && r ? d * r.visitGrad[vp] : 0;
-      out.push(
-        link(
-          s,
-          v,
-          p,
-          `d=${fmt4(d)}  gave ${done ? fmt4(contrib) : "–"}`,
-          `d ${nodeName(s, v, p)} / d this = ${fmtFull(d)}; ${done ? `contributed ${fmtFull(contrib)}` : "its chain rule has not run yet"}`,
-        ),
-      );
+      const [text, title] = edgeDetail(v, idx[k], edge[k], "gave");
+      out.push(link(s, v, idx[k], text, `d ${nodeName(s, v, idx[k])} / d this: ${title}`));
     }
     if (n > MAX_ROWS) out.push(el("div", "mgd-muted", `… ${fmtInt(n - MAX_ROWS)} more`));
   } else if (node === v.root) out.push(el("div", "mgd-sub", "the backward root (loss)"));
   return out;
+}
+
+/**
+ * Edge `e` of node `p` at the cursor, as [text, tooltip]: its local derivative and what
+ * p's chain rule added through it. A closure's edge shows the grad it left its child;
+ * its local derivative is derived from that change, ((after - before) / grad), for
+ * display only. A masking edge (relu off, x ** 0) adds +0.0 for a grad that is not finite.
+ */
+function edgeDetail(v: StepView, p: number, e: number, verb: string): [string, string] {
+  const r = v.replay;
+  const d = v.g.local[e];
+  const j = r ? r.visitOf[p] : -1;
+  const applied = r !== null && j >= 0 && j < v.visitsDone;
+  if (v.g.rule[e] === RULE_SET) {
+    const left = v.g.set_grad[e];
+    return [
+      `d≈${fmt4(d)}  grad → ${applied ? fmt4(left) : "–"}`,
+      `a _backward closure: ${applied ? `its child's grad became ${fmtFull(left)}` : "it has not run yet"}; the local derivative ${fmtFull(d)} is derived from what it did, (after − before) / grad`,
+    ];
+  }
+  const g = applied && r ? r.visitGrad[j] : 0;
+  const masked = v.g.rule[e] === RULE_MASKED && !Number.isFinite(g);
+  const added = masked ? 0 : d * g;
+  const mask = v.g.rule[e] === RULE_MASKED ? " (masks as torch: a grad that is not finite passes back 0)" : "";
+  return [
+    `d=${fmt4(d)}  ${verb} ${applied ? fmt4(added) : "–"}`,
+    `local derivative ${fmtFull(d)}${mask}; ${applied ? `contribution ${fmtFull(added)}` : "not yet applied"}`,
+  ];
 }
 
 function link(s: State, v: StepView, node: number, detail: string, title: string): HTMLElement {
