@@ -13,11 +13,16 @@ closure exactly where micrograd would: once every node that uses this one has
 run its own. A node built with a local derivative for each of more than two
 children keeps them here too. Built-in ops never come here: engine.py stores
 their (at most two) children and local derivatives in plain fields.
+
+Also here, as they are not needed on a first reading of engine.py: how a Value
+gets its children (`attach_children`), and torch's masks: where relu is off or
+an exponent is 0, an exact 0 goes back even for a grad that is not finite.
 """
 
 from __future__ import annotations
 
 from . import events as _events
+from ._numbers import real
 
 
 class Custom:
@@ -59,3 +64,59 @@ class Custom:
 
 def nothing():
     """The `_backward` of a closure node before one is assigned (micrograd's `lambda: None`)."""
+
+
+class _Mask:
+    """`_rule` of a node whose first edge masks, as torch's relu and x ** 0 do."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "MASK"
+
+    def __reduce__(self):  # copies and pickles of a node keep the one MASK
+        return "MASK"
+
+
+# Where relu is off, or an exponent is 0, torch passes back an exact 0 whatever the
+# grad; a plain `0 * grad` would turn an inf or nan grad into nan. Such a node's
+# `_rule` is MASK, which backward reads only when a grad is not finite.
+MASK = _Mask()
+
+
+def chain_rule_not_finite(v, g):
+    """The chain rule when grad is inf or nan: a masking edge passes back 0, as in torch."""
+    a = v._a
+    a.grad += 0.0 if v._rule is MASK else v._da * g
+    b = v._b
+    if b is not None:
+        b.grad += v._db * g
+
+
+def attach_children(out, children, local_grads):
+    """Give `out` its children: in the built-in fields (up to two, with local
+    derivatives), else in a Custom record (a closure node without local_grads)."""
+    from .engine import Value  # (engine.py imports this module first)
+
+    if not all(isinstance(c, Value) for c in children):
+        names = ", ".join(type(c).__name__ for c in children)
+        raise TypeError(f"_children must be Values, got ({names})")
+    if local_grads is None:  # the lecture's way: a closure assigned to _backward later
+        rule = out._rule
+        closure = rule.closure if isinstance(rule, Custom) else None
+        out._rule = Custom(children, None, closure)
+        return
+    local_grads = tuple(real(d, f"local_grads[{i}]") for i, d in enumerate(local_grads))
+    if len(local_grads) != len(children):
+        raise ValueError(
+            f"a Value built from {len(children)} children needs local_grads with one "
+            f"derivative per child, e.g. Value(x.data**3, (x,), 'cube', "
+            f"local_grads=(3 * x.data**2,)); got {len(local_grads)} (or leave "
+            "local_grads out and assign a _backward closure, as in micrograd)"
+        )
+    if len(children) > 2:  # more than the two built-in fields hold
+        out._rule = Custom(children, local_grads)
+        return
+    out._a, out._da = children[0], local_grads[0]
+    if len(children) == 2:
+        out._b, out._db = children[1], local_grads[1]

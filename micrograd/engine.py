@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 
 from . import events as _events
-from ._custom import Custom, nothing
+from ._custom import MASK, Custom, attach_children, nothing
+from ._custom import chain_rule_not_finite as _chain_rule_not_finite
 from ._numbers import (
     check_real_power,
     ieee_pow,
@@ -34,24 +35,6 @@ from ._numbers import (
     real,
     text,
 )
-
-
-class _Mask:
-    """`_rule` of a node whose first edge masks, as torch's relu and x ** 0 do."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return "MASK"
-
-    def __reduce__(self):  # copies and pickles of a node keep the one MASK
-        return "MASK"
-
-
-# Where relu is off, or an exponent is 0, torch passes back an exact 0 whatever the
-# grad; a plain `0 * grad` would turn an inf or nan grad into nan. Such a node's
-# `_rule` is MASK, which backward reads only when a grad is not finite.
-MASK = _Mask()
 
 
 class Value:
@@ -75,7 +58,7 @@ class Value:
         self._op = _op
         self._a = self._b = self._da = self._db = None
         if _children:
-            _attach_children(self, tuple(_children), local_grads)
+            attach_children(self, tuple(_children), local_grads)
         if _events.active:
             _events.created(self)
 
@@ -92,7 +75,7 @@ class Value:
         # lecture code may set the children itself (micrograd kept a set): they
         # become a closure node's, and the closure assigned so far stays
         children = tuple(children)
-        _attach_children(self, children, None)
+        attach_children(self, children, None)
         self._a = self._b = self._da = self._db = None
 
     @property
@@ -415,15 +398,6 @@ def _apply_chain_rules(order):
             v._rule.run(v)
 
 
-def _chain_rule_not_finite(v, g):
-    """The chain rule when grad is inf or nan: a masking edge passes back 0, as in torch."""
-    a = v._a
-    a.grad += 0.0 if v._rule is MASK else v._da * g
-    b = v._b
-    if b is not None:
-        b.grad += v._db * g
-
-
 def _heard_chain_rule(v):
     """v's chain rule, returning what it added to each child's grad (for listeners)."""
     if v._a is None:
@@ -432,28 +406,3 @@ def _heard_chain_rule(v):
     g = v.grad
     first = 0.0 if v._rule is MASK and g - g != 0.0 else v._da * g
     return (first,) if v._b is None else (first, v._db * g)
-
-
-def _attach_children(out, children, local_grads):
-    if not all(isinstance(c, Value) for c in children):
-        names = ", ".join(type(c).__name__ for c in children)
-        raise TypeError(f"_children must be Values, got ({names})")
-    if local_grads is None:  # the lecture's way: a closure assigned to _backward later
-        rule = out._rule
-        closure = rule.closure if isinstance(rule, Custom) else None
-        out._rule = Custom(children, None, closure)
-        return
-    local_grads = tuple(real(d, f"local_grads[{i}]") for i, d in enumerate(local_grads))
-    if len(local_grads) != len(children):
-        raise ValueError(
-            f"a Value built from {len(children)} children needs local_grads with one "
-            f"derivative per child, e.g. Value(x.data**3, (x,), 'cube', "
-            f"local_grads=(3 * x.data**2,)); got {len(local_grads)} (or leave "
-            "local_grads out and assign a _backward closure, as in micrograd)"
-        )
-    if len(children) > 2:  # more than the two built-in fields hold
-        out._rule = Custom(children, local_grads)
-        return
-    out._a, out._da = children[0], local_grads[0]
-    if len(children) == 2:
-        out._b, out._db = children[1], local_grads[1]
