@@ -7,7 +7,7 @@ them, one pass per field, straight into numpy chunks: an op's result never
 changes after it was built. A child built earlier in the step is referred to by
 its entity id; any other (a parameter, a node of an earlier step) is *imported*:
 copied, with everything under it, the first time it is met, keeping its entity
-id. Nodes outside the built-in form (closure nodes, more than two children,
+id (`_imports.py`). Nodes outside the built-in form (closure nodes, more than two children,
 foreign classes) are read one at a time (`_nodes.py`), and a closure's effect
 arrives when it runs (`closure_ran`). `to_graph` turns the buffer into the step's
 columns (docs/trace-format.md).
@@ -27,26 +27,7 @@ from micrograd.engine import MASK, Value
 
 from . import _nodes
 from ._graph import StepGraph
-
-# refs for "no child" and "a Value no recorder has named yet" (both import)
-_NO_CHILD = -(1 << 62)
-_UNTAGGED = -(1 << 61)
-
-
-def as_refs(tags: list) -> np.ndarray:
-    """Entity ids as int64; a None (a Value no recorder has named yet) becomes _UNTAGGED."""
-    try:
-        return np.fromiter(tags, np.int64, len(tags))
-    except TypeError:  # some Value has no tag yet (one from before any recording)
-        return np.fromiter(
-            [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
-        )
-
-
-def _child(nodes: list, met: int):
-    """The child met at `met` = 2 * node index, + 1 for the node's second child."""
-    v = nodes[met >> 1]
-    return v._b if met & 1 else v._a
+from ._imports import NO_CHILD, Imports, as_refs
 
 
 class StepBuffer:
@@ -78,11 +59,7 @@ class StepBuffer:
         self.foreign = False  # a traced foreign class built nodes: read generically
         # child, visits and start_ids hold refs, made local ids by to_graph: a node
         # built in this step by its entity id, an imported node by -1-slot
-        self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
-        self.imp_child_end, self.imp_child, self.imp_local = [], [], []
-        self.imp_slot: dict[int, int] = {}
-        self.imp_mask_edges: list[int] = []  # indices into imp_child
-        self.imp_leaves: list[tuple[int, Any]] = []  # for the summary
+        self.imported = Imports(intern)
         self.named_leaves: list[tuple[int, Any]] = []  # built here, labelled
         # backward
         self.root = None
@@ -97,7 +74,7 @@ class StepBuffer:
         self.num_visits = 0
 
     def size(self) -> int:
-        return len(self.built) + len(self.imp_op)
+        return len(self.built) + len(self.imported)
 
     @property
     def nodes_built(self) -> int:
@@ -151,13 +128,13 @@ class StepBuffer:
         field by field; the few nodes outside the built-in form are patched in."""
         n, base = len(nodes), self.entity_base
         # children as refs: entity ids for nodes built earlier in the step, imports else
-        a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
-        b_ref = as_refs([_NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
+        a_ref = as_refs([NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
+        b_ref = as_refs([NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
         own = np.arange(first, first + n)
-        has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
+        has_a, has_b = a_ref != NO_CHILD, b_ref != NO_CHILD
         import_a = has_a & ((a_ref < base) | (a_ref >= own))
         import_b = has_b & ((b_ref < base) | (b_ref >= own))
-        self._import_children(nodes, a_ref, b_ref, import_a, import_b)
+        self.imported.children(nodes, a_ref, b_ref, import_a, import_b)
         count = has_a.astype(np.int64) + has_b
         custom = {  # no first child, yet a rule: built the lecture's way
             i: self._edges_of(nodes[i], first + i)
@@ -216,92 +193,17 @@ class StepBuffer:
             refs.append(t if t is not None and base <= t < own else self.ref(c))
         return refs, locals_
 
-    def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
-        """Replace the tags of children from before the step by their import refs.
-
-        Each distinct Value is imported once (Values no recorder named yet first,
-        then the others in the order they are met): the same few parameters recur
-        thousands of times, so the work is per distinct Value, and numpy spreads
-        the refs over the edges.
-        """
-        at_a, at_b = np.flatnonzero(import_a), np.flatnonzero(import_b)
-        met = np.concatenate([2 * at_a, 2 * at_b + 1])  # 2 i (+1 for b): meeting order
-        tags = np.concatenate([a_ref[at_a], b_ref[at_b]])
-        if not len(met):
-            return
-        untagged = np.flatnonzero(tags == _UNTAGGED)
-        if len(untagged):  # Values from before any recording: import (and so name) each
-            children = [_child(nodes, k) for k in met[untagged].tolist()]
-            for child in children:  # the same few Values recur: the rest is a check
-                if child._tag is None:
-                    self.ref(child)
-            tags[untagged] = [child._tag for child in children]
-        distinct, first, inverse = np.unique(
-            tags, return_index=True, return_inverse=True
-        )
-        distinct_refs = [  # each distinct Value once, in the order they are met
-            (u, self.ref(_child(nodes, key)))
-            for key, u in sorted(zip(met[first].tolist(), range(len(distinct))))
-        ]
-        ref_of = np.empty(len(distinct), dtype=np.int64)
-        ref_of[[u for u, _ in distinct_refs]] = [r for _, r in distinct_refs]
-        refs = ref_of[inverse]
-        a_ref[at_a], b_ref[at_b] = refs[: len(at_a)], refs[len(at_a) :]
-
     def ref(self, value) -> int:
-        """The ref of a Value not built in this step: its import slot, as -1-slot."""
-        slot = self.imp_slot.get(getattr(value, "_tag", None))
-        return -1 - slot if slot is not None else self._import(value)
-
-    def _import(self, value) -> int:
-        """The import slot of a Value from before this step, copying it (and its graph) once."""
-        slots = self.imp_slot
-        t = getattr(value, "_tag", None)
-        if t is not None and t in slots:
-            return -1 - slots[t]
-        # iterative post-order: a node is copied after all of its children
-        stack = [(value, False)]
-        while stack:
-            v, children_done = stack.pop()
-            t = getattr(v, "_tag", None)
-            if t is not None and t in slots:
-                continue
-            children, locals_, masks = _nodes.edges_of(v)
-            if not children_done and children:
-                stack.append((v, True))
-                stack.extend(
-                    (c, False)
-                    for c in children
-                    if getattr(c, "_tag", None) not in slots
-                )
-                continue
-            if t is None:  # from before recording (or another thread): name it
-                t = v._tag = self.intern.new_import_entity()
-            slot = len(self.imp_op)
-            slots[t] = slot
-            self.imp_entity.append(t)
-            self.imp_op.append(self.intern.op(_nodes.op_of(v)))
-            self.imp_label.append(self.intern.label(_nodes.label_of(v)))
-            self.imp_data.append(_nodes.data_of(v))
-            if masks:
-                self.imp_mask_edges.append(len(self.imp_child))
-            if children and locals_ is None:
-                self.closure_refs.append(-1 - slot)
-            for c, d in zip(children, locals_ or [math.nan] * len(children)):
-                self.imp_child.append(-1 - slots[c._tag])
-                self.imp_local.append(d)
-            self.imp_child_end.append(len(self.imp_child))
-            if not children:
-                self.imp_leaves.append((t, v))
-        return -1 - slots[getattr(value, "_tag", None)]
+        """The ref of a Value not built in this step (`_imports.py`)."""
+        return self.imported.ref(value)
 
     def closure_ran(self, node, before, after) -> None:
         """Keep what a closure left in its children's grads (its node was read)."""
         t = getattr(node, "_tag", None)
         if t is not None and self.entity_base <= t < self.entity_base + self.resolved:
             ref = t
-        elif t in self.imp_slot:
-            ref = -1 - self.imp_slot[t]
+        elif t in self.imported.slot:
+            ref = -1 - self.imported.slot[t]
         else:
             return
         self.closures_ran[ref] = (float(node.grad), before, after)
@@ -327,46 +229,43 @@ class StepBuffer:
         def node_ids(ref):
             return np.where(ref < 0, n_created - 1 - ref, ref - base).astype("<i4")
 
-        n = n_created + len(self.imp_op)
+        imp = self.imported
+        n = n_created + len(imp)
         built_edges = int(self.child_end[-1][-1]) if self.child_end else 0
-        imp_end = column([self.imp_child_end], np.int64) + built_edges
+        imp_end = column([imp.child_end], np.int64) + built_edges
         child_ptr = chunks([[0], *self.child_end], imp_end, "<i4")
         scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
         if self.scope_runs:  # runs of (first node, scope id), the first at node 0
             starts, ids = zip(*self.scope_runs)
             scope[:n_created] = np.repeat(ids, np.diff([*starts, n_created]))
         label = np.zeros(n, dtype="<u4")
-        label[n_created:] = self.imp_label
+        label[n_created:] = imp.label
         for node, lid in self.labels:  # later entries win: a label set after building
             label[node] = lid
         columns = {
-            "op": chunks(self.op, self.imp_op, "<u4"),
+            "op": chunks(self.op, imp.op, "<u4"),
             "scope": scope,
             "label": label,
-            "data": chunks(self.data, self.imp_data, "<f8"),
+            "data": chunks(self.data, imp.data, "<f8"),
             "child_ptr": child_ptr,
-            "child": node_ids(chunks(self.child, self.imp_child, np.int64)),
-            "local": chunks(self.local, self.imp_local, "<f8"),
-            "imported": np.asarray(self.imp_entity, dtype="<i8"),
+            "child": node_ids(chunks(self.child, imp.child, np.int64)),
+            "local": chunks(self.local, imp.local, "<f8"),
+            "imported": np.asarray(imp.entity, dtype="<i8"),
             "visits": node_ids(np.asarray(visits, dtype=np.int64)),
             "start_id": node_ids(column([self.start_ids], np.int64)),
             "start_grad": np.asarray(self.start_grads, dtype="<f8"),
             "src_file": np.asarray(self.src_file, dtype="<u4"),
             "src_line": np.asarray(self.src_line, dtype="<u4"),
         }
-        if (
-            self.mask_edges
-            or self.imp_mask_edges
-            or self.closure_refs
-            or (self.closures_ran)
-        ):
+        closure_refs = [*self.closure_refs, *imp.closures]
+        if self.mask_edges or imp.mask_edges or closure_refs or self.closures_ran:
             masks = np.asarray(
-                [*self.mask_edges, *(built_edges + e for e in self.imp_mask_edges)],
+                [*self.mask_edges, *(built_edges + e for e in imp.mask_edges)],
                 dtype=np.int64,
             )
             ran_ids = node_ids(np.asarray([*self.closures_ran], np.int64)).tolist()
             ran = dict(zip(ran_ids, self.closures_ran.values()))
-            closures = node_ids(np.asarray(self.closure_refs, np.int64)).tolist()
+            closures = node_ids(np.asarray(closure_refs, np.int64)).tolist()
             _nodes.apply_rules(columns, masks, [*closures, *ran], ran)
         graph = StepGraph.from_columns(columns, n_created, base)
         return (

@@ -8,15 +8,8 @@ wrapped; afterwards they are restored, even when the block raises.
 - forward: each node built is announced as ours are (`events.created`), after
   its constructor ran, with the children its constructor was given (their order
   is the one the trace shows: `_nodes.py`);
-- backward: for the length of one `backward()` call, every node reachable from
-  the root has its `_backward` wrapped. When the first one runs (the root has
-  been seeded by then) listeners hear `backward_begin`, with the order that
-  micrograd's topological sort gives (the same `_prev` sets, walked the same
-  way, so the same order as the class's own backward); each call is a chain
-  rule: `before_chain_rule`, the closure, `closure_ran` with the children's
-  grads before and after, `after_chain_rule`; when `backward()` returns or
-  raises, `backward_end`. A backward that visits in another order is recorded
-  as it ran; live breakpoints stop only where the orders agree (a notice says so).
+- backward: each `backward()` call is heard as the engine's events, closure by
+  closure, with the grads each closure left (`_foreign_backward.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +24,7 @@ from micrograd import events
 from micrograd.engine import Value
 
 from . import _nodes
+from ._foreign_backward import ForeignBackward
 
 _lock = threading.Lock()
 
@@ -145,122 +139,11 @@ def _wrap_backward(cls: type, recorder: Any, first_use) -> None:
         if not events.active or recorder not in events.listeners():
             return backward(self, *args, **kwargs)
         first_use(cls)
-        return _Backward(self, recorder).run(backward, args, kwargs)
+        return ForeignBackward(self, recorder).run(backward, args, kwargs)
 
     traced_backward.__wrapped__ = backward  # type: ignore[attr-defined]
     traced_backward.__name__ = getattr(backward, "__name__", "backward")
     cls.backward = traced_backward
-
-
-class _Backward:
-    """One traced `backward()` call: wraps every reachable node's `_backward`."""
-
-    def __init__(self, root: Any, recorder: Any):
-        self.root = root
-        self.recorder = recorder
-        self.order: list | None = None  # predicted when the first closure runs
-        self.ran: list = []  # the nodes whose closures ran, in order
-        self.in_step = True  # the visits so far agree with `order`
-        self.events = False  # per-node events wanted by some listener
-
-    def run(self, backward, args, kwargs):
-        nodes = _reachable(self.root)
-        saved = [(v, _own_backward(v)) for v in nodes]
-        for v, _ in saved:
-            v._backward = self._wrapped(v, v._backward)
-        completed = False
-        try:
-            result = backward(self.root, *args, **kwargs)
-            completed = True
-            return result
-        finally:
-            for v, original in saved:
-                _restore(v, original)
-            self._end(completed)
-
-    def _wrapped(self, node: Any, closure: Any):
-        def _backward():
-            if self.order is None:
-                self._begin()
-            j = len(self.ran)
-            self.in_step = (
-                self.in_step and j < len(self.order) and self.order[j] is node
-            )
-            if self.events and self.in_step:
-                events.before_chain_rule(node)
-            children = _nodes.foreign_children(node)
-            before = tuple(c.grad for c in children)
-            closure()
-            after = tuple(c.grad for c in children)
-            self.ran.append(node)
-            events.closure_ran(node, before, after)
-            if self.events and self.in_step:
-                added = tuple(y - x for x, y in zip(before, after))
-                events.after_chain_rule(node, added)
-
-        return _backward
-
-    def _begin(self) -> None:
-        self.order = _micrograd_order(self.root)
-        self.events = events.wants_chain_rule_events()
-        events.backward_begin(self.root, self.order)
-
-    def _end(self, completed: bool) -> None:
-        if self.order is None:  # no closure ran at all (an empty backward)
-            self._begin()
-        if not self.in_step or (completed and len(self.ran) != len(self.order)):
-            # it ran its own way: the trace keeps the visits as they ran
-            self.recorder.visited_in(self.ran, agreed=self.in_step)
-        events.backward_end(self.root, completed, len(self.ran))
-
-
-def _reachable(root: Any) -> list:
-    seen, stack, out = {id(root)}, [root], []
-    while stack:
-        v = stack.pop()
-        out.append(v)
-        for c in v._prev:
-            if id(c) not in seen:
-                seen.add(id(c))
-                stack.append(c)
-    return out
-
-
-def _micrograd_order(root: Any) -> list:
-    """reversed(topo) of micrograd's recursive build_topo, with an explicit stack."""
-    topo, visited = [], set()
-    stack = [(root, iter(root._prev))]
-    visited.add(id(root))
-    while stack:
-        v, children = stack[-1]
-        for c in children:
-            if id(c) not in visited:
-                visited.add(id(c))
-                stack.append((c, iter(c._prev)))
-                break
-        else:
-            stack.pop()
-            topo.append(v)
-    topo.reverse()
-    return topo
-
-
-_MISSING = object()
-
-
-def _own_backward(v: Any) -> Any:
-    """The node's own `_backward` attribute (not its class's), or _MISSING."""
-    d = getattr(v, "__dict__", None)
-    if d is not None and "_backward" in d:
-        return d["_backward"]
-    return _MISSING if d is not None else v._backward
-
-
-def _restore(v: Any, original: Any) -> None:
-    if original is _MISSING:
-        del v._backward
-    else:
-        v._backward = original
 
 
 # ---------------------------------------------------------------------- %%mgtrace

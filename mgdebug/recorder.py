@@ -32,11 +32,11 @@ import numpy as np
 import micrograd
 from micrograd.events import Tape
 
-from . import _nodes
+from . import _livecheck, _nodes
 from ._entity import ENTITY_BITS, IMPORTED_BIT
 from ._graph import StepGraph
-from ._replay import BackwardReplay
-from ._stepbuffer import Interns, StepBuffer, as_refs
+from ._imports import as_refs
+from ._stepbuffer import Interns, StepBuffer
 from ._summary import StepSummary
 
 if TYPE_CHECKING:
@@ -283,50 +283,21 @@ class Recorder:
         self.close_step()
 
     def _check_closures(self, s: StepBuffer) -> None:
-        """The replay of a step with closures against the live grads: a closure that
-        changed a grad other than its children's cannot be replayed; say so."""
-        if s.overflowed or not len(s.visits):
-            return
-        graph = s.to_graph()
-        live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
-        differ = ~_equal(BackwardReplay(graph).final[graph.visits], live)
-        if differ.any():
-            ops = sorted({self.trace.strings.ops[int(graph.op[n])] or "leaf"
-                          for n in graph.visits[differ]})  # fmt: skip
-            self.trace.notices.append(
-                f"step {s.index}: {int(differ.sum())} grads ({', '.join(ops[:5])}) "
-                "differ from what the replay gives: a _backward closure changed a "
-                "grad outside its node's children; the trace shows the replay"
-            )
+        if not s.overflowed and len(s.visits):
+            note = _livecheck.closures_replayed(s.to_graph(), s.order, s.index,
+                                                self.trace.strings.ops)  # fmt: skip
+            if note:
+                self.trace.notices.append(note)
 
     def _keep_visits_that_ran(self, s: StepBuffer, applied: int) -> None:
-        """Keep the `applied` chain rules the engine counted, or one more if it ran.
-
-        An interrupt that lands between a rule's last addition and the engine's
-        count leaves one rule applied but not counted; the live grads tell which
-        (the replay after `applied` or `applied + 1` rules equals them). If neither
-        does (stopped between the two additions of one rule, or a grad changed by
-        hand), the counted rules are kept and a notice says so.
-        """
         if s.overflowed or not len(s.visits):
             s.num_visits = min(applied, s.num_visits)
             return
-        graph = s.to_graph()  # every visit: the replay can go one past `applied`
-        replay = BackwardReplay(graph)
-        live = np.fromiter([v.grad for v in s.order], np.float64, len(s.order))
-        nodes = graph.visits
-        kept = None
-        for k in (applied, applied + 1)[: 2 if applied < len(nodes) else 1]:
-            if _same(replay.grads_after_visits(k)[nodes], live):
-                kept = k
-                break
-        if kept is None:
-            kept = applied
-            self.trace.notices.append(
-                f"step {s.index}: backward stopped inside a chain rule; the trace "
-                f"shows it up to the last whole one ({applied} of {len(nodes)} nodes)"
-            )
-        s.num_visits = kept
+        # every visit in the graph: the replay can go one past `applied`
+        s.num_visits, note = _livecheck.visits_that_ran(s.to_graph(), s.order, applied,
+                                                        s.index)  # fmt: skip
+        if note:
+            self.trace.notices.append(note)
 
     # ------------------------------------------------------------------ steps
 
@@ -364,7 +335,7 @@ class Recorder:
         )
 
     def _summarize(self, s: StepBuffer) -> StepSummary:
-        leaves = s.imp_leaves + s.named_leaves
+        leaves = s.imported.leaves + s.named_leaves
         for e, v in leaves:
             self.trace.name_entity(e, _nodes.label_of(v))
         return StepSummary(
@@ -417,12 +388,3 @@ class Recorder:
         if not self._warned:
             self._warned = True
             warnings.warn(text, RecordingCapWarning, stacklevel=2)
-
-
-def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Equal elements, NaN equal to NaN (a grad that became NaN is still that grad)."""
-    return (a == b) | (np.isnan(a) & np.isnan(b))
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.all(_equal(a, b)))
