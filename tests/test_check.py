@@ -224,4 +224,3 @@ def test_crosscheck_takes_a_value_of_your_own_micrograd_style_class():
     twice = buggy + buggy  # the lecture's bug: d(z+z)/dz comes out 1, not 2
     twice._backward = lambda: setattr(buggy, "grad", 1.0 * twice.grad)
     assert not torch_crosscheck(twice)
-
