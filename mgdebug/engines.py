@@ -179,10 +179,7 @@ def for_cell(namespace: dict, code: Any, chosen: list[str]) -> tuple[tuple, tupl
 def describe(classes: tuple[type, ...]) -> str:
     """The one line `%%mgtrace` prints when it traces a user's own classes."""
     names = ", ".join(c.__name__ for c in classes)
-    return (
-        f"%%mgtrace: tracing {names}, a micrograd-style class of yours, alongside "
-        "micrograd (--engine NAME chooses which)"
-    )
+    return f"%%mgtrace: also tracing {names}, your micrograd-style class (--engine NAME to choose)"
 
 
 def _names_in(code: Any) -> set[str]:

@@ -296,20 +296,40 @@ def _torch_op(replay, v, args):
 
 
 def _wrong_local(torch, replay, p, c, rtol, atol):
-    """Whether p's recorded derivative with respect to child c disagrees with torch."""
-    if _locals(p) is None:
-        return False  # a closure: no recorded derivative to compare
+    """Whether p's derivative with respect to child c disagrees with torch: its
+    recorded local derivative, or for a closure what running it adds to c's grad."""
+    children = list(p._prev)
     xs = [
-        torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in p._prev
+        torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in children
     ]
     out = _torch_op(replay, p, xs)
     if out is None:
         return False  # a custom op: nothing to compare with
     gs = torch.autograd.grad(out, xs, allow_unused=True)
+    gs = [0.0 if g is None else g.item() for g in gs]
+    if _locals(p) is None:  # d p / d c over every edge to c, against one run of it
+        want = sum(g for x, g in zip(children, gs) if x is c)
+        return not _close(_closure_effect(p, c), want, rtol, atol)
     return any(
-        x is c and not _close(d, 0.0 if g is None else g.item(), rtol, atol)
-        for x, d, g in zip(p._prev, p.local_grads, gs, strict=True)
+        x is c and not _close(d, g, rtol, atol)
+        for x, d, g in zip(children, p.local_grads, gs, strict=True)
     )
+
+
+def _closure_effect(p, c):
+    """What p's closure adds to c's grad for a grad of 1 at p: run once from known
+    grads (1.0 on p and each child, so a closure that sets instead of adding shows),
+    then every grad put back."""
+    nodes = [p, *p._prev]
+    saved = [v.grad for v in nodes]
+    try:
+        for v in nodes:
+            v.grad = 1.0
+        p._backward()
+        return c.grad - 1.0
+    finally:
+        for v, g in zip(nodes, saved):
+            v.grad = g
 
 
 def _name(v):
