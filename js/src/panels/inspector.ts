@@ -130,9 +130,13 @@ function edgeDetail(v: StepView, p: number, e: number, verb: string): [string, s
   const applied = r !== null && j >= 0 && j < v.visitsDone;
   if (v.g.rule[e] === RULE_SET) {
     const left = v.g.set_grad[e];
+    const shown = applied && !Number.isNaN(d) ? `≈${fmt4(d)}` : "=?";
+    const derived = applied
+      ? `the local derivative ${fmtFull(d)} is derived from what it did, (after − before) / grad (nan: its grad was 0 or not finite)`
+      : "its local derivative is known once it ran";
     return [
-      `d≈${fmt4(d)}  grad → ${applied ? fmt4(left) : "–"}`,
-      `a _backward closure: ${applied ? `its child's grad became ${fmtFull(left)}` : "it has not run yet"}; the local derivative ${fmtFull(d)} is derived from what it did, (after − before) / grad`,
+      `d${shown}  grad → ${applied ? fmt4(left) : "–"}`,
+      `a _backward closure: ${applied ? `its child's grad became ${fmtFull(left)}` : "it has not run yet"}; ${derived}`,
     ];
   }
   const g = applied && r ? r.visitGrad[j] : 0;
