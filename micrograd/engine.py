@@ -24,8 +24,7 @@ from __future__ import annotations
 import math
 
 from . import events as _events
-from ._custom import MASK, Custom, attach_children, nothing
-from ._custom import chain_rule_not_finite as _chain_rule_not_finite
+from ._custom import MASK, Custom, attach_children, chain_rule_not_finite, nothing
 from ._numbers import (
     check_real_power,
     ieee_pow,
@@ -230,7 +229,7 @@ class Value:
                             if b is not None:
                                 b.grad += v._db * g
                         else:
-                            _chain_rule_not_finite(v, g)
+                            chain_rule_not_finite(v, g)
                     elif v._rule is not None:
                         v._rule.run_heard(v)
                     applied += 1
@@ -248,7 +247,7 @@ class Value:
                 if b is not None:
                     b.grad += self._db * g
             else:
-                _chain_rule_not_finite(self, g)
+                chain_rule_not_finite(self, g)
         elif self._rule is not None:
             self._rule.run(self)
 
@@ -393,7 +392,7 @@ def _apply_chain_rules(order):
                 if b is not None:
                     b.grad += v._db * g
             else:
-                _chain_rule_not_finite(v, g)
+                chain_rule_not_finite(v, g)
         elif v._rule is not None:  # a node built the lecture's way
             v._rule.run(v)
 
