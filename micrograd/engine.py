@@ -42,20 +42,23 @@ class Value:
     # micrograd kept each op's chain rule in a closure that refers back to `out`,
     # so every node sat in a reference cycle that only the cyclic GC could free
     # (~90% of its run time). Built-in ops store plain fields instead: no cycles.
-    # What most nodes leave at its default lives in `__dict__` (any attribute a
-    # user sets, `v.name = ...`, goes there too), so a node costs no more for it:
+    # The fields backward and listeners read in loops are slots; the rest live in
+    # `__dict__` (with any attribute a user sets, `v.name = ...`), which Python
+    # keeps inline, so a Value costs 144 bytes (micrograd's: ~690):
+    _op = ""  # the op that built it, micrograd's name ('+', '**2', ...; '' for a leaf)
     label = ""  # a name to show (nn gives parameters theirs)
     _rule = None  # a chain rule other than the fields': MASK, or a closure (_custom.py)
-    _tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
-    __slots__ = ("data", "grad", "_op", "_a", "_b", "_da", "_db", "__dict__")
+    # `_tag` is reserved for a listener (a recorder's node id); the engine never reads it
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_tag", "__dict__")
 
     def __init__(self, data, _children=(), _op="", label="", local_grads=None):
         self.data = real(data, "Value data")
         self.grad = 0.0
+        if _op:
+            self._op = _op
         if text(label):
             self.label = label
-        self._op = _op
-        self._a = self._b = self._da = self._db = None
+        self._a = self._b = self._da = self._db = self._tag = None
         if _children:
             attach_children(self, tuple(_children), local_grads)
         if _events.active:
@@ -299,9 +302,7 @@ class Value:
     def __getstate__(self):
         # copy.deepcopy and pickle make a new node: a listener's tag stays behind
         attributes, fields = super().__getstate__()
-        if attributes and "_tag" in attributes:
-            attributes = {k: v for k, v in attributes.items() if k != "_tag"}
-        return attributes or None, fields
+        return attributes, {**fields, "_tag": None}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -323,6 +324,7 @@ def _result(data, op, a, da, b=None, db=None, rule=None):
     out._da = da
     out._b = b
     out._db = db
+    out._tag = None
     if rule is not None:
         out._rule = rule
     if _events.active:  # events.created(out), inlined: this runs once per op
