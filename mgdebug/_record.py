@@ -106,7 +106,7 @@ def recording(
                 watcher = BreakpointListener(recorder, breakpoints, pause)
                 listening.enter_context(micrograd.listen(watcher))
             if engines:
-                listening.enter_context(tracing(engines, recorder, announce))
+                listening.enter_context(tracing(engines, announce))
             yield recorder
     except BaseException as e:
         clean_exit = isinstance(e, SystemExit) and e.code in (0, None)

@@ -56,7 +56,7 @@ class StepBuffer:
         self.mask_edges: list[int] = []  # built nodes' edges (ids over all chunks)
         self.closure_refs: list[int] = []  # closure nodes, as refs
         self.closures_ran: dict[int, tuple] = {}  # ref -> (grad, before, after)
-        self.foreign = False  # a traced foreign class built nodes: read generically
+        self.foreign = False  # it met a node of a foreign class: read one by one
         # child, visits and start_ids hold refs, made local ids by to_graph: a node
         # built in this step by its entity id, an imported node by -1-slot
         self.imported = Imports(intern)
@@ -103,21 +103,30 @@ class StepBuffer:
             if at != later
         )
         self.scopes_read = len(scope_notes)
+        if not self.foreign:
+            try:  # a field our Values have and a foreign class may lack: read on its own
+                ops = [v._op for v in nodes]
+                labels = [
+                    v.label for v in nodes
+                ]  # most are '': keep the few that are not
+            except AttributeError:
+                self.foreign = True
         if self.foreign:  # a user's own micrograd-style class: one node at a time
-            self.op.append(self.intern.ops([_nodes.op_of(v) for v in nodes]))
+            ops = [_nodes.op_of(v) for v in nodes]
             labels = [_nodes.label_of(v) for v in nodes]
-        else:
-            self.op.append(self.intern.ops([v._op for v in nodes]))
-            labels = [v.label for v in nodes]  # most are '': keep the few that are not
+        self.op.append(self.intern.ops(ops))
         self.labels.extend(
             (start + i, self.intern.label(labels[i]))
             for i in itertools.compress(range(n), labels)
         )
         prior = int(self.child_end[-1][-1]) if self.child_end else 0
+        try:
+            if not self.foreign:
+                count, child, local = self._read_edges(nodes, first, prior)
+        except AttributeError:  # a foreign node (no `_a`): nothing was kept yet
+            self.foreign = True
         if self.foreign:
             count, child, local = self._read_edges_one_by_one(nodes, first, prior)
-        else:
-            count, child, local = self._read_edges(nodes, first, prior)
         self.child_end.append(np.cumsum(count) + prior)
         self.child.append(child)
         self.local.append(local)

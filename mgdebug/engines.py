@@ -69,39 +69,61 @@ def is_micrograd_shaped(obj: Any) -> bool:
 # ---------------------------------------------------------------------- the tracing
 
 
+# class -> [its own attributes before tracing, how many blocks trace it, their
+# `announce` callbacks]. Nested blocks share one set of wrappers (put in by the
+# first block, taken out by the last), which hand events to the innermost recorder.
+_traced: dict[type, list] = {}
+
+
 @contextmanager
-def tracing(classes: tuple[type, ...], recorder: Any, announce=None) -> Iterator[None]:
+def tracing(classes: tuple[type, ...], announce=None) -> Iterator[None]:
     """Wrap each class's `__init__` and `backward` for the block; restore them after.
 
-    `announce(cls)` is called the first time a class builds a node or runs backward.
+    `announce(cls)` is called whenever a class builds a node or runs backward
+    (the magic's prints its line the first time).
     """
-    saved = []
-    used: set[type] = set()
-
-    def first_use(cls: type) -> None:
-        if cls not in used:
-            used.add(cls)
-            if announce is not None:
-                announce(cls)
-
     with _lock:
         for cls in classes:
-            saved.append((cls, dict(cls.__dict__)))
-            _wrap_init(cls, recorder, first_use)
-            _wrap_backward(cls, recorder, first_use)
+            entry = _traced.get(cls)
+            if entry is None:
+                entry = _traced[cls] = [dict(cls.__dict__), 0, []]
+                _wrap_init(cls)
+                _wrap_backward(cls)
+            entry[1] += 1
+            entry[2].append(announce)
     try:
         yield
     finally:
         with _lock:
-            for cls, before in saved:
+            for cls in classes:
+                entry = _traced[cls]
+                entry[1] -= 1
+                entry[2].remove(announce)
+                if entry[1]:
+                    continue
+                del _traced[cls]
                 for name in ("__init__", "backward"):
-                    if name in before:
-                        setattr(cls, name, before[name])
+                    if name in entry[0]:
+                        setattr(cls, name, entry[0][name])
                     elif name in cls.__dict__:
                         delattr(cls, name)
 
 
-def _wrap_init(cls: type, recorder: Any, first_use) -> None:
+def _recorder() -> Any:
+    """The innermost attached listener that records (has `visited_in`), or None."""
+    for listener in reversed(events.listeners()):
+        if hasattr(listener, "visited_in"):
+            return listener
+    return None
+
+
+def _used(cls: type) -> None:
+    for announce in _traced.get(cls, (None, 0, ()))[2]:
+        if announce is not None:
+            announce(cls)
+
+
+def _wrap_init(cls: type) -> None:
     init = cls.__init__
     position = _children_position(init)
 
@@ -113,8 +135,7 @@ def _wrap_init(cls: type, recorder: Any, first_use) -> None:
                 children = args[position]
             if isinstance(children, (tuple, list, set, frozenset)):
                 _nodes.note_children(self, tuple(children))
-            first_use(cls)
-            recorder.foreign_built()
+            _used(cls)
             events.created(self)
 
     __init__.__wrapped__ = init  # type: ignore[attr-defined]
@@ -132,13 +153,14 @@ def _children_position(init: Any) -> int | None:
     return 1 if len(names) > 2 else None  # micrograd's (self, data, _children, _op)
 
 
-def _wrap_backward(cls: type, recorder: Any, first_use) -> None:
+def _wrap_backward(cls: type) -> None:
     backward = cls.backward
 
     def traced_backward(self, *args, **kwargs):
-        if not events.active or recorder not in events.listeners():
+        recorder = _recorder() if events.active else None
+        if recorder is None:
             return backward(self, *args, **kwargs)
-        first_use(cls)
+        _used(cls)
         return ForeignBackward(self, recorder).run(backward, args, kwargs)
 
     traced_backward.__wrapped__ = backward  # type: ignore[attr-defined]

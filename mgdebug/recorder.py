@@ -217,11 +217,10 @@ class Recorder:
         own = (refs >= base) & (refs < end)
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
-        labels = (
-            [_nodes.label_of(v) for v in order]
-            if s.foreign
-            else [v.label for v in order]
-        )
+        try:
+            labels = [v.label for v in order]
+        except AttributeError:  # a foreign class without labels (micrograd 0.1.0)
+            labels = [_nodes.label_of(v) for v in order]
         for i in itertools.compress(range(len(order)), labels):
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
@@ -241,10 +240,6 @@ class Recorder:
         s = self._step
         if not s.overflowed:
             s.closure_ran(node, grads_before, grads_after)
-
-    def foreign_built(self) -> None:
-        """A traced foreign class built a node (engines.py): read this step generically."""
-        self._step.foreign = True
 
     def visited_in(self, order: list, *, agreed: bool) -> None:
         """The visits as a foreign class's backward really ran them (engines.py), when

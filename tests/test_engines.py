@@ -131,6 +131,22 @@ def test_the_class_is_restored_when_the_block_raises():
     assert not hasattr(o, "_tag")
 
 
+def test_nested_records_of_one_class_hand_its_nodes_to_the_innermost_once():
+    init = Value.__dict__["__init__"]
+    with mgdebug.record(engine=Value) as outer:
+        with mgdebug.record(engine=Value) as inner:
+            o, _ = lecture_neuron()
+            o.backward()
+        assert hasattr(Value.__init__, "__wrapped__")  # the outer block still traces
+        o2, _ = lecture_neuron()
+        o2.backward()
+    assert Value.__dict__["__init__"] is init
+    assert [s.num_created for s in inner.steps] == [10]  # each node once
+    assert [s.num_created for s in outer.steps] == [10] and outer.notices == []
+    end = inner.state_at(inner.num_events - 1)
+    assert end.grad[end.node(o)] == 1.0
+
+
 def test_a_breakpoint_pauses_inside_the_lecture_class_backward():
     def body(pause):
         o, _ = lecture_neuron()
