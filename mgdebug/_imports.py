@@ -119,8 +119,7 @@ class Imports:
             self.op.append(self.intern.op(_nodes.op_of(v)))
             self.label.append(self.intern.label(_nodes.label_of(v)))
             self.data.append(_nodes.data_of(v))
-            if masks:
-                self.mask_edges.append(len(self.child))
+            self.mask_edges.extend(len(self.child) + k for k in masks)
             if children and locals_ is None:
                 self.closures.append(-1 - slot)
             for c, d in zip(children, locals_ or [math.nan] * len(children)):

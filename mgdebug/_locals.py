@@ -13,7 +13,7 @@ Two kinds also change how the replay applies the edge (docs/trace-format.md):
     kind 0: the next literal    kind 1: 1.0    kind 2: +0.0
     kind 3: the data of the edge's sibling (only on nodes with exactly two edges)
     kind 4: +0.0, and the edge masks: a grad that is not finite passes back +0.0
-            (torch's relu and x ** 0; the engine marks these nodes MASK)
+            (torch's relu and x ** 0: the engine's MaskedZero)
     kind 5: a closure's edge: the next two literals are the local derivative
             shown (derived from what the closure did) and the child's grad right
             after the closure ran, which the replay sets instead of adding

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.engine import MASK, Value
+from micrograd.engine import MaskedZero, Value
 
 from ._locals import MASKED, SET
 
@@ -42,11 +42,15 @@ def note_children(node: Any, children: tuple) -> None:
         pass
 
 
-def edges_of(v: Any) -> tuple[tuple, tuple | None, bool]:
-    """(children, local derivatives or None for a closure, does the first edge mask)."""
+def edges_of(v: Any) -> tuple[tuple, tuple | None, list[int]]:
+    """(children, local derivatives or None for a closure, the edges that mask)."""
     if isinstance(v, Value):
-        return v._prev, v.local_grads, v._rule is MASK
-    return foreign_children(v), None, False
+        local = v.local_grads
+        masks = [] if local is None else [
+            k for k, d in enumerate(local) if type(d) is MaskedZero
+        ]  # fmt: skip
+        return v._prev, local, masks
+    return foreign_children(v), None, []
 
 
 def foreign_children(v: Any) -> tuple:

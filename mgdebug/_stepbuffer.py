@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.engine import MASK, Value
+from micrograd.engine import MaskedZero
 
 from . import _nodes
 from ._graph import StepGraph
@@ -114,7 +114,7 @@ class StepBuffer:
         if self.foreign:  # a user's own micrograd-style class: one node at a time
             ops = [_nodes.op_of(v) for v in nodes]
             labels = [_nodes.label_of(v) for v in nodes]
-        self.op.append(self.intern.ops(ops))
+        self.op.append(op_ids := self.intern.ops(ops))
         self.labels.extend(
             (start + i, self.intern.label(labels[i]))
             for i in itertools.compress(range(n), labels)
@@ -122,7 +122,7 @@ class StepBuffer:
         prior = int(self.child_end[-1][-1]) if self.child_end else 0
         try:
             if not self.foreign:
-                count, child, local = self._read_edges(nodes, first, prior)
+                count, child, local = self._read_edges(nodes, first, prior, op_ids)
         except AttributeError:  # a foreign node (no `_a`): nothing was kept yet
             self.foreign = True
         if self.foreign:
@@ -132,7 +132,7 @@ class StepBuffer:
         self.local.append(local)
         self.resolved = start + n
 
-    def _read_edges(self, nodes, first, prior):
+    def _read_edges(self, nodes, first, prior, op_ids):
         """(edge count per node, child refs, local derivatives) of built-in Values,
         field by field; the few nodes outside the built-in form are patched in."""
         n, base = len(nodes), self.entity_base
@@ -150,7 +150,7 @@ class StepBuffer:
             for i in np.flatnonzero(~has_a).tolist()
             if nodes[i]._rule is not None
         }
-        for i, (refs, _) in custom.items():
+        for i, (refs, _, _) in custom.items():
             count[i] = len(refs)
         end = np.cumsum(count)
         at_a = end[has_a] - count[has_a]  # a node's edges: its a, then its b
@@ -161,14 +161,20 @@ class StepBuffer:
         local[at_a] = local_a = np.fromiter(
             [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
         )
-        local[at_b] = np.fromiter(
+        local[at_b] = local_b = np.fromiter(
             [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
         )
-        # a masking node's local derivative is 0: only those few are looked at
-        zero = np.flatnonzero(has_a)[local_a == 0].tolist()
-        masks = [i for i in zero if nodes[i]._rule is MASK]
-        self.mask_edges.extend((end[masks] - count[masks] + prior).tolist())
-        for i, (refs, locals_) in custom.items():
+        # a masking edge's local derivative is a MaskedZero (relu off, x ** 0): it
+        # equals 0, and only relu and powers make one, so only those few are looked at
+        maskable = self.intern.maskable()[op_ids]
+        for field, at, has, values in (("_da", at_a, has_a, local_a),
+                                       ("_db", at_b, has_b, local_b)):  # fmt: skip
+            owner = np.flatnonzero(has)
+            maybe = np.flatnonzero((values == 0) & maskable[owner])
+            for e, i in zip(at[maybe].tolist(), owner[maybe].tolist()):
+                if type(getattr(nodes[i], field)) is MaskedZero:
+                    self.mask_edges.append(e + prior)
+        for i, (refs, locals_, _) in custom.items():
             at = int(end[i] - count[i])
             child[at : at + len(refs)] = refs
             local[at : at + len(refs)] = np.nan if locals_ is None else locals_
@@ -180,27 +186,26 @@ class StepBuffer:
         """_read_edges for a batch holding foreign nodes: every node on its own."""
         count, children, locals_ = [], [], []
         for i, v in enumerate(nodes):
-            refs, local = self._edges_of(v, first + i)
+            refs, local, masks = self._edges_of(v, first + i)
+            self.mask_edges.extend(prior + len(children) + k for k in masks)
             if local is None:
                 self.closure_refs.append(first + i)
                 local = [math.nan] * len(refs)
-            elif isinstance(v, Value) and v._rule is MASK:
-                self.mask_edges.append(prior + len(children))
             count.append(len(refs))
             children.extend(refs)
             locals_.extend(local)
         return (np.asarray(count, dtype=np.int64), np.asarray(children, np.int64),
                 np.asarray(locals_, dtype=np.float64))  # fmt: skip
 
-    def _edges_of(self, v, own: int) -> tuple[list[int], Any]:
-        """(child refs, local derivatives or None for a closure) of one node."""
-        children, locals_, _ = _nodes.edges_of(v)
+    def _edges_of(self, v, own: int) -> tuple[list[int], Any, list[int]]:
+        """(child refs, local derivatives or None for a closure, masking edges)."""
+        children, locals_, masks = _nodes.edges_of(v)
         refs = []
         base = self.entity_base
         for c in children:
             t = getattr(c, "_tag", None)
             refs.append(t if t is not None and base <= t < own else self.ref(c))
-        return refs, locals_
+        return refs, locals_, masks
 
     def ref(self, value) -> int:
         """The ref of a Value not built in this step (`_imports.py`)."""
@@ -293,3 +298,15 @@ class Interns:
         self.label = strings.labels.intern
         self.op = strings.ops.intern
         self.new_import_entity = new_import_entity
+        self._op_names = strings.ops.items
+        self._maskable = np.zeros(0, dtype=bool)
+
+    def maskable(self) -> np.ndarray:
+        """By op id: may the engine mark its edges MaskedZero (relu, the powers)?"""
+        table, names = self._maskable, self._op_names
+        if len(table) < len(names):  # op names met since last time
+            more = [
+                n in ("ReLU", "pow") or n.startswith("**") for n in names[len(table) :]
+            ]
+            self._maskable = table = np.concatenate([table, np.asarray(more, bool)])
+        return table

@@ -16,7 +16,8 @@ their (at most two) children and local derivatives in plain fields.
 
 Also here, as they are not needed on a first reading of engine.py: how a Value
 gets its children (`attach_children`), and torch's masks: where relu is off or
-an exponent is 0, an exact 0 goes back even for a grad that is not finite.
+an exponent is 0, an exact 0 goes back even for a grad that is not finite
+(`MaskedZero`).
 """
 
 from __future__ import annotations
@@ -66,31 +67,23 @@ def nothing():
     """The `_backward` of a closure node before one is assigned (micrograd's `lambda: None`)."""
 
 
-class _Mask:
-    """`_rule` of a node whose first edge masks, as torch's relu and x ** 0 do."""
+class MaskedZero(float):
+    """A local derivative of 0 that masks, as torch's relu (where off) and x ** 0 do:
+    times a grad that is not finite it gives 0 (a plain 0 * inf would be nan).
+    Only these few edges pay for the check, through this __mul__."""
 
     __slots__ = ()
 
+    def __mul__(self, g):
+        return float.__mul__(self, g) if g - g == 0.0 else 0.0
+
+    __rmul__ = __mul__
+
     def __repr__(self):
-        return "MASK"
-
-    def __reduce__(self):  # copies and pickles of a node keep the one MASK
-        return "MASK"
+        return "0.0"
 
 
-# Where relu is off, or an exponent is 0, torch passes back an exact 0 whatever the
-# grad; a plain `0 * grad` would turn an inf or nan grad into nan. Such a node's
-# `_rule` is MASK, which backward reads only when a grad is not finite.
-MASK = _Mask()
-
-
-def chain_rule_not_finite(v, g):
-    """The chain rule when grad is inf or nan: a masking edge passes back 0, as in torch."""
-    a = v._a
-    a.grad += 0.0 if v._rule is MASK else v._da * g
-    b = v._b
-    if b is not None:
-        b.grad += v._db * g
+MASKED_ZERO = MaskedZero(0.0)
 
 
 def attach_children(out, children, local_grads):

@@ -24,7 +24,13 @@ from __future__ import annotations
 import math
 
 from . import events as _events
-from ._custom import MASK, Custom, attach_children, chain_rule_not_finite, nothing
+from ._custom import (
+    MASKED_ZERO,
+    Custom,
+    MaskedZero,  # noqa: F401  (listeners tell masking edges by it)
+    attach_children,
+    nothing,
+)
 from ._numbers import (
     check_real_power,
     ieee_pow,
@@ -47,7 +53,9 @@ class Value:
     # keeps inline, so a Value costs 144 bytes (micrograd's: ~690):
     _op = ""  # the op that built it, micrograd's name ('+', '**2', ...; '' for a leaf)
     label = ""  # a name to show (nn gives parameters theirs)
-    _rule = None  # a chain rule other than the fields': MASK, or a closure (_custom.py)
+    _rule = (
+        None  # a node built the lecture's way: its children and closure (_custom.py)
+    )
     # `_tag` is reserved for a listener (a recorder's node id); the engine never reads it
     __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_tag", "__dict__")
 
@@ -144,7 +152,7 @@ class Value:
             )
         op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
         if k == 0:  # x^0 = 1, and torch passes back an exact 0 whatever the grad
-            return _result(1.0, op, self, 0.0, rule=MASK)
+            return _result(1.0, op, self, MASKED_ZERO)
         d = k * number_pow(x, k - 1)  # d x^k/dx = k x^(k-1)
         return _result(number_pow(x, k), op, self, d)
 
@@ -158,7 +166,7 @@ class Value:
         y = ieee_pow(a, b)  # (torch's pow of two tensors: C's pow throughout)
         db = pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
         if b == 0:  # as for x ** 0: the base's edge masks
-            return _result(y, "pow", self, 0.0, other, db, MASK)
+            return _result(y, "pow", self, MASKED_ZERO, other, db)
         da = b * ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
         return _result(y, "pow", self, da, other, db)
 
@@ -166,7 +174,8 @@ class Value:
         x = self.data
         if x > 0 or x != x:  # d relu(x)/dx = 1; nan passes through, as in torch
             return _result(x, "ReLU", self, 1.0)
-        return _result(0.0 if x < 0 else x, "ReLU", self, 0.0, rule=MASK)  # off: masks
+        # off: the derivative is 0, and torch passes back 0 even for an inf grad
+        return _result(0.0 if x < 0 else x, "ReLU", self, MASKED_ZERO)
 
     def tanh(self):
         t = math.tanh(self.data)
@@ -226,13 +235,10 @@ class Value:
                     a = v._a
                     if a is not None:
                         g = v.grad
-                        if g - g == 0.0:  # g is finite (inf - inf and nan are nan)
-                            a.grad += v._da * g
-                            b = v._b
-                            if b is not None:
-                                b.grad += v._db * g
-                        else:
-                            chain_rule_not_finite(v, g)
+                        a.grad += v._da * g
+                        b = v._b
+                        if b is not None:
+                            b.grad += v._db * g
                     elif v._rule is not None:
                         v._rule.run_heard(v)
                     applied += 1
@@ -244,13 +250,10 @@ class Value:
         a = self._a
         if a is not None:
             g = self.grad
-            if g - g == 0.0:
-                a.grad += self._da * g
-                b = self._b
-                if b is not None:
-                    b.grad += self._db * g
-            else:
-                chain_rule_not_finite(self, g)
+            a.grad += self._da * g
+            b = self._b
+            if b is not None:
+                b.grad += self._db * g
         elif self._rule is not None:
             self._rule.run(self)
 
@@ -311,7 +314,7 @@ class Value:
 _new = object.__new__  # looked up once: _result runs once per op
 
 
-def _result(data, op, a, da, b=None, db=None, rule=None):
+def _result(data, op, a, da, b=None, db=None):
     """A new interior node: its value, op name, and each child with d(node)/d(child).
 
     Every op builds its result here, so here is where listeners hear of it.
@@ -325,8 +328,6 @@ def _result(data, op, a, da, b=None, db=None, rule=None):
     out._b = b
     out._db = db
     out._tag = None
-    if rule is not None:
-        out._rule = rule
     if _events.active:  # events.created(out), inlined: this runs once per op
         ctx = _events._context.get()
         tape = ctx.tape
@@ -388,13 +389,10 @@ def _apply_chain_rules(order):
         a = v._a
         if a is not None:
             g = v.grad
-            if g - g == 0.0:  # g is finite: the plain chain rule
-                a.grad += v._da * g
-                b = v._b
-                if b is not None:
-                    b.grad += v._db * g
-            else:
-                chain_rule_not_finite(v, g)
+            a.grad += v._da * g
+            b = v._b
+            if b is not None:
+                b.grad += v._db * g
         elif v._rule is not None:  # a node built the lecture's way
             v._rule.run(v)
 
@@ -405,5 +403,4 @@ def _heard_chain_rule(v):
         return () if v._rule is None else v._rule.run_heard(v)
     v._chain_rule()
     g = v.grad
-    first = 0.0 if v._rule is MASK and g - g != 0.0 else v._da * g
-    return (first,) if v._b is None else (first, v._db * g)
+    return (v._da * g,) if v._b is None else (v._da * g, v._db * g)
