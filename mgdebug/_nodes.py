@@ -45,11 +45,9 @@ def note_children(node: Any, children: tuple) -> None:
 def edges_of(v: Any) -> tuple[tuple, tuple | None, list[int]]:
     """(children, local derivatives or None for a closure, the edges that mask)."""
     if isinstance(v, Value):
-        local = v.local_grads
-        masks = [] if local is None else [
-            k for k, d in enumerate(local) if type(d) is MaskedZero
-        ]  # fmt: skip
-        return v._prev, local, masks
+        fields = (v._da, v._db) if v._a is not None else ()
+        masks = [k for k, d in enumerate(fields) if type(d) is MaskedZero]
+        return v._prev, v.local_grads, masks
     return foreign_children(v), None, []
 
 

@@ -92,8 +92,9 @@ class Value:
     def local_grads(self):
         """d(self)/d(child) for each child in `_prev`, computed when self was built
         (None for a closure node: only its closure knows)."""
-        if self._a is not None:
-            return (self._da,) if self._b is None else (self._da, self._db)
+        if self._a is not None:  # (plain floats: a MaskedZero's masking stays inside)
+            a = float(self._da)
+            return (a,) if self._b is None else (a, float(self._db))
         return () if self._rule is None else self._rule.local_grads
 
     @property

@@ -269,6 +269,13 @@ def test_neuron_refuses_an_activation_name_it_does_not_know():
         Neuron(2, nonlin="gelu")
 
 
+def test_a_masking_local_derivative_reads_as_a_plain_zero():
+    x = Value(-2.0)
+    (d,) = x.relu().local_grads
+    assert type(d) is float and d == 0.0
+    assert math.isnan(d * math.inf)  # the mask acts inside backward only
+
+
 # ---------------------------------------------------------------------- copies
 
 
