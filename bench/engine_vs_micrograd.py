@@ -118,6 +118,15 @@ ONCE = [  # deterministic: one run per engine
         ("ours<=", 150),
     ),
     (
+        "bytes_dict",
+        "bytes per Value, an attribute set on each (instance dict)",
+        "bytes",
+        ["--attribute"],
+        "bytes_per_value",
+        "B",
+        None,
+    ),
+    (
         "deepest",
         "deepest chain whose backward() survives",
         "deepest",

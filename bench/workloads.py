@@ -13,6 +13,7 @@ Workloads:
             feeds them (micrograd 0.1.0 then keeps numpy float64 scalars as `data`)
   chain     forward ops/s and backward op-nodes/s on one long chain `y = y*k + 0`
   bytes     bytes allocated per live Value (tracemalloc), on a 400,000-Value graph
+            (--attribute: with an attribute set on each, so each has an instance dict)
   deepest   the deepest chain `y = y*1 + 0` (in iterations) whose backward() returns,
             at the interpreter's default recursion limit
 
@@ -158,8 +159,15 @@ def run_bytes_per_value(args):
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     acc = leaves[0]
-    for i in range(n):
-        acc = acc * leaves[i % 1000] + leaves[(i * 7) % 1000]
+    if args.attribute:  # every Value gets an attribute of its own: an instance dict
+        for i in range(n):
+            m = acc * leaves[i % 1000]
+            m.note = None
+            acc = m + leaves[(i * 7) % 1000]
+            acc.note = None
+    else:
+        for i in range(n):
+            acc = acc * leaves[i % 1000] + leaves[(i * 7) % 1000]
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     # 2 Values per iteration (the * and the +), everything each one keeps alive:
@@ -224,6 +232,9 @@ def main():
     )
     parser.add_argument("--chain", type=int, default=200_000)
     parser.add_argument("--max-depth", type=int, default=1_000_000)
+    parser.add_argument(
+        "--attribute", action="store_true", help="bytes: set an attribute on each Value"
+    )
     args = parser.parse_args()
     sys.path.insert(0, args.engine_dir)
     if args.no_gc:

@@ -86,10 +86,17 @@ def _final(trace: Trace, batch: Batch, numbers: list[dict]) -> np.ndarray:
     s = batch.structure.columns
     kind = np.stack([c["local_kind"] for c in numbers])
     literal = np.concatenate([c["local_literal"] for c in numbers])
-    local = _locals.unpack(s["child_ptr"], s["child"], batch.data, kind, literal)
-    final = final_grads_of_many(
-        s["child_ptr"], s["child"], batch.visits, local, batch.start
-    )
+    final = None
+    if not np.any(kind == _locals.CLOSURE):  # a closure's edge sets: step by step
+        local = _locals.unpack(s["child_ptr"], s["child"], batch.data, kind, literal)
+        final = final_grads_of_many(
+            s["child_ptr"], s["child"], batch.visits, local, batch.start
+        )
+    if final is not None and np.any(kind == _locals.MASK):
+        # a masking edge differs from `+= 0 * grad` only where a grad is not finite;
+        # any such grad shows in the step's final grads: replay those steps alone
+        for row in np.flatnonzero(~np.isfinite(final).all(axis=1)).tolist():
+            final[row] = trace.replay(int(batch.steps[row])).final
     if final is None:  # levels do not pay: step by step
         final = np.stack([trace.replay(int(step)).final for step in batch.steps])
     return final

@@ -232,6 +232,11 @@ def check_order(structure: Structure) -> None:
         )
 
 
+# columns that earlier writers stored narrower, widened on load: op ids were u2
+# until closure nodes (a new op name per closure, if one likes) made 65,536 too few
+_WIDENED = {"op": "<u2"}
+
+
 def _section(
     sections: dict[str, dict[str, np.ndarray]], name: str, dtypes: dict[str, str]
 ) -> dict[str, np.ndarray]:
@@ -244,6 +249,8 @@ def _section(
             f"section {name} has columns {sorted(cols)[:12]}, expected {sorted(dtypes)}"
         )
     for column, code in dtypes.items():
+        if column in _WIDENED and cols[column].dtype == np.dtype(_WIDENED[column]):
+            cols[column] = cols[column].astype(code)
         if cols[column].dtype != np.dtype(code):
             raise ValueError(
                 f"column {name}.{column} has dtype {cols[column].dtype}, expected {code}"

@@ -14,7 +14,7 @@ to the widget; docs/trace-format.md):
 
 | column       | dtype | shape  | part      | meaning                                            |
 |--------------|-------|--------|-----------|----------------------------------------------------|
-| op           | u2    | n      | structure | index into the trace's op-name table ('' = leaf)   |
+| op           | u4    | n      | structure | index into the trace's op-name table ('' = leaf)   |
 | scope        | u4    | n      | structure | index into the scope table ('' = top level)        |
 | label        | u4    | n      | structure | index into the label table ('' = no label)         |
 | child_ptr    | i4    | n + 1  | structure | node i's edges are child_ptr[i]:child_ptr[i+1]     |
@@ -27,6 +27,9 @@ to the widget; docs/trace-format.md):
 | local        | f8    | E      | numbers   | d node / d child on each edge                      |
 | start_id     | i4    | S      | numbers   | nodes whose grad was non-zero when backward began  |
 | start_grad   | f8    | S      | numbers   | ...and that grad                                   |
+
+How the replay applies each edge (add `local * grad`, mask, or set the grad a
+closure left) is packed with the local derivatives; `edge_rules()` unpacks it.
 
 Nodes 0..n_created-1 were built during the step, in order; their entity id is
 `entity_base + i`. Nodes n_created..n-1 were imported and exist from the start.
@@ -46,7 +49,7 @@ import numpy as np
 from . import _entity, _locals
 
 STRUCTURE_DTYPES = {
-    "op": "<u2", "scope": "<u4", "label": "<u4", "child_ptr": "<i4", "child": "<i4",
+    "op": "<u4", "scope": "<u4", "label": "<u4", "child_ptr": "<i4", "child": "<i4",
     "imported": "<i8", "visits": "<i4", "src_file": "<u4", "src_line": "<u4",
 }  # fmt: skip
 NUMBER_DTYPES = {
@@ -123,19 +126,27 @@ class StepGraph:
         if not 0 <= self.num_visits <= visits:
             raise ValueError(f"num_visits {num_visits} outside 0..{visits}")
         self._columns: dict[str, np.ndarray] | None = None
+        self._rules: tuple | None = None
 
     @classmethod
     def from_columns(
         cls, columns: dict[str, np.ndarray], n_created: int, entity_base: int
     ) -> StepGraph:
-        """A graph from a full set of columns (`local` unpacked), its own structure."""
+        """A graph from a full set of columns (`local` unpacked), its own structure.
+
+        Optional `rule` and `set_grad` (per edge, `_locals.py`): edges that mask or
+        that a closure set; without them every edge adds `local * grad`.
+        """
         structure = Structure(
             {name: np.asarray(columns[name], dtype) for name, dtype in
              STRUCTURE_DTYPES.items()}, n_created,
         )  # fmt: skip
         ptr, child = structure.columns["child_ptr"], structure.columns["child"]
         data = np.asarray(columns["data"], "<f8")
-        kind, literal = _locals.pack(ptr, child, data, np.asarray(columns["local"]))
+        kind, literal = _locals.pack(
+            ptr, child, data, np.asarray(columns["local"]), columns.get("rule"),
+            columns.get("set_grad"),
+        )  # fmt: skip
         numbers = StepNumbers({
             "data": data, "local_kind": kind, "local_literal": literal,
             "start_id": np.asarray(columns["start_id"], "<i4"),
@@ -165,6 +176,13 @@ class StepGraph:
                 "start_grad": n["start_grad"],
             }
         return self._columns
+
+    def edge_rules(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rule, set_grad) per edge (`_locals.rules`), or None if every edge is plain."""
+        if self._rules is None:
+            n = self.numbers.columns
+            self._rules = (_locals.rules(n["local_kind"], n["local_literal"]),)
+        return self._rules[0]
 
     @property
     def num_nodes(self) -> int:

@@ -12,6 +12,7 @@ from ._live import BreakpointListener, LiveSpecs
 from ._pause import PdbPause
 from ._signals import deferred_while_busy
 from .breakpoints import Breakpoint, parse_specs
+from .engines import engine_classes, tracing
 from .recorder import Recorder
 from .trace import Trace
 
@@ -28,6 +29,7 @@ def record(
     source: bool = False,
     break_on: Any = None,
     on_break: str = "record",
+    engine: Any = None,
 ) -> Iterator[Trace]:
     """Record every Value built and every backward run inside the block into a Trace.
 
@@ -40,6 +42,9 @@ def record(
         callable, or a list of them.
     on_break: "record" notes each hit in `trace.hits` and goes on; "pdb" opens
         pdb at the node (`node`, `children`, `grads` at hand; `c` goes on, `q` stops).
+    engine: your own micrograd-style class (or a tuple of them) to trace as well:
+        its nodes and backward are recorded like ours, its code unchanged
+        (`engines.py`; the class is restored when the block ends).
 
     If the block raises, the trace keeps everything up to the failure, notes the
     error in `trace.error`, and the exception propagates unchanged. The innermost
@@ -48,6 +53,7 @@ def record(
     if on_break not in ("record", "pdb"):
         raise ValueError(f"on_break must be 'record' or 'pdb', got {on_break!r}")
     breakpoints = parse_specs(break_on)
+    classes = engine_classes(engine)
     pause = PdbPause() if on_break == "pdb" and breakpoints else None
     trace = Trace()
     with recording(
@@ -57,6 +63,7 @@ def record(
         source=source,
         breakpoints=breakpoints,
         pause=pause,
+        engines=classes,
     ):
         yield trace
 
@@ -72,11 +79,15 @@ def recording(
     breakpoints: list[Breakpoint] | None = None,
     pause: Any = None,
     live_specs: LiveSpecs | None = None,
+    engines: tuple[type, ...] = (),
+    announce: Callable[[type], None] | None = None,
 ) -> Iterator[Recorder]:
     """Record into an existing `trace` (the magic makes the trace before the cell runs).
 
     `live_specs`: breakpoints that may change while it runs (the viewer's list);
     they replace `breakpoints`, and with a `pause` even none keeps the check ready.
+    `engines`: foreign micrograd-style classes traced too (`engines.tracing`);
+    `announce(cls)` is called when one first builds a node or runs backward.
     """
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
@@ -103,6 +114,8 @@ def recording(
                         recorder, breakpoints or [], pause, live_specs
                     )
                     listening.enter_context(micrograd.listen(watcher))
+                if engines:
+                    listening.enter_context(tracing(engines, announce))
                 yield recorder
         except BaseException as e:
             failed = True

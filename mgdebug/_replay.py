@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._graph import StepGraph
+from ._locals import MASKED, SET
 
 
 class BackwardReplay:
@@ -37,6 +38,11 @@ class BackwardReplay:
         )
         self.edge_child = child = graph.child[edges].astype(np.int64)
         local = graph.local[edges]
+        rules = (
+            graph.edge_rules()
+        )  # None: every edge adds local * grad (the usual case)
+        if rules is not None:
+            rules = (rules[0][edges], rules[1][edges])
         parent_pos = np.repeat(np.arange(len(visits)), counts)
         self.start = np.zeros(graph.num_nodes)
         self.start[graph.start_id] = graph.start_grad
@@ -54,14 +60,14 @@ class BackwardReplay:
             if level is None or int(rank.max(initial=0)) > _MAX_ROUNDS:
                 # a long chain, or a node with thousands of parents: edge by edge
                 self.after = _running_sums_in_order(
-                    visits[parent_pos], child, local, self.start
+                    visits[parent_pos], child, local, self.start, rules
                 )
             else:
                 contribution = _contributions_by_level(
-                    level, visits[parent_pos], child, local, self.start
+                    level, visits[parent_pos], child, local, self.start, rules
                 )
                 self.after = _running_sums_by_round(
-                    rank, prev_same, child, contribution, self.start
+                    rank, prev_same, child, contribution, self.start, rules
                 )
         last = self.next_same == num_edges  # the last edge into its child
         self.final = self.start.copy()
@@ -140,21 +146,51 @@ def _edge_levels(visits, counts, edges_done, child, parent_pos):
     return level[child_pos]
 
 
-def _contributions_by_level(level, parent, child, local, start):
+def _contributions_by_level(level, parent, child, local, start, rules=None):
     """`local * grad(parent)` on every edge, summing a level's incoming edges at once.
 
     `np.add.at` adds in index order, and each level's edges are in applied order,
     so every child's sum runs in the engine's order: the same floats, bit for bit.
+    With `rules`: a masking edge passes back +0.0 for a grad that is not finite, and
+    a SET edge (a closure's) leaves its child at `set_grad`; only the edges applied
+    after a child's last SET edge add on top of it.
     """
     by_level = _stable_argsort(level)
     bounds = np.searchsorted(level[by_level], np.arange(int(level.max(initial=0)) + 2))
     grad, contribution = start.copy(), np.empty(len(child))
+    rule = None if rules is None else rules[0]
+    masks = rule is not None and bool(np.any(rule == MASKED))
+    sets = rule is not None and bool(np.any(rule == SET))
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         if lo < hi:
             edges = by_level[lo:hi]
-            c = contribution[edges] = local[edges] * grad[parent[edges]]
-            np.add.at(grad, child[edges], c)
+            g = grad[parent[edges]]
+            c = contribution[edges] = local[edges] * g
+            if masks and not np.isfinite(g).all():  # torch's masks pass back 0
+                masked = (rule[edges] == MASKED) & ~np.isfinite(g)
+                c[masked] = contribution[edges[masked]] = 0.0
+            if sets:
+                _add_after_last_set(grad, child[edges], c, rule[edges] == SET,
+                                    rules[1][edges])  # fmt: skip
+            else:
+                np.add.at(grad, child[edges], c)
     return contribution
+
+
+def _add_after_last_set(grad, child, c, is_set, set_grad):
+    """np.add.at(grad, child, c), where a SET edge first replaces its child's grad."""
+    if not is_set.any():
+        np.add.at(grad, child, c)
+        return
+    at = np.arange(len(child))
+    kids, which = np.unique(child[is_set], return_inverse=True)
+    last = np.full(len(kids), -1, dtype=np.int64)  # each child's last SET edge
+    np.maximum.at(last, which, at[is_set])
+    grad[kids] = set_grad[last]
+    slot = np.minimum(np.searchsorted(kids, child), len(kids) - 1)
+    last_of_child = np.where(kids[slot] == child, last[slot], -1)
+    keep = (at > last_of_child) & ~is_set
+    np.add.at(grad, child[keep], c[keep])
 
 
 def _rank_among_siblings(order, same):
@@ -169,25 +205,46 @@ def _rank_among_siblings(order, same):
     return rank
 
 
-def _running_sums_by_round(rank, prev_same, child, contribution, start):
-    """Each child's grad after each edge into it: round r adds every child's r-th edge."""
+def _running_sums_by_round(rank, prev_same, child, contribution, start, rules=None):
+    """Each child's grad after each edge into it: round r adds every child's r-th edge.
+
+    A SET edge (a closure's) replaces the running sum with the grad it left.
+    """
     after = np.empty(len(child))
     rounds = int(rank.max(initial=-1)) + 1
     by_rank = _stable_argsort(rank)
     bounds = np.searchsorted(rank[by_rank], np.arange(rounds + 1)).tolist()
+    is_set = None if rules is None or not np.any(rules[0] == SET) else rules[0] == SET
     for r, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
         edges = by_rank[lo:hi]
         before = start[child[edges]] if r == 0 else after[prev_same[edges]]
-        after[edges] = before + contribution[edges]
+        if is_set is None:
+            after[edges] = before + contribution[edges]
+        else:
+            summed = before + contribution[edges]
+            after[edges] = np.where(is_set[edges], rules[1][edges], summed)
     return after
 
 
-def _running_sums_in_order(parent, child, local, start):
+def _running_sums_in_order(parent, child, local, start, rules=None):
     """The same running sums, one edge at a time, exactly as the engine ran them."""
     grad, sums = start.tolist(), []
     keep = sums.append
-    for p, c, d in zip(parent.tolist(), child.tolist(), local.tolist()):
-        s = grad[c] = grad[c] + d * grad[p]  # the engine's `child.grad += local * grad`
+    if rules is None:
+        for p, c, d in zip(parent.tolist(), child.tolist(), local.tolist()):
+            s = grad[c] = (
+                grad[c] + d * grad[p]
+            )  # the engine's `child.grad += local * grad`
+            keep(s)
+        return np.array(sums, dtype=np.float64)
+    rule, to = rules[0].tolist(), rules[1].tolist()
+    for p, c, d, r, t in zip(parent.tolist(), child.tolist(), local.tolist(), rule, to):
+        if r == SET:  # a closure ran: the child's grad is what it left
+            s = grad[c] = t
+        else:
+            g = grad[p]
+            add = 0.0 if r == MASKED and g - g != 0.0 else d * g  # masks: torch's 0
+            s = grad[c] = grad[c] + add
         keep(s)
     return np.array(sums, dtype=np.float64)
 

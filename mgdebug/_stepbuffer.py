@@ -7,34 +7,28 @@ them, one pass per field, straight into numpy chunks: an op's result never
 changes after it was built. A child built earlier in the step is referred to by
 its entity id; any other (a parameter, a node of an earlier step) is *imported*:
 copied, with everything under it, the first time it is met, keeping its entity
-id. `to_graph` turns the buffer into the step's columns (docs/trace-format.md).
+id (`_imports.py`). Nodes outside the built-in form (closure nodes, more than two children,
+foreign classes) are read one at a time (`_nodes.py`), and a closure's effect
+arrives when it runs (`closure_ran`). `to_graph` turns the buffer into the step's
+columns (docs/trace-format.md).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from micrograd.engine import MaskedZero
+
+from . import _nodes
 from ._graph import StepGraph
+from ._imports import NO_CHILD, Imports, as_refs
 from ._strings import as_label
-
-# refs for "no child" and "a Value no recorder has named yet" (both import)
-_NO_CHILD = -(1 << 62)
-_UNTAGGED = -(1 << 61)
-
-
-def as_refs(tags: list) -> np.ndarray:
-    """Entity ids as int64; a None (a Value no recorder has named yet) becomes _UNTAGGED."""
-    try:
-        return np.fromiter(tags, np.int64, len(tags))
-    except TypeError:  # some Value has no tag yet (one from before any recording)
-        return np.fromiter(
-            [_UNTAGGED if t is None else t for t in tags], np.int64, len(tags)
-        )
 
 
 def labelled(labels: list) -> list[int]:
@@ -50,12 +44,6 @@ def fit_sources(buffer: StepBuffer, n: int) -> None:
     for column in (buffer.src_file, buffer.src_line):
         del column[n:]
         column.extend([0] * (n - len(column)))
-
-
-def _child(nodes: list, met: int):
-    """The child met at `met` = 2 * node index, + 1 for the node's second child."""
-    v = nodes[met >> 1]
-    return v._b if met & 1 else v._a
 
 
 class StepBuffer:
@@ -80,12 +68,14 @@ class StepBuffer:
         self.local: list[np.ndarray] = []
         self.src_file: list[int] = []
         self.src_line: list[int] = []
+        # edges the replay applies otherwise than `+= local * grad` (_locals.py)
+        self.mask_edges: list[int] = []  # built nodes' edges (ids over all chunks)
+        self.closure_refs: list[int] = []  # closure nodes, as refs
+        self.closures_ran: dict[int, tuple] = {}  # ref -> (grad, before, after)
+        self.foreign = False  # it met a node of a foreign class: read one by one
         # child, visits and start_ids hold refs, made local ids by to_graph: a node
         # built in this step by its entity id, an imported node by -1-slot
-        self.imp_entity, self.imp_op, self.imp_label, self.imp_data = [], [], [], []
-        self.imp_child_end, self.imp_child, self.imp_local = [], [], []
-        self.imp_slot: dict[int, int] = {}
-        self.imp_leaves: list[tuple[int, Any]] = []  # for the summary
+        self.imported = Imports(intern)
         self.named_leaves: list[tuple[int, Any]] = []  # built here, labelled
         # backward
         self.root = None
@@ -100,7 +90,7 @@ class StepBuffer:
         self.num_visits = 0
 
     def size(self) -> int:
-        return len(self.built) + len(self.imp_op)
+        return len(self.built) + len(self.imported)
 
     @property
     def nodes_built(self) -> int:
@@ -116,7 +106,7 @@ class StepBuffer:
         if n <= 0:
             return
         nodes = built[start : start + n]  # a copy: another thread may append meanwhile
-        base, first = self.entity_base, self.entity_base + start
+        first = self.entity_base + start
         for value, entity in zip(nodes, range(first, first + n)):  # name them first:
             value._tag = entity  # their parents, read below, may be among them
         self.data.append(np.fromiter([v.data for v in nodes], np.float64, n))
@@ -134,108 +124,123 @@ class StepBuffer:
                 zip(starts, self.intern.scopes(list(paths)).tolist())
             )
         self.scopes_read = len(scope_notes)
-        self.op.append(self.intern.ops([v._op for v in nodes]))
-        labels = [v.label for v in nodes]  # most are '': keep the few that are not
+        if not self.foreign:
+            try:  # a field our Values have and a foreign class may lack: read on its own
+                ops = [v._op for v in nodes]
+                labels = [
+                    v.label for v in nodes
+                ]  # most are '': keep the few that are not
+            except AttributeError:
+                self.foreign = True
+        if self.foreign:  # a user's own micrograd-style class: one node at a time
+            ops = [_nodes.op_of(v) for v in nodes]
+            labels = [_nodes.label_of(v) for v in nodes]
+        self.op.append(op_ids := self.intern.ops(ops))
         self.labels.extend(
             (start + i, self.intern.label(labels[i])) for i in labelled(labels)
         )
-        # children as refs: entity ids for nodes built earlier in the step, imports else
-        a_ref = as_refs([_NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
-        b_ref = as_refs([_NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
-        own = np.arange(first, first + n)
-        has_a, has_b = a_ref != _NO_CHILD, b_ref != _NO_CHILD
-        import_a = has_a & ((a_ref < base) | (a_ref >= own))
-        import_b = has_b & ((b_ref < base) | (b_ref >= own))
-        self._import_children(nodes, a_ref, b_ref, import_a, import_b)
-        count = has_a.astype(np.int64) + has_b
         prior = int(self.child_end[-1][-1]) if self.child_end else 0
-        end = np.cumsum(count) + prior
-        self.child_end.append(end)
-        at_a = end[has_a] - count[has_a] - prior  # a node's edges: its a, then its b
-        at_b = end[has_b] - 1 - prior
-        child = np.empty(int(count.sum()), dtype=np.int64)
-        local = np.empty(len(child))
-        child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
-        local[at_a] = np.fromiter(
-            [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
-        )
-        local[at_b] = np.fromiter(
-            [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
-        )
+        try:
+            if not self.foreign:
+                count, child, local = self._read_edges(nodes, first, prior, op_ids)
+        except AttributeError:  # a foreign node (no `_a`): nothing was kept yet
+            self.foreign = True
+        if self.foreign:
+            count, child, local = self._read_edges_one_by_one(nodes, first, prior)
+        self.child_end.append(np.cumsum(count) + prior)
         self.child.append(child)
         self.local.append(local)
         self.resolved = start + n
 
-    def _import_children(self, nodes, a_ref, b_ref, import_a, import_b):
-        """Replace the tags of children from before the step by their import refs.
-
-        Each distinct Value is imported once (Values no recorder named yet first,
-        then the others in the order they are met): the same few parameters recur
-        thousands of times, so the work is per distinct Value, and numpy spreads
-        the refs over the edges.
-        """
-        at_a, at_b = np.flatnonzero(import_a), np.flatnonzero(import_b)
-        met = np.concatenate([2 * at_a, 2 * at_b + 1])  # 2 i (+1 for b): meeting order
-        tags = np.concatenate([a_ref[at_a], b_ref[at_b]])
-        if not len(met):
-            return
-        untagged = np.flatnonzero(tags == _UNTAGGED)
-        if len(untagged):  # Values from before any recording: import (and so name) each
-            children = [_child(nodes, k) for k in met[untagged].tolist()]
-            for child in children:  # the same few Values recur: the rest is a check
-                if child._tag is None:
-                    self.ref(child)
-            tags[untagged] = [child._tag for child in children]
-        distinct, first, inverse = np.unique(
-            tags, return_index=True, return_inverse=True
+    def _read_edges(self, nodes, first, prior, op_ids):
+        """(edge count per node, child refs, local derivatives) of built-in Values,
+        field by field; the few nodes outside the built-in form are patched in."""
+        n, base = len(nodes), self.entity_base
+        # children as refs: entity ids for nodes built earlier in the step, imports else
+        a_ref = as_refs([NO_CHILD if (c := v._a) is None else c._tag for v in nodes])
+        b_ref = as_refs([NO_CHILD if (c := v._b) is None else c._tag for v in nodes])
+        own = np.arange(first, first + n)
+        has_a, has_b = a_ref != NO_CHILD, b_ref != NO_CHILD
+        import_a = has_a & ((a_ref < base) | (a_ref >= own))
+        import_b = has_b & ((b_ref < base) | (b_ref >= own))
+        self.imported.children(nodes, a_ref, b_ref, import_a, import_b)
+        count = has_a.astype(np.int64) + has_b
+        custom = {  # no first child, yet a rule: built the lecture's way
+            i: self._edges_of(nodes[i], first + i)
+            for i in np.flatnonzero(~has_a).tolist()
+            if nodes[i]._rule is not None
+        }
+        for i, (refs, _, _) in custom.items():
+            count[i] = len(refs)
+        end = np.cumsum(count)
+        at_a = end[has_a] - count[has_a]  # a node's edges: its a, then its b
+        at_b = end[has_b] - 1
+        child = np.empty(int(end[-1]), dtype=np.int64)
+        local = np.empty(len(child))
+        child[at_a], child[at_b] = a_ref[has_a], b_ref[has_b]
+        local[at_a] = local_a = np.fromiter(
+            [v._da for v in nodes if v._a is not None], np.float64, len(at_a)
         )
-        distinct_refs = [  # each distinct Value once, in the order they are met
-            (u, self.ref(_child(nodes, key)))
-            for key, u in sorted(zip(met[first].tolist(), range(len(distinct))))
-        ]
-        ref_of = np.empty(len(distinct), dtype=np.int64)
-        ref_of[[u for u, _ in distinct_refs]] = [r for _, r in distinct_refs]
-        refs = ref_of[inverse]
-        a_ref[at_a], b_ref[at_b] = refs[: len(at_a)], refs[len(at_a) :]
+        local[at_b] = local_b = np.fromiter(
+            [v._db for v in nodes if v._b is not None], np.float64, len(at_b)
+        )
+        # a masking edge's local derivative is a MaskedZero (relu off, x ** 0): it
+        # equals 0, and only relu and powers make one, so only those few are looked at
+        maskable = self.intern.maskable()[op_ids]
+        for field, at, has, values in (("_da", at_a, has_a, local_a),
+                                       ("_db", at_b, has_b, local_b)):  # fmt: skip
+            owner = np.flatnonzero(has)
+            maybe = np.flatnonzero((values == 0) & maskable[owner])
+            for e, i in zip(at[maybe].tolist(), owner[maybe].tolist()):
+                if type(getattr(nodes[i], field)) is MaskedZero:
+                    self.mask_edges.append(e + prior)
+        for i, (refs, locals_, _) in custom.items():
+            at = int(end[i] - count[i])
+            child[at : at + len(refs)] = refs
+            local[at : at + len(refs)] = np.nan if locals_ is None else locals_
+            if locals_ is None:
+                self.closure_refs.append(first + i)
+        return count, child, local
+
+    def _read_edges_one_by_one(self, nodes, first, prior):
+        """_read_edges for a batch holding foreign nodes: every node on its own."""
+        count, children, locals_ = [], [], []
+        for i, v in enumerate(nodes):
+            refs, local, masks = self._edges_of(v, first + i)
+            self.mask_edges.extend(prior + len(children) + k for k in masks)
+            if local is None:
+                self.closure_refs.append(first + i)
+                local = [math.nan] * len(refs)
+            count.append(len(refs))
+            children.extend(refs)
+            locals_.extend(local)
+        return (np.asarray(count, dtype=np.int64), np.asarray(children, np.int64),
+                np.asarray(locals_, dtype=np.float64))  # fmt: skip
+
+    def _edges_of(self, v, own: int) -> tuple[list[int], Any, list[int]]:
+        """(child refs, local derivatives or None for a closure, masking edges)."""
+        children, locals_, masks = _nodes.edges_of(v)
+        refs = []
+        base = self.entity_base
+        for c in children:
+            t = getattr(c, "_tag", None)
+            refs.append(t if t is not None and base <= t < own else self.ref(c))
+        return refs, locals_, masks
 
     def ref(self, value) -> int:
-        """The ref of a Value not built in this step: its import slot, as -1-slot."""
-        slot = self.imp_slot.get(value._tag)
-        return -1 - slot if slot is not None else self._import(value)
+        """The ref of a Value not built in this step (`_imports.py`)."""
+        return self.imported.ref(value)
 
-    def _import(self, value) -> int:
-        """The import slot of a Value from before this step, copying it (and its graph) once."""
-        t = value._tag
-        if t is not None and t in self.imp_slot:
-            return -1 - self.imp_slot[t]
-        # iterative post-order: a node is copied after all of its children
-        stack = [(value, False)]
-        while stack:
-            v, children_done = stack.pop()
-            if v._tag is not None and v._tag in self.imp_slot:
-                continue
-            children = v._prev
-            if not children_done and children:
-                stack.append((v, True))
-                stack.extend(
-                    (c, False) for c in children if c._tag not in self.imp_slot
-                )
-                continue
-            if v._tag is None:  # from before recording (or another thread): name it
-                v._tag = self.intern.new_import_entity()
-            slot = len(self.imp_op)
-            self.imp_slot[v._tag] = slot
-            self.imp_entity.append(v._tag)
-            self.imp_op.append(self.intern.op(v._op))
-            self.imp_label.append(self.intern.label(v.label))
-            self.imp_data.append(v.data)
-            for c, d in zip(children, v.local_grads):
-                self.imp_child.append(-1 - self.imp_slot[c._tag])
-                self.imp_local.append(d)
-            self.imp_child_end.append(len(self.imp_child))
-            if not children:
-                self.imp_leaves.append((v._tag, v))
-        return -1 - self.imp_slot[value._tag]
+    def closure_ran(self, node, before, after) -> None:
+        """Keep what a closure left in its children's grads (its node was read)."""
+        t = getattr(node, "_tag", None)
+        if t is not None and self.entity_base <= t < self.entity_base + self.resolved:
+            ref = t
+        elif t in self.imported.slot:
+            ref = -1 - self.imported.slot[t]
+        else:
+            return
+        self.closures_ran[ref] = (float(node.grad), before, after)
 
     # ------------------------------------------------------------------ closing
 
@@ -261,33 +266,44 @@ class StepBuffer:
         lines = {len(self.src_file), len(self.src_line)}
         if lines != {0} and lines != {n_created}:  # source=True, a line missed
             fit_sources(self, n_created)
-        n = n_created + len(self.imp_op)
+        imp = self.imported
+        n = n_created + len(imp)
         built_edges = int(self.child_end[-1][-1]) if self.child_end else 0
-        imp_end = column([self.imp_child_end], np.int64) + built_edges
+        imp_end = column([imp.child_end], np.int64) + built_edges
         child_ptr = chunks([[0], *self.child_end], imp_end, "<i4")
         scope = np.zeros(n, dtype="<u4")  # imported nodes: top level
         if self.scope_runs:  # runs of (first node, scope id), the first at node 0
             starts, ids = zip(*self.scope_runs)
             scope[:n_created] = np.repeat(ids, np.diff([*starts, n_created]))
         label = np.zeros(n, dtype="<u4")
-        label[n_created:] = self.imp_label
+        label[n_created:] = imp.label
         for node, lid in self.labels:  # later entries win: a label set after building
             label[node] = lid
         columns = {
-            "op": chunks(self.op, self.imp_op, "<u2"),
+            "op": chunks(self.op, imp.op, "<u4"),
             "scope": scope,
             "label": label,
-            "data": chunks(self.data, self.imp_data, "<f8"),
+            "data": chunks(self.data, imp.data, "<f8"),
             "child_ptr": child_ptr,
-            "child": node_ids(chunks(self.child, self.imp_child, np.int64)),
-            "local": chunks(self.local, self.imp_local, "<f8"),
-            "imported": np.asarray(self.imp_entity, dtype="<i8"),
+            "child": node_ids(chunks(self.child, imp.child, np.int64)),
+            "local": chunks(self.local, imp.local, "<f8"),
+            "imported": np.asarray(imp.entity, dtype="<i8"),
             "visits": node_ids(np.asarray(visits, dtype=np.int64)),
             "start_id": node_ids(column([self.start_ids], np.int64)),
             "start_grad": np.asarray(self.start_grads, dtype="<f8"),
             "src_file": np.asarray(self.src_file, dtype="<u4"),
             "src_line": np.asarray(self.src_line, dtype="<u4"),
         }
+        closure_refs = [*self.closure_refs, *imp.closures]
+        if self.mask_edges or imp.mask_edges or closure_refs or self.closures_ran:
+            masks = np.asarray(
+                [*self.mask_edges, *(built_edges + e for e in imp.mask_edges)],
+                dtype=np.int64,
+            )
+            ran_ids = node_ids(np.asarray([*self.closures_ran], np.int64)).tolist()
+            ran = dict(zip(ran_ids, self.closures_ran.values()))
+            closures = node_ids(np.asarray(closure_refs, np.int64)).tolist()
+            _nodes.apply_rules(columns, masks, [*closures, *ran], ran)
         graph = StepGraph.from_columns(columns, n_created, base)
         return (
             graph
@@ -300,7 +316,7 @@ class Interns:
     """What a StepBuffer needs from its recorder: string interning and fresh entity ids."""
 
     def __init__(self, strings: Any, new_import_entity: Callable[[], int]):
-        self.ops = lambda names: strings.ops.intern_all(names, "<u2")
+        self.ops = lambda names: strings.ops.intern_all(names, "<u4")
         self.scope = strings.scopes.intern
         self.scopes = lambda paths: strings.scopes.intern_all(paths, "<u4")
         # a label that is not a str becomes text (`as_label`: a false one is none)
@@ -309,3 +325,15 @@ class Interns:
         )
         self.op = strings.ops.intern
         self.new_import_entity = new_import_entity
+        self._op_names = strings.ops.items
+        self._maskable = np.zeros(0, dtype=bool)
+
+    def maskable(self) -> np.ndarray:
+        """By op id: may the engine mark its edges MaskedZero (relu, the powers)?"""
+        table, names = self._maskable, self._op_names
+        if len(table) < len(names):  # op names met since last time
+            more = [
+                n in ("ReLU", "pow") or n.startswith("**") for n in names[len(table) :]
+            ]
+            self._maskable = table = np.concatenate([table, np.asarray(more, bool)])
+        return table

@@ -23,7 +23,7 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
-from . import _cellruns
+from . import _cellruns, engines
 from ._cellcode import compile_cell, run_cell_code
 from ._kernels import LiveMode, live_mode
 from ._live import LiveSpecs
@@ -105,6 +105,14 @@ NESTED = (
     f"(default: ${TIMEOUT_VARIABLE}, else 600)",
 )  # fmt: skip
 @magic_arguments.argument(
+    "--engine",
+    action="append",
+    default=[],
+    metavar="NAME",
+    help="trace your own micrograd-style Value class NAME too (found by itself when "
+    "the cell uses one); repeatable",
+)
+@magic_arguments.argument(
     "--on-timeout",
     choices=("stop", "continue"),
     default=None,
@@ -117,7 +125,7 @@ def mgtrace(line: str, cell: str) -> Any:
     The equivalent in plain Python:
 
         import mgdebug
-        with mgdebug.record(max_nodes=..., keep_every=...) as last_trace:
+        with mgdebug.record(max_nodes=..., keep_every=..., engine=...) as last_trace:
             <the cell>
         mgdebug.show(last_trace)
     """
@@ -158,6 +166,7 @@ class TracedCell:
         # how this run hears the viewer; run in place unless told otherwise
         self.mode = mode or LiveMode("none", "run in place")
         self.code = compile_cell(ip, line, body)
+        self.engines, self.announced = self._find_engines()
         self.trace = Trace()
         self.viewer = None
         self.pause = None  # a WidgetPause when breakpoints meet a viewer that is heard
@@ -167,6 +176,24 @@ class TracedCell:
         self.recorder = None
         self.forced_stop = False
         self.finished = False  # the body ran (or failed); buttons have nothing to do
+
+    def _find_engines(self) -> tuple[tuple, set]:
+        """Your own micrograd-style classes to trace (engines.py); says so in one line."""
+        namespace = self.ip.user_ns if self.ip is not None else {}
+        codes = [self.code.statements, self.code.last_expression]
+        try:
+            found, used = engines.for_cell(namespace, codes, self.options.engine)
+        except (TypeError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        if used and not self.options.engine:
+            print(engines.describe(used))
+        return found, set(used)
+
+    def _announce(self, cls: type) -> None:
+        """A traced class first used by the cell, though its code never names it."""
+        if cls not in self.announced:
+            self.announced.add(cls)
+            print(engines.describe((cls,)))
 
     # ------------------------------------------------------------------ every path
 
@@ -211,6 +238,8 @@ class TracedCell:
             breakpoints=self.breakpoints,
             pause=self.pause,
             live_specs=self.live_specs if self.viewer is not None else None,
+            engines=self.engines,
+            announce=self._announce,
         ) as recorder:
             recorder.stop_requested = self.stop_requested
             self.recorder = recorder

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import os
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable
-from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,10 +33,11 @@ import numpy as np
 import micrograd
 from micrograd.events import Tape
 
+from . import _livecheck, _nodes
 from ._entity import ENTITY_BITS, IMPORTED_BIT
 from ._graph import StepGraph
-from ._replay import BackwardReplay
-from ._stepbuffer import Interns, StepBuffer, as_refs, fit_sources, labelled
+from ._imports import as_refs
+from ._stepbuffer import Interns, StepBuffer, fit_sources, labelled
 from ._summary import StepSummary
 
 if TYPE_CHECKING:
@@ -62,10 +61,10 @@ def _busy(method):
     and so do signals (`_signals.py`), whose handlers run once the work is done."""
 
     @functools.wraps(method)
-    def run(self, *args):
+    def run(self, *args, **kwargs):
         self.busy += 1
         try:
-            return method(self, *args)
+            return method(self, *args, **kwargs)
         finally:
             self.busy -= 1
             if not self.busy and self.deferred:
@@ -222,7 +221,7 @@ class Recorder:
         # where the grads start: every interior node is at 0 now, except the root
         # (seeded with +1); leaves hold what earlier backward() calls left them.
         # Read first: a grad that is no number fails here, before anything changed
-        grads = _start_grads(order)
+        grads = _livecheck.start_grads(order)
         if self._step.root is not None:  # the last backward's end was never heard
             self._close_unheard()
         s = self._step
@@ -243,15 +242,16 @@ class Recorder:
         own = (refs >= base) & (refs < end)
         for i in np.flatnonzero(~own).tolist():  # from before this step: import
             refs[i] = s.ref(order[i])
-        labels = [v.label for v in order]
+        try:
+            labels = [v.label for v in order]
+        except AttributeError:  # a foreign class without labels (micrograd 0.1.0)
+            labels = [_nodes.label_of(v) for v in order]
         named, leaves = [], []
         for i in labelled(labels):
             if own[i]:  # perhaps labelled after it was built
                 t, v = int(refs[i]), order[i]
                 named.append((t - base, self._interns.label(labels[i])))
-                if (
-                    v._a is None
-                ):  # a named leaf built here: a parameter made in the region
+                if _nodes.is_leaf(v):  # a named leaf built here: a parameter made here
                     leaves.append((t, v))
         seeded = np.flatnonzero(grads != 0)  # nan != 0 too
         # the step learns all at once, the root last: a step with a root has the rest
@@ -273,6 +273,41 @@ class Recorder:
         s.root = root
 
     @_busy
+    def closure_ran(self, node, grads_before, grads_after):
+        """A closure node's `_backward` ran: keep what it left in its children's grads."""
+        s = self._step
+        if not s.overflowed:
+            s.closure_ran(node, grads_before, grads_after)
+
+    @_busy
+    def visited_in(self, order: list, *, agreed: bool) -> None:
+        """The visits as a foreign class's backward really ran them (engines.py), when
+        they differ from the order told at backward_begin; each node kept once."""
+        s = self._step
+        if s.overflowed or s.root is None:
+            return
+        seen, firsts = set(), []
+        for v in order:
+            if id(v) not in seen:
+                seen.add(id(v))
+                firsts.append(v)
+        s.order = firsts
+        s.visits = np.asarray([s.ref(v) if v._tag is None or not (
+            s.entity_base <= v._tag < s.entity_base + s.resolved) else v._tag
+            for v in firsts], dtype=np.int64)  # fmt: skip
+        s.num_visits = len(firsts)
+        if not agreed or len(firsts) != len(order):
+            self.trace.notices.append(
+                f"step {s.index}: backward() ran the nodes in its own order"
+                + (
+                    ", some more than once (the trace keeps each node's first visit)"
+                    if len(firsts) != len(order)
+                    else ""
+                )  # fmt: skip
+                + "; breakpoints could stop only where it agreed with micrograd's order"
+            )
+
+    @_busy
     def backward_end(self, root, completed, applied):
         s = self._step
         if s.root is None:
@@ -282,6 +317,8 @@ class Recorder:
         s.backward_completed = completed
         if not completed:
             self._keep_visits_that_ran(s, applied)
+        elif s.root is not None and (s.closure_refs or s.closures_ran):
+            self._check_closures(s)
         self.close_step()
 
     def _close_unheard(self) -> None:
@@ -295,34 +332,22 @@ class Recorder:
         )
         self.close_step()
 
-    def _keep_visits_that_ran(self, s: StepBuffer, applied: int) -> None:
-        """Keep the `applied` chain rules the engine counted, or one more if it ran.
+    def _check_closures(self, s: StepBuffer) -> None:
+        if not s.overflowed and len(s.visits):
+            note = _livecheck.closures_replayed(s.to_graph(), s.order, s.index,
+                                                self.trace.strings.ops)  # fmt: skip
+            if note:
+                self.trace.notices.append(note)
 
-        An interrupt that lands between a rule's last addition and the engine's
-        count leaves one rule applied but not counted; the live grads tell which
-        (the replay after `applied` or `applied + 1` rules equals them). If neither
-        does (stopped between the two additions of one rule, or a grad changed by
-        hand), the counted rules are kept and a notice says so.
-        """
+    def _keep_visits_that_ran(self, s: StepBuffer, applied: int) -> None:
         if s.overflowed or not len(s.visits):
             s.num_visits = min(applied, s.num_visits)
             return
-        graph = s.to_graph()  # every visit: the replay can go one past `applied`
-        replay = BackwardReplay(graph)
-        live = np.fromiter(map(_number, (v.grad for v in s.order)), np.float64)
-        nodes = graph.visits
-        kept = None
-        for k in (applied, applied + 1)[: 2 if applied < len(nodes) else 1]:
-            if _same(replay.grads_after_visits(k)[nodes], live):
-                kept = k
-                break
-        if kept is None:
-            kept = applied
-            self.trace.notices.append(
-                f"step {s.index}: backward stopped inside a chain rule; the trace "
-                f"shows it up to the last whole one ({applied} of {len(nodes)} nodes)"
-            )
-        s.num_visits = kept
+        # every visit in the graph: the replay can go one past `applied`
+        s.num_visits, note = _livecheck.visits_that_ran(s.to_graph(), s.order, applied,
+                                                        s.index)  # fmt: skip
+        if note:
+            self.trace.notices.append(note)
 
     # ------------------------------------------------------------------ steps
 
@@ -363,9 +388,9 @@ class Recorder:
         )
 
     def _summarize(self, s: StepBuffer) -> StepSummary:
-        leaves = s.imp_leaves + s.named_leaves
+        leaves = s.imported.leaves + s.named_leaves
         for e, v in leaves:
-            self.trace.name_entity(e, v.label)
+            self.trace.name_entity(e, _nodes.label_of(v))
         return StepSummary(
             index=s.index,
             loss=s.loss,
@@ -418,45 +443,9 @@ class Recorder:
             warnings.warn(text, RecordingCapWarning, stacklevel=2)
 
 
-def _start_grads(order: list) -> np.ndarray:
-    """Every grad of `order` as float64; a clear TypeError if one is not a number.
-
-    PyTorch users set grads to None (`zero_grad(set_to_none=True)`); the engine
-    would fail on it halfway through the chain rules, with grads half summed.
-    """
-    grads = [v.grad for v in order]
-    try:
-        array = np.fromiter(grads, np.float64, len(grads))
-        suspects = np.flatnonzero(np.isnan(array)).tolist()  # None reads as nan
-    except (TypeError, ValueError):
-        array, suspects = None, range(len(grads))
-    for i in suspects:
-        if not isinstance(grads[i], (Real, np.number)):
-            v = order[i]
-            raise TypeError(
-                f"the grad of {v!r} is {grads[i]!r:.40}, not a number: set grads to "
-                "0.0, not None (model.zero_grad() does), before calling backward()"
-            )
-    if array is None:  # numpy refused a grad that still passes as a number
-        array = np.array([_number(g) for g in grads], dtype=np.float64)
-    return array
-
-
-def _number(x) -> float:
-    """`float(x)`, or nan for what is no number (a grad set to None by hand)."""
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _numbers(xs: list) -> list[float]:
+    """`float` of each, nan for what is no number (a grad set to None by hand)."""
     try:
         return [float(x) for x in xs]
     except (TypeError, ValueError):
-        return [_number(x) for x in xs]
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal arrays, NaN equal to NaN (a grad that became NaN is still that grad)."""
-    return bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+        return [_livecheck.number(x) for x in xs]

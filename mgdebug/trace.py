@@ -241,11 +241,18 @@ class Trace:
             )
         steps, values, grads = [], [], []
         for s in self.steps:
-            for e, v, g in zip(s.param_entity, s.param_value, s.param_grad):
-                if e in entities:
-                    steps.append(s.index)
-                    values.append(v)
-                    grads.append(g)
+            found = [(v, g) for e, v, g in zip(s.param_entity, s.param_value,
+                                               s.param_grad) if e in entities]  # fmt: skip
+            if len(found) > 1:
+                raise ValueError(
+                    f"{len(found)} parameters are labelled {name!r} in step {s.index} "
+                    "(two models, or a model and its copy?); pass the parameter "
+                    "itself: trace.parameter_history(model.parameters()[i])"
+                )
+            for v, g in found:
+                steps.append(s.index)
+                values.append(v)
+                grads.append(g)
         return {
             "step": np.array(steps),
             "value": np.array(values),

@@ -12,8 +12,13 @@ torch_crosscheck replays built-in ops by name. A custom op, built as
 `ops={'cube': lambda t: t**3}` to have it checked; otherwise it is replayed as a
 linear function of its children with its own recorded local_grads, which checks
 everything around it but not the op itself, and the report lists it as unchecked.
+A closure node (an op written the lecture's way) has no local_grads to fall back
+on: its op needs a torch twin by name. The root may also be a Value of your own
+micrograd-style class (`data`, `grad`, `_prev`, `_op`, `backward()`): its nodes
+are replayed the same way, children in their `_prev` order.
 Leaf grads are zeroed for micrograd's backward and restored afterwards, so leaves
-keep what they had accumulated; interior grads stay as this backward set them.
+keep what they had accumulated; interior grads stay as this backward set them
+(a class of your own, whose backward may not reset them, starts from all zeros).
 """
 
 from __future__ import annotations
@@ -179,8 +184,12 @@ def torch_crosscheck(
     except ImportError as e:
         msg = "torch_crosscheck needs PyTorch: pip install 'mgdebug[torch]'"
         raise ImportError(msg) from e
-    if not isinstance(root, Value):
-        raise TypeError(f"torch_crosscheck needs a Value, got {type(root).__name__}")
+    ours = isinstance(root, Value)
+    if not ours and not all(hasattr(root, k) for k in ("_prev", "data", "backward")):
+        raise TypeError(
+            f"torch_crosscheck needs a Value (or one of a micrograd-style class), "
+            f"got {type(root).__name__}"
+        )
 
     class Recorded(torch.autograd.Function):
         # a custom node: its value and local derivatives as micrograd recorded them
@@ -208,9 +217,14 @@ def torch_crosscheck(
         args = [t[c] for c in v._prev]
         for c in v._prev:
             consumers.setdefault(c, {})[v] = None  # a dict as an ordered set
-        if v.is_leaf:
+        if not v._prev:
             out = torch.tensor(v.data, dtype=torch.float64, requires_grad=True)
         elif (out := _torch_op(replay, v, args)) is None:
+            if _locals(v) is None:
+                raise ValueError(
+                    f"torch_crosscheck: {name(v)} is a closure node whose op torch "
+                    f"does not know; name its twin: ops={{{v._op!r}: lambda *t: ...}}"
+                )
             out = Recorded.apply(v.data, v.local_grads, *args)
             unchecked.append(name(v))
         out.retain_grad()
@@ -218,9 +232,9 @@ def torch_crosscheck(
     t[root].backward()
 
     # 2. micrograd: the same backward from zeroed leaves; then leaves get theirs back
-    leaves = [v for v in order if v.is_leaf]
+    leaves = [v for v in order if not v._prev]
     saved = [v.grad for v in leaves]
-    for v in leaves:
+    for v in leaves if ours else order:
         v.grad = 0.0
     root.backward()
     grads = [v.grad for v in order]
@@ -259,7 +273,7 @@ def _order(root):
         elif v not in seen:
             seen.add(v)
             stack.append((v, True))
-            stack.extend((c, False) for c in reversed(v._prev) if c not in seen)
+            stack.extend((c, False) for c in reversed(list(v._prev)) if c not in seen)
     order.reverse()
     return order
 
@@ -273,6 +287,8 @@ def _torch_op(replay, v, args):
             fn = lambda a: a**k  # noqa: E731
         except ValueError:  # '**1/2' or '**True': named after an odd exponent type
             pass
+    if v._op in ("+", "*") and len(args) == 1:  # a `_prev` set holding a + a once
+        args = args * 2
     try:
         return fn(*args) if fn else None
     except TypeError:  # a custom node reusing a built-in name with another arity
@@ -280,22 +296,49 @@ def _torch_op(replay, v, args):
 
 
 def _wrong_local(torch, replay, p, c, rtol, atol):
-    """Whether p's recorded derivative with respect to child c disagrees with torch."""
+    """Whether p's derivative with respect to child c disagrees with torch: its
+    recorded local derivative, or for a closure what running it adds to c's grad."""
+    children = list(p._prev)
     xs = [
-        torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in p._prev
+        torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in children
     ]
     out = _torch_op(replay, p, xs)
     if out is None:
         return False  # a custom op: nothing to compare with
     gs = torch.autograd.grad(out, xs, allow_unused=True)
+    gs = [0.0 if g is None else g.item() for g in gs]
+    if _locals(p) is None:  # d p / d c over every edge to c, against one run of it
+        want = sum(g for x, g in zip(children, gs) if x is c)
+        return not _close(_closure_effect(p, c), want, rtol, atol)
     return any(
-        x is c and not _close(d, 0.0 if g is None else g.item(), rtol, atol)
-        for x, d, g in zip(p._prev, p.local_grads, gs, strict=True)
+        x is c and not _close(d, g, rtol, atol)
+        for x, d, g in zip(children, p.local_grads, gs, strict=True)
     )
 
 
+def _closure_effect(p, c):
+    """What p's closure adds to c's grad for a grad of 1 at p: run once from known
+    grads (1.0 on p and each child, so a closure that sets instead of adding shows),
+    then every grad put back."""
+    nodes = [p, *p._prev]
+    saved = [v.grad for v in nodes]
+    try:
+        for v in nodes:
+            v.grad = 1.0
+        p._backward()
+        return c.grad - 1.0
+    finally:
+        for v, g in zip(nodes, saved):
+            v.grad = g
+
+
 def _name(v):
-    return v.label or v._op or ("leaf" if v.is_leaf else "unnamed op")
+    return getattr(v, "label", "") or v._op or ("leaf" if not v._prev else "unnamed op")
+
+
+def _locals(v):
+    """v's local derivatives, or None for a closure (or a node of another class)."""
+    return getattr(v, "local_grads", None)
 
 
 def _close(a, b, rtol, atol):

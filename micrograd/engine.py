@@ -1,9 +1,12 @@
 """A scalar reverse-mode autograd engine, compatible with karpathy/micrograd 0.1.0.
 
-Every Value holds a number (`data`), its gradient (`grad`), at most two children
-and the local derivative of itself with respect to each child, which an op
-computes right where it computes its result. `backward()` walks the graph in
-reverse topological order and applies the chain rule: child.grad += local * grad.
+Every Value holds a number (`data`), its gradient (`grad`), its children and how
+to pass a gradient back to them. A built-in op stores at most two children and
+the local derivative of its result with respect to each, computed right where
+it computes the result; `backward()` walks the graph in reverse topological
+order and applies the chain rule: child.grad += local * grad. Ops written the
+lecture's way work too: `out = Value(data, children, op)`, then assign
+`out._backward`; backward() runs that closure where micrograd would (_custom.py).
 
 Events (contract in docs/events.md): while a listener is attached with
 `micrograd.listen(...)`, every Value announces itself once built
@@ -11,16 +14,32 @@ Events (contract in docs/events.md): while a listener is attached with
 cheaper, it is appended to the listener's `tape`, a plain list), and
 `backward()` announces `backward_begin` with the visit order,
 `before_chain_rule`/`after_chain_rule` around each node if a listener asked for
-them, and `backward_end` with how many chain rules ran. With no listener attached each op pays one check of an
-int.
+them, `closure_ran` with the children's grads around each closure, and
+`backward_end` with how many chain rules ran. With no listener attached each op
+pays one check of an int.
 """
 
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 from . import events as _events
+from ._custom import (
+    MASKED_ZERO,
+    Custom,
+    MaskedZero,  # noqa: F401  (listeners tell masking edges by it)
+    attach_children,
+    nothing,
+)
+from ._numbers import (
+    check_real_power,
+    ieee_pow,
+    is_array,
+    number_pow,
+    pow_exponent_derivative,
+    real,
+    text,
+)
 
 
 class Value:
@@ -28,84 +47,136 @@ class Value:
 
     # micrograd kept each op's chain rule in a closure that refers back to `out`,
     # so every node sat in a reference cycle that only the cyclic GC could free
-    # (~90% of its run time). We store plain fields instead: no cycles, no closures.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_tag")
+    # (~90% of its run time). Built-in ops store plain fields instead: no cycles.
+    # The fields backward and listeners read in loops are slots; the rest live in
+    # `__dict__` (with any attribute a user sets, `v.name = ...`), which Python
+    # keeps inline, so a Value costs 144 bytes (micrograd's: ~690):
+    _op = ""  # the op that built it, micrograd's name ('+', '**2', ...; '' for a leaf)
+    label = ""  # a name to show (nn gives parameters theirs)
+    _rule = (
+        None  # a node built the lecture's way: its children and closure (_custom.py)
+    )
+    # `_tag` is reserved for a listener (a recorder's node id); the engine never reads it
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_tag", "__dict__")
 
-    def __init__(self, data, _children=(), _op="", label="", local_grads=()):
-        self.data = _real(data, "Value data")
+    def __init__(self, data, _children=(), _op="", label="", local_grads=None):
+        self.data = real(data, "Value data")
         self.grad = 0.0
-        self.label = _text(label)
-        self._op = _op
-        self._a = self._b = self._da = self._db = None
-        self._tag = None  # reserved for a listener (a recorder's node id); the engine never reads it
+        if _op.__class__ is not str or _op:  # most are '': the class default
+            self._op = _op
+        if text(label):
+            self.label = label
+        self._a = self._b = self._da = self._db = self._tag = None
         if _children:
-            _attach_children(self, tuple(_children), tuple(local_grads))
+            attach_children(self, tuple(_children), local_grads)
         if _events.active:
             _events.created(self)
 
     @property
     def _prev(self):
         """The children, one entry per edge (`x*x` has `x` twice)."""
-        if self._a is None:
-            return ()
-        return (self._a,) if self._b is None else (self._a, self._b)
+        a = self._a
+        if a is not None:
+            return (a,) if self._b is None else (a, self._b)
+        return () if self._rule is None else self._rule.children
+
+    @_prev.setter
+    def _prev(self, children):
+        # lecture code may set the children itself (micrograd kept a set): they
+        # become a closure node's, and the closure assigned so far stays
+        children = tuple(children)
+        attach_children(self, children, None)
+        self._a = self._b = self._da = self._db = None
 
     @property
     def local_grads(self):
-        """d(self)/d(child) for each child in `_prev`, computed when self was built."""
-        if self._a is None:
-            return ()
-        return (self._da,) if self._b is None else (self._da, self._db)
+        """d(self)/d(child) for each child in `_prev`, computed when self was built
+        (None for a closure node: only its closure knows)."""
+        if self._a is not None:  # (plain floats: a MaskedZero's masking stays inside)
+            a = float(self._da)
+            return (a,) if self._b is None else (a, float(self._db))
+        return () if self._rule is None else self._rule.local_grads
 
     @property
     def is_leaf(self):
-        return self._a is None
+        return not self._prev
+
+    @property
+    def _backward(self):
+        """The chain rule at this node, a function of no arguments, as in micrograd."""
+        rule = self._rule
+        if self._a is not None or rule is None or rule.local_grads is not None:
+            return self._chain_rule
+        return rule.closure or nothing
+
+    @_backward.setter
+    def _backward(self, closure):
+        if not callable(closure):
+            raise TypeError(
+                f"_backward must be a function of no arguments, got "
+                f"{type(closure).__name__}: {closure!r:.60}"
+            )
+        self._rule = Custom(self._prev, None, closure)  # a closure node from now on
+        self._a = self._b = self._da = self._db = None
 
     # ------------------------------------------------------------------ primitive ops
     # Each op: coerce the other operand, build `out` from its value, its op name and
     # each child with its local derivative (`_result` announces it), return it.
 
     def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
+        if not isinstance(other, Value):
+            if is_array(other):
+                return NotImplemented  # numpy builds an array of Values instead
+            other = Value(other)
         # each child goes in with d out / d child: d(a+b)/da = 1, d(a+b)/db = 1
         return _result(self.data + other.data, "+", self, 1.0, other, 1.0)
 
     def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
+        if not isinstance(other, Value):
+            if is_array(other):
+                return NotImplemented  # numpy builds an array of Values instead
+            other = Value(other)
         # d(ab)/da = b, d(ab)/db = a
         return _result(self.data * other.data, "*", self, other.data, other, self.data)
 
     def __pow__(self, other):
         if isinstance(other, Value):
             return self._pow_value(other)
-        k = _real(other, "exponent")
+        if is_array(other):
+            return NotImplemented
+        k = real(other, "exponent")
         x = self.data
-        _check_real_power(x, k)
+        check_real_power(x, k)
         if x == 0 and k < 0:
             raise ZeroDivisionError(
                 f"0 ** {other}: zero cannot be raised to a negative power"
             )
         op = f"**{other}"  # micrograd's op name, e.g. '**2', '**-1'
-        d = 0.0 if k == 0 else k * _ieee_pow(x, k - 1)  # d(x^k)/dx = k x^(k-1)
-        return _result(_ieee_pow(x, k), op, self, d)
+        if k == 0:  # x^0 = 1, and torch passes back an exact 0 whatever the grad
+            return _result(1.0, op, self, MASKED_ZERO)
+        d = k * number_pow(x, k - 1)  # d x^k/dx = k x^(k-1)
+        return _result(number_pow(x, k), op, self, d)
 
     def _pow_value(self, other):
         a, b = self.data, other.data
-        _check_real_power(a, b)
+        check_real_power(a, b)
         if a == 0 and b < 0:
             raise ZeroDivisionError(
                 f"0 ** {b}: zero cannot be raised to a negative power"
             )
-        y = _ieee_pow(a, b)
-        da = 0.0 if b == 0 else b * _ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
-        db = _pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
+        y = ieee_pow(a, b)  # (torch's pow of two tensors: C's pow throughout)
+        db = pow_exponent_derivative(a, b, y)  # d(a^b)/db = a^b ln a
+        if b == 0:  # as for x ** 0: the base's edge masks
+            return _result(y, "pow", self, MASKED_ZERO, other, db)
+        da = b * ieee_pow(a, b - 1)  # d(a^b)/da = b a^(b-1)
         return _result(y, "pow", self, da, other, db)
 
     def relu(self):
         x = self.data
-        y = 0.0 if x < 0 else x
-        # d relu(x)/dx = [x > 0]; nan passes through, as in torch
-        return _result(y, "ReLU", self, 0.0 if y <= 0 else 1.0)
+        if x > 0 or x != x:  # d relu(x)/dx = 1; nan passes through, as in torch
+            return _result(x, "ReLU", self, 1.0)
+        # off: the derivative is 0, and torch passes back 0 even for an inf grad
+        return _result(0.0 if x < 0 else x, "ReLU", self, MASKED_ZERO)
 
     def tanh(self):
         t = math.tanh(self.data)
@@ -157,12 +228,10 @@ class Value:
                 for v in order:
                     for before_chain_rule in befores:
                         before_chain_rule(v)
-                    v._backward()
+                    added = _heard_chain_rule(v)
                     applied += 1
-                    if afters:
-                        contributions = _contributions(v)
-                        for after_chain_rule in afters:
-                            after_chain_rule(v, contributions)
+                    for after_chain_rule in afters:
+                        after_chain_rule(v, added)
             else:
                 # _apply_chain_rules with a count: if the loop stops early (an
                 # interrupt, a listener raising), listeners learn how far it got
@@ -174,11 +243,13 @@ class Value:
                         b = v._b
                         if b is not None:
                             b.grad += v._db * g
+                    elif v._rule is not None:
+                        v._rule.run_heard(v)
                     applied += 1
         finally:
             _events.backward_end(self, applied == len(order), applied)
 
-    def _backward(self):
+    def _chain_rule(self):
         # the chain rule at one node: each child gets local derivative * our grad
         a = self._a
         if a is not None:
@@ -187,6 +258,8 @@ class Value:
             b = self._b
             if b is not None:
                 b.grad += self._db * g
+        elif self._rule is not None:
+            self._rule.run(self)
 
     # ------------------------------------------------------------------ derived ops
 
@@ -206,8 +279,10 @@ class Value:
         return self * other
 
     def __truediv__(self, other):  # self / other = self * other^-1
+        if is_array(other):
+            return NotImplemented
         # coerce first: numpy ints refuse ** -1, and a str should fail as a divisor
-        k = other if isinstance(other, Value) else _real(other, "divisor")
+        k = other if isinstance(other, Value) else real(other, "divisor")
         try:
             return self * k**-1
         except ZeroDivisionError:
@@ -226,14 +301,15 @@ class Value:
     def __rpow__(self, other):  # other ** self, with a constant base
         return Value(other) ** self
 
-    # numpy scalars (np.float64(2) * v) should hand over to our reflected ops
-    # rather than wrap the Value in an object array.
-    __array_ufunc__ = None
-
     def __repr__(self):
         if self.label:
             return f"Value(data={self.data}, grad={self.grad}, label={self.label!r})"
         return f"Value(data={self.data}, grad={self.grad})"
+
+    def __getstate__(self):
+        # copy.deepcopy and pickle make a new node: a listener's tag stays behind
+        attributes, fields = super().__getstate__()
+        return attributes, {**fields, "_tag": None}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -250,7 +326,6 @@ def _result(data, op, a, da, b=None, db=None):
     out = _new(Value)  # no __init__: every field is set right here
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._op = op
     out._a = a
     out._da = da
@@ -290,8 +365,16 @@ def _topological_order(root):
         elif v not in visited:  # 1. first visit
             seen(v)
             a = v._a
-            if a is None:  # a leaf has no children to wait for
-                emit(v)
+            if a is None:
+                children = () if v._rule is None else v._rule.children
+                if not children:  # a leaf has no children to wait for
+                    emit(v)
+                    continue
+                push(v)
+                push(None)
+                for c in reversed(children):  # the first explored first
+                    if c not in visited:
+                        push(c)
                 continue
             push(v)  # come back to v after its children
             push(None)
@@ -314,87 +397,14 @@ def _apply_chain_rules(order):
             b = v._b
             if b is not None:
                 b.grad += v._db * g
+        elif v._rule is not None:  # a node built the lecture's way
+            v._rule.run(v)
 
 
-def _contributions(v):
-    """What v's chain rule added to each child's grad (for listeners)."""
-    g = v.grad
+def _heard_chain_rule(v):
+    """v's chain rule, returning what it added to each child's grad (for listeners)."""
     if v._a is None:
-        return ()
-    if v._b is None:
-        return (v._da * g,)
-    return (v._da * g, v._db * g)
-
-
-def _real(x, what):
-    if type(x) is float:
-        return x
-    if isinstance(x, Value):
-        raise TypeError(
-            f"{what} must be a number, got a Value ({x!r}); "
-            "use the Value itself, or its .data to copy the number"
-        )
-    if isinstance(x, Real):  # int, bool, fractions, numpy integer and float scalars
-        return float(x)
-    if type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_"):
-        return float(x)  # numpy bool (what `a > 0` gives) is not a numbers.Real
-    raise TypeError(
-        f"{what} must be a real number (int, float, bool or a numpy scalar), "
-        f"got {type(x).__name__}: {x!r:.60}"
-    )
-
-
-def _text(label):
-    if not isinstance(label, str):
-        raise TypeError(
-            f"label must be a str, got {type(label).__name__}: {label!r:.60}"
-        )
-    return label
-
-
-def _attach_children(out, children, local_grads):
-    if not all(isinstance(c, Value) for c in children):
-        names = ", ".join(type(c).__name__ for c in children)
-        raise TypeError(f"_children must be Values, got ({names})")
-    if len(children) > 2:
-        raise ValueError(
-            f"a Value has at most 2 children, got {len(children)}; "
-            "build the op from binary ones (a + b + c is (a + b) + c)"
-        )
-    if len(local_grads) != len(children):
-        raise ValueError(
-            f"a Value built from {len(children)} children needs local_grads with one "
-            f"derivative per child, e.g. Value(x.data**3, (x,), 'cube', "
-            f"local_grads=(3 * x.data**2,)); got {len(local_grads)}"
-        )
-    out._a = children[0]
-    out._da = _real(local_grads[0], "local_grads[0]")
-    if len(children) == 2:
-        out._b = children[1]
-        out._db = _real(local_grads[1], "local_grads[1]")
-
-
-def _check_real_power(x, k):
-    if x < 0 and not float(k).is_integer():
-        raise ValueError(
-            f"{x!r} ** {k!r} is not a real number (negative base, non-integer "
-            "exponent); take the power of abs(x) and restore the sign yourself"
-        )
-
-
-def _ieee_pow(x, k):
-    """x ** k, but overflow gives inf and 0 ** negative gives inf, as in IEEE and torch."""
-    try:
-        return x**k
-    except (OverflowError, ZeroDivisionError):
-        odd = float(k).is_integer() and k % 2 == 1
-        return math.copysign(math.inf, x) if odd else math.inf
-
-
-def _pow_exponent_derivative(a, b, out):
-    # torch: d(a^b)/db = a^b ln a, and 0 where a == 0 and b >= 0; ln of a < 0 is nan
-    if a > 0:
-        return out * math.log(a)
-    if a == 0 and b >= 0:
-        return 0.0
-    return math.nan
+        return () if v._rule is None else v._rule.run_heard(v)
+    v._chain_rule()
+    g = v.grad
+    return (v._da * g,) if v._b is None else (v._da * g, v._db * g)

@@ -7,6 +7,7 @@ calls the ones it has, in this order of occurrence (contract: docs/events.md):
     backward_begin(root, order)
     before_chain_rule(node)
     after_chain_rule(node, contributions)
+    closure_ran(node, grads_before, grads_after)   (a node built the lecture's way)
     backward_end(root, completed, applied)
 
 A listener that keeps every Value for later (a recorder) can offer a `tape`
@@ -63,6 +64,7 @@ class _Attached:
     backward_begin: Any
     before_chain_rule: Any
     after_chain_rule: Any
+    closure_ran: Any
     backward_end: Any
 
 
@@ -84,6 +86,7 @@ _NAMES = (
     "backward_begin",
     "before_chain_rule",
     "after_chain_rule",
+    "closure_ran",
     "backward_end",
 )
 
@@ -209,6 +212,12 @@ def backward_begin(root, order) -> None:
     for e in _context.get().attached:
         if e.backward_begin:
             e.backward_begin(root, order)
+
+
+def closure_ran(node, grads_before, grads_after) -> None:
+    for e in _context.get().attached:
+        if e.closure_ran:
+            e.closure_ran(node, grads_before, grads_after)
 
 
 def backward_end(root, completed, applied) -> None:

@@ -56,12 +56,12 @@ class Neuron(Module):
     def __init__(self, nin, nonlin=True):
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
-        if nonlin not in (True, False, *_ACTIVATIONS):
+        if isinstance(nonlin, str) and nonlin not in _ACTIVATIONS:
             raise ValueError(
-                f"nonlin must be True (ReLU), False (linear) or one of "
+                f"nonlin must be true (ReLU), false (linear) or one of "
                 f"{_ACTIVATIONS}, got {nonlin!r}"
             )
-        self.nonlin = nonlin
+        self.nonlin = nonlin  # as micrograd: any true value is ReLU, any false linear
         self._adopt([], "")
 
     def __call__(self, x):
@@ -72,16 +72,21 @@ class Neuron(Module):
         with self._scoped():
             # b + w0*x0 + w1*x1 + ..., in micrograd's order (map runs in C; a generator costs more)
             act = sum(map(operator.mul, self.w, x), self.b)
-            if self.nonlin is False:
-                return act
-            return act.relu() if self.nonlin is True else getattr(act, self.nonlin)()
+            if isinstance(self.nonlin, str):
+                return getattr(act, self.nonlin)()
+            return act.relu() if self.nonlin else act
 
     def parameters(self):
         return self.w + [self.b]
 
     def __repr__(self):
-        kind = {True: "ReLU", False: "Linear"}.get(
-            self.nonlin, str(self.nonlin).title()
+        nonlin = self.nonlin
+        kind = (
+            nonlin.title()
+            if isinstance(nonlin, str)
+            else "ReLU"
+            if nonlin
+            else "Linear"
         )
         return f"{kind}Neuron({len(self.w)})"
 

@@ -360,3 +360,100 @@ def test_standalone_html_works_offline_with_time_travel(browser, tmp_path):
     screenshot(page, "standalone-html", viewer)
     assert page.locator("img").count() == 0 and not errors
     context.close()
+
+
+# ---------------------------------------------------------------------- your own class
+
+LECTURE_VALUE = """\
+import math
+class Value:
+    def __init__(self, data, _children=(), _op='', label=''):
+        self.data = data; self.grad = 0.0; self._backward = lambda: None
+        self._prev = set(_children); self._op = _op; self.label = label
+    def __add__(self, other):
+        out = Value(self.data + other.data, (self, other), '+')
+        def _backward():
+            self.grad = 1.0 * out.grad  # the lecture's bug: = where += belongs
+            other.grad = 1.0 * out.grad
+        out._backward = _backward
+        return out
+    def __mul__(self, other):
+        out = Value(self.data * other.data, (self, other), '*')
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+    def backward(self):
+        topo, visited = [], set()
+        def build(v):
+            if v not in visited:
+                visited.add(v)
+                for c in v._prev: build(c)
+                topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for v in reversed(topo): v._backward()
+"""
+REUSED = """\
+a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+c = a + b; c.label = 'c'
+d = c * a; d.label = 'd'
+d.backward()
+"""
+
+
+@pytest.mark.parametrize("width, height", [(1000, 800), (1600, 1000)])
+def test_lab_pauses_inside_your_own_class_and_steps_through_its_closure(
+    server, browser, width, height
+):
+    namespace: dict = {}
+    exec(LECTURE_VALUE, namespace)
+    with mgdebug.record(engine=namespace["Value"]) as reference:
+        exec(REUSED, namespace)
+    (hit,) = reference.breakpoint_hits("op:+")
+    name = f"own{width}.ipynb"
+    code = '%%mgtrace --name paused --break "op:+" --timeout 120\n' + REUSED
+    server.write_notebook(
+        name, ["%load_ext mgdebug", LECTURE_VALUE, code, "print('after', a.grad)"]
+    )
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.extend(ours(e)))
+    open_lab_notebook(page, server, name)
+    if width < 1200:  # the small window, with the file browser open beside it
+        if not page.locator("#filebrowser:visible").count():
+            page.locator('.jp-SideBar [data-id="filebrowser"]').click()
+        page.locator("#filebrowser").wait_for(state="visible")
+    lab_run_all(page)
+    viewer = page.locator(f"{VIEWER}:visible").first
+    cont = viewer.get_by_role("button", name="▶ Continue")
+    cont.wait_for(timeout=90_000)
+    assert "op:+" in viewer.locator(".mgd-reason").inner_text()
+    assert page.get_by_text("also tracing Value").count() == 1
+    assert readout_event(viewer) == hit["event"]
+    select_by_label(viewer, "a")
+    assert inspector_value(viewer, "grad") == -1.0  # before the + closure runs
+    screenshot(page, f"lab-own-class-paused-{width}")
+    step = viewer.get_by_role("button", name="Step")
+    assert page.evaluate(  # the button is on top where it is drawn: a real click lands
+        "b => { const r = b.getBoundingClientRect();"
+        " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b; }",
+        step.element_handle(),
+    )
+    step.click()
+    wait_for_readout(viewer, hit["event"] + 1)
+    select_by_label(viewer, "a")
+    assert inspector_value(viewer, "grad") == 2.0  # replaced by the buggy closure
+    select_by_label(viewer, "c")
+    closure_row = viewer.locator(".mgd-inspector .mgd-link").filter(has_text="grad →")
+    assert closure_row.count() == 3  # c's two inputs and its consumer d: all closures
+    assert "_backward closure" in closure_row.first.locator(".mgd-val").get_attribute(
+        "title"
+    )
+    screenshot(page, f"lab-own-class-stepped-{width}")
+    cont.click()
+    page.get_by_text("after 2.0").wait_for(timeout=60_000)
+    assert not errors
+    context.close()

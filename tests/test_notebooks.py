@@ -15,8 +15,8 @@ TORCH = r"\bimport torch\b|\bfrom torch\b|\btorch_crosscheck\b"
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_four_lessons():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_"]
+def test_there_are_five_lessons():
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
 
 
 def test_no_lesson_sets_a_pause_timeout_of_its_own():

@@ -107,7 +107,7 @@ def test_a_times_b_plus_a_records_four_nodes_their_edges_and_the_visit_order():
 
 
 COLUMNS = {  # docs/trace-format.md: name -> (dtype, length in n, E, V, S or n_created)
-    "op": ("<u2", "n"),
+    "op": ("<u4", "n"),
     "scope": ("<u4", "n"),
     "label": ("<u4", "n"),
     "data": ("<f8", "n"),

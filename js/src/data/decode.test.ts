@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { pyFloat, readBundle, readFixture } from "../testing/fixtures";
-import { asDataView, type BufferLike, BundleError, decode, stepColumns } from "./decode";
+import {
+  asDataView,
+  type BufferLike,
+  BundleError,
+  decode,
+  RULE_MASKED,
+  RULE_PLAIN,
+  RULE_SET,
+  stepColumns,
+} from "./decode";
 
 describe("decode", () => {
   const fx = readFixture("mlp");
@@ -97,5 +106,21 @@ describe("decode", () => {
     expect(() => stepColumns(withKind(literal, 1), expr.n_created)).toThrow(/left over/);
     const one = kind.indexOf(1);
     expect(() => stepColumns(withKind(one, 0), expr.n_created)).toThrow(/too few/);
+    expect(() => stepColumns(withKind(literal, 5), expr.n_created)).toThrow(/too few/); // 5 takes two
+  });
+
+  it("reads masking and closure edges into rules: the grad a closure left, a mask's +0.0", () => {
+    const step = readFixture("closures").steps[0];
+    const b = decode(readBundle(step.bundle));
+    const kind = b.columns.local_kind as Uint8Array;
+    const g = stepColumns(b, step.n_created);
+    expect(g.op).toBeInstanceOf(Uint32Array);
+    for (let e = 0; e < kind.length; e++) {
+      expect(g.rule[e], `edge ${e}`).toBe(kind[e] === 4 ? RULE_MASKED : kind[e] === 5 ? RULE_SET : RULE_PLAIN);
+      if (kind[e] === 4) expect(Object.is(g.local[e], 0)).toBe(true);
+    }
+    expect(kind.includes(4) && kind.includes(5)).toBe(true);
+    const set = Array.from(g.set_grad).filter((_, e) => kind[e] === 5);
+    expect(set.length).toBeGreaterThan(4);
   });
 });

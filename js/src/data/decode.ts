@@ -112,9 +112,10 @@ function align8(n: number): number {
 
 // ---------------------------------------------------------------- step graphs
 
-/** A step's graph columns (mgdebug/_graph.py, same names and dtypes). */
+/** A step's graph columns (mgdebug/_graph.py, same names and dtypes), plus how the
+ * replay applies each edge: `rule` (RULE_*) and, on a closure's edges, `set_grad`. */
 export interface StepColumns {
-  op: Uint16Array;
+  op: Uint32Array;
   scope: Uint32Array;
   label: Uint32Array;
   data: Float64Array;
@@ -127,10 +128,17 @@ export interface StepColumns {
   start_grad: Float64Array;
   src_file: Uint32Array;
   src_line: Uint32Array;
+  rule: Uint8Array;
+  set_grad: Float64Array;
 }
 
-const STEP_DTYPES: Record<keyof StepColumns, string> = {
-  op: "u2",
+// how the replay applies an edge (mgdebug/_locals.py PLAIN, MASKED, SET)
+export const RULE_PLAIN = 0; // child.grad += local * grad
+export const RULE_MASKED = 1; // ...but a grad that is not finite passes back +0.0 (torch's masks)
+export const RULE_SET = 2; // a closure's edge: the child's grad becomes set_grad
+
+const STEP_DTYPES: Record<Exclude<keyof StepColumns, "rule" | "set_grad">, string> = {
+  op: "u4",
   scope: "u4",
   label: "u4",
   data: "f8",
@@ -184,9 +192,11 @@ export function withStructure(bundle: Bundle, structure: StepStructure): Bundle 
 /** Check a decoded bundle holds a consistent step graph; throws naming what is wrong.
  * `local` may come as `local_kind` + `local_literal` (the widget's transfer form). */
 export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
-  const c = { ...bundle.columns };
+  const c: Record<string, Column> = { ...bundle.columns };
   const packed = !c.local && c.local_kind !== undefined;
   if (packed) c.local = new Float64Array(0); // filled in below, once the rest checked out
+  delete c.rule; // derived below, never taken from the bundle
+  delete c.set_grad;
   for (const [name, code] of Object.entries(STEP_DTYPES)) {
     const col = c[name];
     if (!col) throw new BundleError(`step bundle lacks column '${name}'`);
@@ -205,7 +215,11 @@ export function stepColumns(bundle: Bundle, nCreated: number): StepColumns {
   for (const arr of [s.child, s.visits, s.start_id]) {
     for (let i = 0; i < arr.length; i++) expect(arr[i] >= 0 && arr[i] < n, "node index out of range");
   }
-  if (packed) s.local = unpackLocal(c.local_kind, c.local_literal, s);
+  if (packed) unpackLocal(c.local_kind, c.local_literal, s);
+  else {
+    s.rule = new Uint8Array(edges); // a full `local` column: every edge plain
+    s.set_grad = new Float64Array(edges);
+  }
   expect(s.local.length === edges, "local has one entry per edge");
   expect(s.start_grad.length === s.start_id.length, "start_grad length");
   expect(
@@ -220,29 +234,44 @@ const LOCAL_LITERAL = 0; // the next value of local_literal
 const LOCAL_ONE = 1; // 1.0: both edges of a +
 const LOCAL_ZERO = 2; // +0.0: a ReLU that was off
 const LOCAL_OTHER_DATA = 3; // the other child's data: d(a*b)/da = b
+const LOCAL_MASK = 4; // +0.0, and the edge masks (relu off, x ** 0)
+const LOCAL_CLOSURE = 5; // a closure's edge: two literals, the local shown and the grad it left
 
-function unpackLocal(kind: Column | undefined, literal: Column | undefined, s: StepColumns): Float64Array {
+/** Fill s.local, s.rule and s.set_grad from the packed form. */
+function unpackLocal(kind: Column | undefined, literal: Column | undefined, s: StepColumns): void {
   if (!(kind instanceof Uint8Array) || !(literal instanceof Float64Array)) {
     throw new BundleError("packed local needs local_kind (u1) and local_literal (f8)");
   }
   const { child_ptr: ptr, child, data } = s;
   if (kind.length !== child.length) throw new BundleError("inconsistent step graph: local_kind has one entry per edge");
   const local = new Float64Array(kind.length);
+  const rule = new Uint8Array(kind.length);
+  const setGrad = new Float64Array(kind.length);
   let next = 0;
+  const take = (): number => {
+    if (next >= literal.length) throw new BundleError("inconsistent step graph: too few local_literal values");
+    return literal[next++];
+  };
   for (let p = 0; p + 1 < ptr.length; p++) {
     const e0 = ptr[p];
     const e1 = ptr[p + 1];
     for (let e = e0; e < e1; e++) {
       const k = kind[e];
-      if (k === LOCAL_LITERAL) {
-        if (next >= literal.length) throw new BundleError("inconsistent step graph: too few local_literal values");
-        local[e] = literal[next++];
-      } else if (k === LOCAL_ONE) local[e] = 1;
+      if (k === LOCAL_LITERAL) local[e] = take();
+      else if (k === LOCAL_ONE) local[e] = 1;
       else if (k === LOCAL_ZERO) local[e] = 0;
       else if (k === LOCAL_OTHER_DATA && e1 - e0 === 2) local[e] = data[child[e === e0 ? e0 + 1 : e0]];
-      else throw new BundleError(`inconsistent step graph: local_kind ${k} on edge ${e}`);
+      else if (k === LOCAL_MASK) {
+        rule[e] = RULE_MASKED; // local stays +0.0
+      } else if (k === LOCAL_CLOSURE) {
+        local[e] = take();
+        setGrad[e] = take();
+        rule[e] = RULE_SET;
+      } else throw new BundleError(`inconsistent step graph: local_kind ${k} on edge ${e}`);
     }
   }
   if (next !== literal.length) throw new BundleError("inconsistent step graph: local_literal values left over");
-  return local;
+  s.local = local;
+  s.rule = rule;
+  s.set_grad = setGrad;
 }

@@ -8,7 +8,9 @@ function sameBits(js: Float64Array, py: string[]): boolean {
   return js.length === py.length && py.every((s, i) => Object.is(js[i], pyFloat(s)));
 }
 
-describe.each(["expr", "mlp"])("replay of the %s fixture", (name) => {
+// closures: ops written as _backward closures (their edges set the grad they left) and
+// torch's masks under a non-finite grad
+describe.each(["expr", "mlp", "closures"])("replay of the %s fixture", (name) => {
   const fx = readFixture(name);
 
   it.each(fx.steps.map((s) => [s.index, s] as const))(

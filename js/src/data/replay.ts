@@ -5,9 +5,11 @@
 // rule runs. Replaying `grad[child] += local * g` once, in the engine's order and in
 // float64 (JS numbers never fuse the multiply-add, same as CPython), gives every child's
 // running grad after each applied edge. The grad of a node at any moment is then the
-// `after` of the last edge into it applied so far, or its starting grad.
+// `after` of the last edge into it applied so far, or its starting grad. Two rules as in
+// the engine: a masking edge passes back +0.0 for a grad that is not finite (torch's
+// relu and x ** 0), and a closure's edge leaves its child at the grad the closure left.
 
-import type { StepColumns } from "./decode";
+import { RULE_MASKED, RULE_SET, type StepColumns } from "./decode";
 
 export class Replay {
   readonly nCreated: number;
@@ -45,7 +47,10 @@ export class Replay {
       for (let e = ptr[p]; e < ptr[p + 1]; e++) {
         const c = g.child[e];
         this.before[k] = grad[c];
-        grad[c] += g.local[e] * gp; // exactly the engine's _backward
+        const rule = g.rule[e];
+        if (rule === RULE_SET) grad[c] = g.set_grad[e];
+        else if (rule === RULE_MASKED && !Number.isFinite(gp)) grad[c] += 0;
+        else grad[c] += g.local[e] * gp; // exactly the engine's _backward
         this.after[k] = grad[c];
         this.edgeChild[k] = c;
         k++;

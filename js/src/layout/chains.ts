@@ -12,7 +12,7 @@ export const CHAIN_PAGE = 16; // an open chain shows this many links at a time
 
 export interface ChainInput {
   nCreated: number;
-  op: Uint16Array;
+  op: Uint32Array;
   childPtr: Int32Array;
   child: Int32Array;
 }

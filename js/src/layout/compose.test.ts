@@ -161,7 +161,7 @@ describe("layout", () => {
     }
     const g: GraphInput = {
       nCreated: n,
-      op: Uint16Array.from({ length: n }, (_, i) => (ptr[i + 1] > ptr[i] ? 1 : 0)),
+      op: Uint32Array.from({ length: n }, (_, i) => (ptr[i + 1] > ptr[i] ? 1 : 0)),
       scope: new Uint32Array(n),
       label: new Uint32Array(n),
       childPtr: Int32Array.from(ptr),

@@ -120,7 +120,7 @@ function chainOf(links: number): GraphInput {
   const n = kids.length;
   return {
     nCreated: n,
-    op: Uint16Array.from(kids, (k, i) => (i === n - 1 ? 2 : k.length ? 1 : 0)),
+    op: Uint32Array.from(kids, (k, i) => (i === n - 1 ? 2 : k.length ? 1 : 0)),
     scope: new Uint32Array(n),
     label: new Uint32Array(n),
     childPtr: Int32Array.from(ptr),

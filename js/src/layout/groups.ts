@@ -15,7 +15,7 @@ import { labelTokens, ownerScopes } from "./owners";
 
 export interface GraphInput {
   nCreated: number;
-  op: Uint16Array; // per node, index into `ops`
+  op: Uint32Array; // per node, index into `ops`
   scope: Uint32Array; // per node, index into `scopes`
   label: Uint32Array; // per node, index into `labels`
   childPtr: Int32Array;

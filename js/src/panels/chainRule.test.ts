@@ -4,8 +4,8 @@ import { StepView } from "../data/stepView";
 import { readBundle, readFixture } from "../testing/fixtures";
 import { byMagnitude, consumerTerms, inputTerms, sumApplied } from "./chainRule";
 
-function mlpStep(k: number): StepView {
-  const fx = readFixture("mlp");
+function mlpStep(k: number, name = "mlp"): StepView {
+  const fx = readFixture(name);
   const st = fx.steps[k];
   const g = stepColumns(decode(readBundle(st.bundle)), st.n_created);
   const summary = {
@@ -31,6 +31,26 @@ describe("chain rule terms", () => {
         const { sum } = sumApplied(v, node, terms);
         expect(sum).toBe(v.grad[node]);
       }
+    }
+  });
+
+  it("add up to the replayed grad with closures that set grads and edges that mask", () => {
+    for (const k of [0, 1]) {
+      const v = mlpStep(k, "closures"); // the lecture's `=` bug, relu off and x ** 0 under inf
+      let sets = 0;
+      let masked = 0;
+      for (let t = 0; t < v.numEvents; t++) {
+        v.seek(t);
+        for (let node = 0; node < v.numNodes; node++) {
+          const terms = consumerTerms(v, node);
+          sets += terms.filter((x) => x.sets !== null).length;
+          masked += terms.filter((x) => x.masks && x.upstream !== null && !Number.isFinite(x.upstream)).length;
+          const { sum } = sumApplied(v, node, terms);
+          expect(Object.is(sum, v.grad[node]) || sum === v.grad[node]).toBe(true);
+        }
+      }
+      expect(sets).toBeGreaterThan(0); // the fixture exercises both rules
+      expect(masked).toBeGreaterThan(0);
     }
   });
 

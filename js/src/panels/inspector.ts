@@ -158,6 +158,30 @@ function nodeRows(s: State, v: StepView, node: number, atCursor: boolean, pages:
   return out;
 }
 
+/** A term as [text, tooltip]. A closure's edge shows the grad it left its input (its local
+ * derivative is derived from that, (after − before) / grad, for display only); a masking
+ * edge (relu off, x ** 0) gives 0 for a grad that is not finite, as torch does. */
+function termText(t: Term, role: string): [string, string] {
+  if (t.upstream === null) {
+    const local = Number.isNaN(t.local) ? "?" : fmt4(t.local);
+    return [
+      `${local} × (${role === "consumer" ? "its grad" : "this grad"}, not applied yet)`,
+      `local derivative ${fmtFull(t.local)}; its chain rule has not run yet`,
+    ];
+  }
+  if (t.sets !== null) {
+    return [
+      `a _backward closure: grad → ${fmt4(t.sets)}`,
+      `a _backward closure left this grad: ${fmtFull(t.sets)}; its local derivative ${fmtFull(t.local)} is derived from what it did, (after − before) / grad (nan: the grad was 0 or not finite)`,
+    ];
+  }
+  const mask = t.masks ? " (masks as torch: a grad that is not finite passes back 0)" : "";
+  return [
+    `${fmt4(t.local)} × ${fmt4(t.upstream)} = ${fmt4(t.value!)}`,
+    `local ${fmtFull(t.local)} × upstream grad ${fmtFull(t.upstream)} = ${fmtFull(t.value!)}${mask}`,
+  ];
+}
+
 /** One page of terms, largest |contribution| first, with the pager under them. */
 function termRows(s: State, terms: Term[], pages: Map<string, number>, key: string, role: string): HTMLElement[] {
   const sorted = byMagnitude(terms);
@@ -170,15 +194,9 @@ function termRows(s: State, terms: Term[], pages: Map<string, number>, key: stri
     b.type = "button";
     b.title = `select this ${role}`;
     b.dataset.node = String(t.other);
-    const num =
-      t.value === null
-        ? `${fmt4(t.local)} × (${role === "consumer" ? "its grad" : "this grad"}, not applied yet)`
-        : `${fmt4(t.local)} × ${fmt4(t.upstream!)} = ${fmt4(t.value)}`;
+    const [num, title] = termText(t, role);
     const d = el("span", "mgd-val", num);
-    d.title =
-      t.value === null
-        ? `local derivative ${fmtFull(t.local)}; its chain rule has not run yet`
-        : `local ${fmtFull(t.local)} × upstream grad ${fmtFull(t.upstream!)} = ${fmtFull(t.value)}`;
+    d.title = title;
     r.append(b, d);
     out.push(r);
   }

@@ -43,7 +43,7 @@ export function synthetic(calls: number, width: number): GraphInput {
   }
   return {
     nCreated: scope.length,
-    op: Uint16Array.from(op),
+    op: Uint32Array.from(op),
     scope: Uint32Array.from(scope),
     label: new Uint32Array(scope.length),
     childPtr: Int32Array.from(ptr),
@@ -185,7 +185,7 @@ export function mlpLike(samples: number, nin: number, widths: number[]): GraphIn
   }
   return {
     nCreated,
-    op: Uint16Array.from(op),
+    op: Uint32Array.from(op),
     scope: Uint32Array.from(scope),
     label: Uint32Array.from(label),
     childPtr: Int32Array.from(ptr),
