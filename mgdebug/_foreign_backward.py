@@ -75,8 +75,10 @@ class ForeignBackward:
 
     def _begin(self) -> None:
         self.order = _micrograd_order(self.root)
-        self.befores, self.afters = events.chain_rule_listeners()
         events.backward_begin(self.root, self.order)
+        # after backward_begin, as the engine does: a listener decides there whether
+        # this backward needs its per-node events (docs/events.md)
+        self.befores, self.afters = events.chain_rule_listeners()
 
     def _end(self, completed: bool) -> None:
         if self.order is None:  # no closure ran at all (an empty backward)

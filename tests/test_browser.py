@@ -436,7 +436,7 @@ def test_lab_pauses_inside_your_own_class_and_steps_through_its_closure(
     select_by_label(viewer, "a")
     assert inspector_value(viewer, "grad") == -1.0  # before the + closure runs
     screenshot(page, f"lab-own-class-paused-{width}")
-    step = viewer.get_by_role("button", name="Step")
+    step = viewer.get_by_role("button", name="Step", exact=True)
     assert page.evaluate(  # the button is on top where it is drawn: a real click lands
         "b => { const r = b.getBoundingClientRect();"
         " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b; }",
