@@ -92,6 +92,13 @@ def wait_for_viewer(page, timeout=180_000):
         arg=VIEWER,
         timeout=timeout,
     )
+    # the viewer shows the live graph while the cell still runs; these tests read the
+    # finished trace, so they wait for every cell's prompt to leave `[*]`
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
+        timeout=timeout,
+    )
+    settle(page)
     return viewer
 
 
@@ -118,6 +125,8 @@ def screen_of(page, slot: int) -> dict:
 
 def slot_of_group(page, path: str) -> tuple[int, int]:
     """(group id, layout box) of the scope group with that path in the picture."""
+    # a relayout (a late resize refit, the final trace) drops the tree briefly
+    settle(page)
     return tuple(
         page.evaluate(
             """([sel, path]) => { const s = document.querySelector(sel).mgdebug.state(); const t = s.tree;
