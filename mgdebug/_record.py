@@ -76,6 +76,7 @@ def recording(
     keep_every: int = 1,
     source: bool = False,
     on_step: Callable[[], None] | None = None,
+    on_building: Callable[[int], None] | None = None,
     breakpoints: list[Breakpoint] | None = None,
     pause: Any = None,
     live_specs: LiveSpecs | None = None,
@@ -84,6 +85,8 @@ def recording(
 ) -> Iterator[Recorder]:
     """Record into an existing `trace` (the magic makes the trace before the cell runs).
 
+    `on_step()` is called after each step closes, `on_building(n)` every 1,024 Values
+    with the n built so far in the step in progress (the viewer's progress line).
     `live_specs`: breakpoints that may change while it runs (the viewer's list);
     they replace `breakpoints`, and with a `pause` even none keeps the check ready.
     `engines`: foreign micrograd-style classes traced too (`engines.tracing`);
@@ -99,6 +102,7 @@ def recording(
         keep_every=keep_every,
         source=bool(source),
         on_step=on_step,
+        on_building=on_building,
     )
     for outer in micrograd.listeners():  # an enclosing record() names what it has
         if isinstance(outer, Recorder):  # built so far, before this one can meet it

@@ -228,13 +228,16 @@ class TracedCell:
     def execute(self) -> Any:
         """Run the body under the recorder (in whichever thread calls this)."""
         __tracebackhide__ = True
-        on_step = self.viewer.report_progress if self.viewer is not None else None
+        viewer = self.viewer
+        on_step = viewer.report_progress if viewer is not None else None
+        on_building = viewer.report_building if viewer is not None else None
         with recording(
             self.trace,
             max_nodes=self.options.max_nodes,
             keep_every=self.options.keep_every,
             source=self.options.source,
             on_step=on_step,
+            on_building=on_building,
             breakpoints=self.breakpoints,
             pause=self.pause,
             live_specs=self.live_specs if self.viewer is not None else None,

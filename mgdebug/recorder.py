@@ -95,9 +95,13 @@ class Recorder:
         keep_every: int,
         source: bool,
         on_step=None,
+        on_building=None,
     ):
         self.trace = trace
         self.on_step = on_step  # called after each step closes (live progress)
+        # called every _CHECK_EVERY Values with the count built so far in the step in
+        # progress (live progress inside one long step; the callee limits its rate)
+        self.on_building = on_building
         self.stop_requested = threading.Event()  # set from another thread to stop
         self.busy = 0  # > 0 while the recorder's own bookkeeping runs (see _busy)
         # signal handlers that came while busy, run when it ends: (signum, call)
@@ -169,6 +173,8 @@ class Recorder:
         tape.due = len(tape) + _CHECK_EVERY
         if not s.overflowed:
             tape.due = min(tape.due, self.max_nodes + 1)
+        if self.on_building is not None:
+            self.on_building(s.nodes_built)
 
     def _note_source(self, value, scope) -> None:
         """value_created, with source=True: the tape has the Value, this its source line."""

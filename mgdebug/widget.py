@@ -75,6 +75,8 @@ class TraceViewer(anywidget.AnyWidget):
         self._last_progress = 0.0
         self._losses_sent = 0
         self._nodes_counted = (0, 0)  # (steps counted, their nodes)
+        self._building = 0  # Values built so far in the step in progress
+        self._steps_heard = 0  # steps closed when `_building` was last told
         self.status = self._status()
         if trace.steps:
             self.step = len(trace.steps) - 1
@@ -121,13 +123,22 @@ class TraceViewer(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ live recording
 
+    def report_building(self, nodes: int) -> None:
+        """Values built so far in the step in progress (the recorder tells every 1,024)."""
+        self._steps_heard, self._building = len(self.trace.steps), nodes
+        self.report_progress()
+
     def report_progress(self, *, force: bool = False) -> None:
         """Send recording progress, at most 10 times a second unless `force`."""
+        steps = self.trace.steps
+        if (
+            len(steps) != self._steps_heard
+        ):  # a step closed: its nodes are counted there
+            self._steps_heard, self._building = len(steps), 0
         now = time.monotonic()
         if not force and now - self._last_progress < _PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
-        steps = self.trace.steps
         new = [
             s.loss if math.isfinite(s.loss) else None
             for s in steps[self._losses_sent :]
@@ -138,7 +149,7 @@ class TraceViewer(anywidget.AnyWidget):
             {
                 "kind": "progress",
                 "steps": len(steps),
-                "nodes": self._nodes(),
+                "nodes": self._nodes() + self._building,
                 "losses": new,
             }
         )
@@ -185,7 +196,7 @@ class TraceViewer(anywidget.AnyWidget):
         return {
             "recording": self.recording,
             "steps": len(self.trace.steps),
-            "nodes": self._nodes(),
+            "nodes": self._nodes() + (self._building if self.recording else 0),
             "error": f"{error['type']}: {error['message']}" if error else None,
             "live": self.live,
             "live_note": self.live_note,

@@ -102,6 +102,31 @@ def test_progress_while_recording_costs_work_per_new_step_only(tmp_path):
     assert progress_of(2000) == progress_of(500)
 
 
+def test_progress_counts_the_nodes_of_a_long_step_while_it_builds():
+    """One big step (a long chain, a whole dataset in one loss) counts up in the
+    viewer's progress line before its backward, not only when the step closes."""
+    from mgdebug._record import recording
+    from mgdebug.widget import TraceViewer
+
+    trace = mgdebug.Trace()
+    viewer = TraceViewer(trace, recording=True)
+    heard = []
+    viewer.send = lambda message, buffers=None: heard.append(message)
+    with recording(
+        trace, on_step=viewer.report_progress, on_building=viewer.report_building
+    ):
+        y = Value(1.0)
+        for _ in range(5000):
+            y = y * 1.0001
+        building = viewer.status["nodes"]
+        assert viewer.status["steps"] == 0 and building >= 1024
+        assert heard[-1]["kind"] == "progress" and heard[-1]["nodes"] == building
+        y.backward()
+        viewer.report_progress(force=True)  # the step closed: counted once, as closed
+        assert trace.steps[0].num_created == 10_001  # a Value per constant, too
+        assert (viewer.status["steps"], viewer.status["nodes"]) == (1, 10_001)
+
+
 def test_pausing_costs_work_linear_in_the_steps(tmp_path):
     """A pause shows the trace with the step so far: its meta, once per pause."""
     small, large = tiny_steps(500, tmp_path), tiny_steps(2000, tmp_path)
