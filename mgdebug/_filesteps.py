@@ -10,6 +10,7 @@ file crafted to pass the CRC is refused here rather than failing later.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import fields
 from typing import Any
 
@@ -94,9 +95,9 @@ def read_steps(top: dict[str, np.ndarray], meta: dict, version: int) -> list:
             index=i, loss=rows["step_loss"][i],
             **{name: bool(rows["step_flags"][i] & bit) for name, bit in _FLAGS.items()},
             **{name: rows[f"step_{name}"][i] for name in _COUNTS},
-            param_entity=top["param_entity"][lo:hi].tolist(),
-            param_value=top["param_value"][lo:hi].tolist(),
-            param_grad=top["param_grad"][lo:hi].tolist(),
+            param_entity=_native("q", top["param_entity"][lo:hi]),
+            param_value=_native("d", top["param_value"][lo:hi]),
+            param_grad=_native("d", top["param_grad"][lo:hi]),
         ))  # fmt: skip
     return summaries
 
@@ -204,3 +205,9 @@ def _utf8(s: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _native(code: str, column: np.ndarray) -> array:
+    """A file column's slice as the array StepSummary holds (native byte order)."""
+    dtype = np.int64 if code == "q" else np.float64
+    return array(code, column.astype(dtype).tobytes())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 
@@ -18,9 +19,12 @@ class StepSummary:
     started_ns: int
     backward_ns: int
     ended_ns: int
-    param_entity: list[int]
-    param_value: list[float]
-    param_grad: list[float]
+    # arrays ('q', 'd', 'd'), not lists: a long run would otherwise hold three Python
+    # objects per parameter per step, and those scatter the Values of later steps
+    # over memory (the demo's traced step slowed from ~150 to ~220 ms over 100 steps)
+    param_entity: array
+    param_value: array
+    param_grad: array
     kept: bool = False  # its graph is held for good (else maybe as the latest only)
 
     @property

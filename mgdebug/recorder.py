@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import warnings
+from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -407,9 +408,9 @@ class Recorder:
             started_ns=s.started_ns,
             backward_ns=s.backward_ns,
             ended_ns=time.perf_counter_ns(),
-            param_entity=[e for e, _ in leaves],
-            param_value=_numbers([v.data for _, v in leaves]),
-            param_grad=_numbers([v.grad for _, v in leaves]),
+            param_entity=array("q", [e for e, _ in leaves]),
+            param_value=array("d", _numbers([v.data for _, v in leaves])),
+            param_grad=array("d", _numbers([v.grad for _, v in leaves])),
         )
 
     def _keep(self, s: StepBuffer, graph: StepGraph | None) -> bool:

@@ -280,8 +280,8 @@ def test_backward_twice_makes_two_steps_and_the_second_imports_the_graph_with_it
     start = dict(zip(g1.start_id.tolist(), g1.start_grad.tolist(), strict=True))
     assert start == {0: 7.0, 2: 1.0}
     # x, a named leaf, is in both summaries as one entity
-    assert [s.param_entity for s in trace.steps] == [[g0.entity_of(0)]] * 2
-    assert [s.param_grad for s in trace.steps] == [[7.0], [14.0]]
+    assert [list(s.param_entity) for s in trace.steps] == [[g0.entity_of(0)]] * 2
+    assert [list(s.param_grad) for s in trace.steps] == [[7.0], [14.0]]
     assert trace.parameter_history("x")["grad"].tolist() == [7.0, 14.0]
 
 
@@ -384,7 +384,10 @@ def test_each_backward_closes_a_step_whose_summary_holds_the_loss_and_persistent
     assert len(entity) == 1
     for s, (_, value, grad) in zip(trace.steps, seen, strict=True):
         assert s.param_entity == entity  # one identity across steps
-        assert (s.param_value, s.param_grad) == ([value], [grad])  # when backward ended
+        assert (list(s.param_value), list(s.param_grad)) == (
+            [value],
+            [grad],
+        )  # when backward ended
         assert s.started_ns <= s.backward_ns <= s.ended_ns
     assert trace.parameter_names() == ["w"]
 
@@ -501,7 +504,7 @@ def test_a_single_step_larger_than_max_nodes_keeps_its_summary_and_counts_every_
     assert [s.num_visits for s in trace.steps] == [13, 13]
     assert trace.loss_curve().tolist() == [loss.data, loss2.data]
     assert trace.kept_steps() == []
-    assert [s.param_grad for s in trace.steps][1] == [w_.grad for w_ in w]
+    assert list(trace.steps[1].param_grad) == [w_.grad for w_ in w]
     assert len(trace.notices) == 1
     with pytest.raises(LookupError):
         trace.state_at(0)
