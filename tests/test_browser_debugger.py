@@ -132,6 +132,38 @@ def picture_on_screen(page) -> dict:
     )
 
 
+def on_top(page, locator) -> bool:
+    """Whether a user sees `locator`'s middle: elementFromPoint there is it or inside it."""
+    return locator.evaluate(
+        """e => { const r = e.getBoundingClientRect(); if (!r.width || !r.height) return false;
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return !!hit && (hit === e || e.contains(hit)); }"""
+    )
+
+
+def slivers(page) -> list[dict]:
+    """Side sections squeezed to a strip that scrolls on its own (under 60 px, clipped)."""
+    return page.evaluate(
+        """sel => [...document.querySelector(sel).querySelectorAll('.mgd-section-body')]
+          .filter(b => b.offsetParent && b.scrollHeight > b.clientHeight + 1 && b.clientHeight < 60)
+          .map(b => ({section: b.parentElement.textContent.slice(0, 30), shown: b.clientHeight,
+                      needs: b.scrollHeight}))""",
+        VIEWER,
+    )
+
+
+def assert_side_column_readable(page, viewer) -> None:
+    """Every section of the side column is whole or scrolls with the column; the paused
+    node's inspector is in sight, and a wheel over the column brings the call path back."""
+    assert slivers(page) == []
+    assert on_top(page, viewer.locator(".mgd-inspector .mgd-title"))
+    side = viewer.locator(".mgd-side").bounding_box()
+    page.mouse.move(side["x"] + side["width"] / 2, side["y"] + side["height"] / 2)
+    page.mouse.wheel(0, -3000)
+    page.wait_for_timeout(200)
+    assert on_top(page, viewer.locator(".mgd-crumbs .mgd-crumb.mgd-here"))
+
+
 def paused_reason(page) -> dict:
     return page.evaluate(
         "sel => document.querySelector(sel).mgdebug.state().paused", VIEWER
@@ -180,6 +212,7 @@ def test_a_paused_viewer_shows_where_it_is_and_every_control_is_usable(
     )  # counts its own pause
     crumbs = viewer.locator(".mgd-crumbs").inner_text()
     assert "layers.1" in crumbs and "neurons.0" in crumbs
+    assert_side_column_readable(page, viewer)
     assert assert_all_reachable(page, "paused") > 20
     screenshot(page, f"lab-paused-{size}", docs=size == "laptop")
     if size == "wide":

@@ -135,6 +135,14 @@ export function render({ model, el: host, fill = false, saved = false }: RenderO
     const busy = st.loading ? "1" : "0";
     if (root.dataset.busy !== busy) root.dataset.busy = busy;
   });
+  // a node chosen (a click, a search, a pause) shows its inspector, also in a short column
+  let inspected = -1;
+  store.subscribe((st) => {
+    if (st.selected === inspected) return;
+    inspected = st.selected;
+    // after this update's drawing, when the inspector holds the node's rows
+    if (inspected >= 0) requestAnimationFrame(() => side.reveal(inspector.root));
+  });
   store.subscribe(notices.draw);
   store.subscribe(toolbar.draw);
   store.subscribe(pauseBar.draw);

@@ -18,6 +18,7 @@ export interface SidePanel {
   splitter: HTMLElement;
   toggle(open?: boolean): void;
   layout(mainPx: number): void; // the main row's width changed
+  reveal(body: HTMLElement): void; // scroll a short column to that section
 }
 
 export function createSidePanel(sections: [string, HTMLElement, boolean][], signal: AbortSignal): SidePanel {
@@ -123,6 +124,16 @@ export function createSidePanel(sections: [string, HTMLElement, boolean][], sign
       if (px <= 0 || px === mainPx) return;
       mainPx = px;
       apply();
+    },
+    // a short column scrolls as a whole (widget.css): bring the section's head to its top
+    // unless the section is in view already; a tall one has nothing to scroll
+    reveal: (body: HTMLElement) => {
+      const section = body.parentElement;
+      if (!open || !section || root.scrollHeight <= root.clientHeight) return;
+      const box = root.getBoundingClientRect();
+      const sec = section.getBoundingClientRect();
+      const inView = sec.top >= box.top && Math.min(sec.bottom, sec.top + 120) <= box.bottom;
+      if (!inView) root.scrollTop += sec.top - box.top;
     },
   };
 }
