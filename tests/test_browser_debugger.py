@@ -309,6 +309,50 @@ def test_a_finished_training_viewer_is_usable_and_a_click_on_its_arrow_opens_a_g
     page.context.close()
 
 
+BATCH = (
+    f'%%mgtrace --name batch --break "{SPEC}" --timeout 120\n'
+    "xs = [[Value(0.5 * k), Value(1.0), Value(-0.3 * k)] for k in range(6)]\n"
+    "loss = sum((model(x) - target) ** 2 for x in xs)\n"
+    "model.zero_grad()\nloss.backward()"
+)
+
+
+def test_a_pause_inside_one_of_many_calls_shows_that_call(server, browser):
+    """The model runs once per sample: its neurons are drawn one call at a time (pages).
+    A pause in sample 5's neuron turns the page to call 5, and Continue to call 4."""
+    page = new_page(browser, "wide")
+    viewer = open_and_run(
+        page, server, "batch.ipynb",
+        ["%load_ext mgdebug", SETUP, BATCH, "print('after', len(batch.hits))"], "wide",
+    )  # fmt: skip
+    bar = viewer.locator(".mgd-pausebar")
+    bar.get_by_role("button", name="▶ Continue").wait_for()
+    shown = []
+    for _ in range(3):
+        settle(page)
+        assert_paused_node_in_view(page)
+        shown.append(
+            page.evaluate(
+                """sel => { const s = document.querySelector(sel).mgdebug.state();
+                  const t = s.tree, g = t.path.findIndex((p, i) => p === 'MLP/layers.1/neurons.0'
+                    && t.kind[i] === 1);
+                  return s.pages[t.key[g]] ?? 0; }""",
+                VIEWER,
+            )
+        )
+        event = paused_reason(page)["event"]
+        bar.get_by_role("button", name="▶ Continue").click()
+        page.wait_for_function(
+            "([sel, e]) => document.querySelector(sel).mgdebug.state().paused.event > e",
+            arg=[VIEWER, event],
+            timeout=30_000,
+        )
+    assert shown == [5, 4, 3]  # backward meets the last sample's neuron first
+    viewer.locator(".mgd-pausebar").get_by_role("button", name="■ Stop").click()
+    assert not page.errors
+    page.context.close()
+
+
 def test_the_dark_theme_is_photographed_paused(server, browser):
     page = new_page(browser, "wide")
     server.write_notebook("dark.ipynb", ["%load_ext mgdebug", SETUP, PAUSED])

@@ -4,6 +4,7 @@
 
 import type { LayoutAnswer, LayoutClient } from "../layout/client";
 import type { ViewLayout } from "../layout/compose";
+import { pagesShowing } from "../layout/groupTree";
 import type { Actions, Store } from "../state";
 import {
   type Box,
@@ -176,7 +177,8 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     }
     const keys = new Set(s.expanded ?? []);
     for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
-    this.store.update({ expanded: [...keys], focusNode: node, loading: "laying out…" });
+    const pages = { ...s.pages, ...pagesShowing(t, node) };
+    this.store.update({ expanded: [...keys], pages, focusNode: node, loading: "laying out…" });
     this.requestLayout();
   }
 

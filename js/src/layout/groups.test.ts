@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compose, mlpInput, mlpLike, overlaps, synthetic } from "../testing/graphs";
 import { CHAIN_MIN, CHAIN_PAGE } from "./chains";
 import { buildGroups, type GraphInput } from "./groups";
-import { Kind } from "./groupTree";
+import { Kind, pagesShowing } from "./groupTree";
 
 const groupsOf = (t: ReturnType<typeof buildGroups>, kind: number) =>
   Array.from({ length: t.numGroups }, (_, i) => i).filter((i) => t.kind[i] === kind);
@@ -42,6 +42,14 @@ describe("groups", () => {
       ...Array.from({ length: 6 }, (_, k) => `call ${k}`),
     ]);
     expect(pages).toEqual([-1, -1, -1, 0, 1, 2, 3, 4, 5]);
+    // a node inside call 4 (a pause, a search hit) turns the group to page 4; a parameter
+    // beside the calls is on every page and turns nothing
+    const call4 = t.numNodes + t.name.findIndex((nm, i) => nm === "call 4" && t.parent[i] === neuron);
+    const within = (gid: number): boolean => gid >= 0 && (t.numNodes + gid === call4 || within(t.parent[gid]));
+    const inside = Array.from(t.nodeGroup).findIndex(within);
+    expect(inside).toBeGreaterThanOrEqual(0);
+    expect(pagesShowing(t, inside)).toMatchObject({ [t.key[neuron]]: 4 });
+    expect(pagesShowing(t, units[0])).toEqual({});
   });
 
   it("keeps imported values with no module to own them in the imported box", () => {
