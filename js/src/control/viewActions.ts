@@ -4,7 +4,7 @@
 
 import type { LayoutAnswer, LayoutClient } from "../layout/client";
 import type { ViewLayout } from "../layout/compose";
-import { pagesShowing } from "../layout/groupTree";
+import { type GroupTree, pagesShowing } from "../layout/groupTree";
 import type { Actions, Store } from "../state";
 import {
   type Box,
@@ -52,7 +52,8 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
   requestLayout(): void {
     const s = this.store.state;
     if (!s.view) return;
-    this.layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded, s.pages);
+    // a node to reveal (a pause) is opened in this same layout: no second round to the worker
+    this.layout.request({ bySample: s.bySample }, { showOps: s.showOps }, s.expanded, s.pages, s.revealNode);
   }
 
   toggleGroup(group: number): void {
@@ -172,12 +173,16 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     const l = s.layout;
     if (!t || !l || node < 0 || node >= t.numNodes) return;
     if (l.unit[l.slotOfNode[node]] === node) {
+      // on screen, perhaps on a page the layout turned to for it: keep that page
+      const pages = pageKeys(t, node);
+      if (Object.entries(pages).some(([key, p]) => s.pages[key] !== p))
+        this.store.update({ pages: { ...s.pages, ...pages } });
       const camera = showBox(pictureOf(l), boxAt(l, l.slotOfNode[node]), s.camera, this.viewSize());
       return this.setCamera(camera);
     }
     const keys = new Set(s.expanded ?? []);
     for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
-    const pages = { ...s.pages, ...pagesShowing(t, node) };
+    const pages = { ...s.pages, ...pageKeys(t, node) };
     this.store.update({ expanded: [...keys], pages, focusNode: node, loading: "laying out…" });
     this.requestLayout();
   }
@@ -250,4 +255,9 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
     });
     this.revealPending();
   }
+}
+
+/** The pages showing `node`, in the form of State.pages (group key -> page). */
+function pageKeys(t: GroupTree, node: number): Record<string, number> {
+  return Object.fromEntries([...pagesShowing(t, node)].map(([g, p]) => [t.key[g], p]));
 }

@@ -106,6 +106,7 @@ export class LayoutClient {
     view: ViewOptions,
     expanded: string[] | null,
     pages: Record<string, number> = {},
+    reveal = -1,
   ): number {
     const req: LayoutRequest = {
       type: "layout",
@@ -115,6 +116,7 @@ export class LayoutClient {
       view,
       expanded,
       pages,
+      reveal,
     };
     const now = performance.now();
     const busy = this.latest !== 0;

@@ -1,9 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { mlpInput, synthetic } from "../testing/graphs";
+import { mlpInput, mlpLike, synthetic } from "../testing/graphs";
 import { type LayoutAnswer, LayoutClient } from "./client";
 import { LayoutEngine } from "./engine";
+import { Kind } from "./groupTree";
 
 describe("layout engine and client", () => {
+  it("a request that reveals a node opens its groups and turns their pages to it", () => {
+    const g = mlpLike(100, 2, [16, 16, 1]); // the demo's shape: neurons drawn a call at a time
+    const e = new LayoutEngine();
+    e.setGraph({ type: "graph", version: 1, key: "demo", graph: g });
+    const ask = (id: number, reveal?: number) =>
+      e.layout({
+        type: "layout",
+        id,
+        version: 1,
+        groups: { bySample: false },
+        view: { showOps: false },
+        expanded: null,
+        reveal,
+      });
+    const first = ask(1);
+    if (first.type !== "layout" || !first.tree) throw new Error("layout failed");
+    const t = first.tree;
+    // a ReLU of sample 57's second-layer neuron 3: inside a closed group at first
+    const relus = Array.from(g.op).flatMap((o, node) =>
+      g.ops[o] === "ReLU" && g.scopes[g.scope[node]] === "MLP/layers.1/neurons.3" ? [node] : [],
+    );
+    const node = relus[57];
+    expect(first.layout.unit[first.layout.slotOfNode[node]]).not.toBe(node);
+    const shown = ask(2, node);
+    if (shown.type !== "layout") throw new Error("layout failed");
+    const l = shown.layout;
+    expect(l.unit[l.slotOfNode[node]]).toBe(node); // its own box, on the page of its call
+    const neuron = t.path.findIndex((p, i) => p === "MLP/layers.1/neurons.3" && t.kind[i] === Kind.Scope);
+    expect(l.page[l.unit.indexOf(t.numNodes + neuron)]).toBe(57);
+    expect(shown.expanded).toContain(t.key[neuron]);
+  });
+
   it("the engine keeps the group tree when the next step has the same structure", () => {
     const g = mlpInput();
     const e = new LayoutEngine();

@@ -5,7 +5,7 @@
 import { StructureCache } from "../data/structures";
 import { Composer, defaultExpanded, type ViewLayout, type ViewOptions } from "./compose";
 import { buildGroups, type GraphInput, type GroupOptions } from "./groups";
-import type { GroupTree } from "./groupTree";
+import { type GroupTree, pagesShowing } from "./groupTree";
 import { levelEdges } from "./levelEdges";
 
 export interface GraphMessage {
@@ -23,6 +23,7 @@ export interface LayoutRequest {
   view: ViewOptions;
   expanded: string[] | null; // keys of open groups; null = the default for this graph
   pages?: Record<string, number>; // group key -> the page (call, instance) it shows; default 0
+  reveal?: number; // a node to show as its own box: its groups opened, their pages turned to it
 }
 
 export interface LayoutResult {
@@ -105,6 +106,11 @@ export class LayoutEngine {
     }
     const pages = new Int32Array(tree.numGroups);
     for (let gid = 0; gid < tree.numGroups; gid++) if (tree.pages[gid]) pages[gid] = req.pages?.[tree.key[gid]] ?? 0;
+    const reveal = req.reveal ?? -1;
+    if (reveal >= 0 && reveal < tree.numNodes) {
+      for (let gid = tree.nodeGroup[reveal]; gid > 0; gid = tree.parent[gid]) open[gid] = 1;
+      for (const [gid, page] of pagesShowing(tree, reveal)) pages[gid] = page;
+    }
     // the next training step, same structure, same view: the same picture (a copy: the last was sent away)
     const l = k.last;
     let layout: ViewLayout;

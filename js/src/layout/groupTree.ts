@@ -136,16 +136,16 @@ export function treeOf(
 }
 
 /** The page each repeated group around `node` must show for the node to be on it, by
- * group key (the form of State.pages): a pause or a search inside call 57 of `neurons.3
- * ×100` turns that group to call 57. */
-export function pagesShowing(t: GroupTree, node: number): Record<string, number> {
-  const out: Record<string, number> = {};
+ * group id: a pause or a search inside call 57 of `neurons.3 ×100` turns that group to
+ * call 57. */
+export function pagesShowing(t: GroupTree, node: number): Map<number, number> {
+  const out = new Map<number, number>();
   let unit = node;
   for (let g = t.nodeGroup[node]; g >= 0; unit = t.numNodes + g, g = t.parent[g]) {
     if (!t.pages[g]) continue;
     for (let k = t.unitPtr[g]; k < t.unitPtr[g + 1]; k++) {
       if (t.units[k] !== unit) continue;
-      if (t.unitPage[k] >= 0) out[t.key[g]] = t.unitPage[k];
+      if (t.unitPage[k] >= 0) out.set(g, t.unitPage[k]);
       break;
     }
   }
