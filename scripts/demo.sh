@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${MGDEBUG_VENV:-.venv}
-notebook=notebooks/01_micrograd_demo.ipynb
-args=(--LabApp.default_url="/lab/tree/$notebook")  # the printed URL opens the lesson
+# the server's root is the lessons' folder (its file browser lists them); the printed
+# URL opens the first, by its path inside that root
+args=(--ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/01_micrograd_demo.ipynb)
 if [ "$(id -u)" = 0 ]; then
     args+=(--allow-root)  # JupyterLab refuses root otherwise
 fi
@@ -16,4 +17,4 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" != Dar
     args+=(--no-browser)
     echo "demo: no display here, so no browser; open the http://127.0.0.1:... URL below"
 fi
-exec "$venv/bin/jupyter" lab "${args[@]}" "$@" "$notebook"
+exec "$venv/bin/jupyter" lab "${args[@]}" "$@"

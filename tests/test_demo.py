@@ -2,12 +2,14 @@
 
 The test starts scripts/demo.sh (what `make demo` runs once setup is done) with this
 test run's venv and no display, reads the URL it prints (the lesson's own), waits for
-the server's /api/status to answer with that URL's token, and stops the server. As
-root (CI, a fresh container) that is the path JupyterLab refused without --allow-root.
+the server's /api/status to answer with that URL's token, checks that the notebook the
+URL names is there for the server (its contents API), and stops the server. As root
+(CI, a fresh container) that is the path JupyterLab refused without --allow-root.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -21,9 +23,7 @@ from pathlib import Path
 from browser_helpers import free_port
 from kernel_helpers import REPO
 
-URL = re.compile(
-    r"(http://127\.0\.0\.1:\d+)/lab/tree/notebooks/01_micrograd_demo\.ipynb\?token=(\w+)"
-)
+URL = re.compile(r"(http://127\.0\.0\.1:\d+)/lab/tree/(\S+\.ipynb)\?token=(\w+)")
 
 
 class Demo:
@@ -52,13 +52,13 @@ class Demo:
         for line in self.proc.stdout:
             self.output.append(line)
 
-    def url(self, timeout_s: float = 90) -> tuple[str, str]:
-        """The server's base URL and token, as printed for the user to open."""
+    def url(self, timeout_s: float = 90) -> tuple[str, str, str]:
+        """The server's base URL, the notebook path and the token, as printed to open."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None:
             found = URL.search("".join(self.output))
             if found:
-                return found.group(1), found.group(2)
+                return found.group(1), found.group(2), found.group(3)
             time.sleep(0.2)
         raise AssertionError("no URL printed; output:\n" + "".join(self.output))
 
@@ -88,9 +88,15 @@ class Demo:
 
 def check_demo(demo: Demo) -> None:
     try:
-        base, token = demo.url()
+        base, path, token = demo.url()
         assert base == f"http://127.0.0.1:{demo.port}"
         assert demo.status(base, token) == 200
+        # the lesson the URL opens is where the server looks (not a "file not found" tab)
+        with urllib.request.urlopen(
+            f"{base}/api/contents/{path}?content=0&token={token}", timeout=10
+        ) as r:
+            assert r.status == 200
+            assert json.load(r)["name"] == "01_micrograd_demo.ipynb"
         printed = "".join(demo.output)
         assert "no display here" in printed
         assert "Running as root is not recommended" not in printed
