@@ -200,7 +200,7 @@ def test_lab_a_breakpoint_typo_names_the_ops_and_the_other_hits_still_work(
     row = viewer.locator(".mgd-bprow[data-spec='op:sigmod'] .mgd-count")
     assert row.inner_text() == "no such op"  # on its row of the list, too
     assert row.get_attribute("title").startswith("'op:sigmod' names no op")
-    screenshot(page, f"lab-breakpoint-typo-{width}")
+    screenshot(page, f"lab-breakpoint-typo-{width}", docs=False)
     x, y = notice.bounding_box()["x"] + 5, notice.bounding_box()["y"] + 5
     assert page.evaluate(  # on screen, not under anything
         "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.mgd-notice')", [x, y]
@@ -435,7 +435,7 @@ def test_lab_pauses_inside_your_own_class_and_steps_through_its_closure(
     assert readout_event(viewer) == hit["event"]
     select_by_label(viewer, "a")
     assert inspector_value(viewer, "grad") == -1.0  # before the + closure runs
-    screenshot(page, f"lab-own-class-paused-{width}")
+    screenshot(page, f"lab-own-class-paused-{width}", docs=False)
     step = viewer.get_by_role("button", name="Step", exact=True)
     assert page.evaluate(  # the button is on top where it is drawn: a real click lands
         "b => { const r = b.getBoundingClientRect();"
@@ -452,7 +452,7 @@ def test_lab_pauses_inside_your_own_class_and_steps_through_its_closure(
     assert "_backward closure" in closure_row.first.locator(".mgd-val").get_attribute(
         "title"
     )
-    screenshot(page, f"lab-own-class-stepped-{width}")
+    screenshot(page, f"lab-own-class-stepped-{width}", docs=False)
     cont.click()
     page.get_by_text("after 2.0").wait_for(timeout=60_000)
     assert not errors

@@ -83,7 +83,7 @@ def test_a_pause_on_ipykernel_6_is_resumed_by_clicking_continue(classic):
             return page.locator(f".mgd-reason[title*='{text}']")
 
         reason("tanh node (0.979").wait_for(timeout=60_000)
-        screenshot(page, "pinned-classic-paused")
+        screenshot(page, "pinned-classic-paused", docs=False)
         for expected in ("tanh node (0.76", None):
             button = page.locator("button", has_text="Continue")
             box = button.bounding_box()
@@ -96,6 +96,6 @@ def test_a_pause_on_ipykernel_6_is_resumed_by_clicking_continue(classic):
             if expected:
                 reason(expected).wait_for(timeout=30_000)
         page.locator(".output_text", has_text="done 0.1023").wait_for(timeout=30_000)
-        screenshot(page, "pinned-classic-done")
+        screenshot(page, "pinned-classic-done", docs=False)
         browser.close()
     assert errors == []
