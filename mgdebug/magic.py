@@ -229,7 +229,7 @@ class TracedCell:
         """Run the body under the recorder (in whichever thread calls this)."""
         __tracebackhide__ = True
         viewer = self.viewer
-        on_step = viewer.report_progress if viewer is not None else None
+        on_step = viewer.report_step_closed if viewer is not None else None
         on_building = viewer.report_building if viewer is not None else None
         with recording(
             self.trace,

@@ -76,7 +76,6 @@ class TraceViewer(anywidget.AnyWidget):
         self._losses_sent = 0
         self._nodes_counted = (0, 0)  # (steps counted, their nodes)
         self._building = 0  # Values built so far in the step in progress
-        self._steps_heard = 0  # steps closed when `_building` was last told
         self.status = self._status()
         if trace.steps:
             self.step = len(trace.steps) - 1
@@ -125,16 +124,17 @@ class TraceViewer(anywidget.AnyWidget):
 
     def report_building(self, nodes: int) -> None:
         """Values built so far in the step in progress (the recorder tells every 1,024)."""
-        self._steps_heard, self._building = len(self.trace.steps), nodes
+        self._building = nodes
+        self.report_progress()
+
+    def report_step_closed(self) -> None:
+        """A step closed: its nodes are counted with the trace's steps from now on."""
+        self._building = 0
         self.report_progress()
 
     def report_progress(self, *, force: bool = False) -> None:
         """Send recording progress, at most 10 times a second unless `force`."""
         steps = self.trace.steps
-        if (
-            len(steps) != self._steps_heard
-        ):  # a step closed: its nodes are counted there
-            self._steps_heard, self._building = len(steps), 0
         now = time.monotonic()
         if not force and now - self._last_progress < _PROGRESS_INTERVAL_S:
             return

@@ -113,7 +113,7 @@ def test_progress_counts_the_nodes_of_a_long_step_while_it_builds():
     heard = []
     viewer.send = lambda message, buffers=None: heard.append(message)
     with recording(
-        trace, on_step=viewer.report_progress, on_building=viewer.report_building
+        trace, on_step=viewer.report_step_closed, on_building=viewer.report_building
     ):
         y = Value(1.0)
         for _ in range(5000):

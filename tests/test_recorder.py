@@ -384,10 +384,8 @@ def test_each_backward_closes_a_step_whose_summary_holds_the_loss_and_persistent
     assert len(entity) == 1
     for s, (_, value, grad) in zip(trace.steps, seen, strict=True):
         assert s.param_entity == entity  # one identity across steps
-        assert (list(s.param_value), list(s.param_grad)) == (
-            [value],
-            [grad],
-        )  # when backward ended
+        # when backward ended
+        assert (list(s.param_value), list(s.param_grad)) == ([value], [grad])
         assert s.started_ns <= s.backward_ns <= s.ended_ns
     assert trace.parameter_names() == ["w"]
 
