@@ -62,7 +62,7 @@ export interface State {
   hover: number; // box index under the pointer, -1 for none
   lane: [number, number] | null; // the timeline's zoomed window of events within the step, null = all
   focused: boolean; // the widget has keyboard focus
-  revealNode: number; // open the groups around this node and centre it once its step is laid out (a pause), -1 for none
+  revealNode: number; // open the groups around this node and centre it once laid out (a pause, a search, a hit), -1 for none
   host: "kernel" | "saved"; // a notebook's kernel answers, or a saved page's embedded answers
   compareTarget: CompareTarget | null; // what the user asked to compare the shown step with
   compare: Comparison | null; // ...once its step (and the alignment) arrived

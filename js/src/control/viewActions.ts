@@ -180,10 +180,9 @@ export class ViewActions implements Pick<Actions, ViewActionNames> {
       const camera = showBox(pictureOf(l), boxAt(l, l.slotOfNode[node]), s.camera, this.viewSize());
       return this.setCamera(camera);
     }
-    const keys = new Set(s.expanded ?? []);
-    for (let g = t.nodeGroup[node]; g > 0; g = t.parent[g]) keys.add(t.key[g]);
-    const pages = { ...s.pages, ...pageKeys(t, node) };
-    this.store.update({ expanded: [...keys], pages, focusNode: node, loading: "laying out…" });
+    // the worker opens its groups and turns their pages (the request's `reveal`); once
+    // laid out, revealPending comes back here with the node on screen
+    this.store.update({ revealNode: node, focusNode: node, loading: "laying out…" });
     this.requestLayout();
   }
 
