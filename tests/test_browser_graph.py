@@ -92,10 +92,13 @@ def wait_for_viewer(page, timeout=180_000):
         arg=VIEWER,
         timeout=timeout,
     )
-    # the viewer shows the live graph while the cell still runs; these tests read the
-    # finished trace, so they wait for every cell's prompt to leave `[*]`
+    # the viewer shows the live graph while the cell still runs, and the finished trace's
+    # shape can reach the page after the cell's prompt is done; these tests read the
+    # finished trace, so they wait for its shape (meta.recording false) and its picture
     page.wait_for_function(
-        "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
+        "sel => { const s = document.querySelector(sel).mgdebug.state();"
+        " return !!s.meta && !s.meta.recording && s.loading === '' && !!s.tree && !!s.layout; }",
+        arg=VIEWER,
         timeout=timeout,
     )
     settle(page)
@@ -164,13 +167,15 @@ def test_demo_graph_reads_at_its_first_view_and_pages_through_calls(
     open_lab_notebook(page, server, demo)
     lab_run_all(page)
     viewer = wait_for_viewer(page)
-    facts = page.evaluate(
+    # read in one go once a picture shows (a relayout drops the tree while it runs)
+    facts = page.wait_for_function(
         f"""() => {{ const s = {STATE}; const t = s.tree;
+        if (!t || !s.layout || s.loading) return null;
         return {{ nodes: t.numNodes, owned: t.owned.reduce((a, b) => a + b, 0),
                  imported: Array.from(t.kind).filter(k => k === 4).length,
                  stubs: s.layout.stubNode.length, bundles: s.layout.edgeSrc.length,
                  biggest: Math.max(...s.layout.edgeCount) }}; }}"""
-    )
+    ).json_value()
     assert facts["nodes"] == 65_818
     # parameters in their neurons, each read by the L2 term outside the model (a tag
     # there); layers.0 -> layers.1 is 16 x 16 x 100 edges, one bundle
