@@ -8,6 +8,7 @@
 // creation ids and edges between sibling groups always point forward in creation order:
 // the layout needs no cycle breaking.
 
+import { fmtInt } from "../view/format";
 import { CHAIN_PAGE, consumerCounts, findChains } from "./chains";
 import { boxRuns, bundleInstances, hoistLeaves, type Lists, pagesOf } from "./groupRuns";
 import { type GroupTree, Kind, treeOf } from "./groupTree";
@@ -216,7 +217,7 @@ export function buildGroups(g: GraphInput, opts: GroupOptions): GroupTree {
     chainGroups = chains.members.map((list, k) => {
       const opName = g.ops[chains.op[k]] || "?";
       const p = nodeGroup[list[0]];
-      return newGroup(p, Kind.Chain, `×${chains.links[k].toLocaleString("en-US")} ${opName}`, path[p] || "(top level)");
+      return newGroup(p, Kind.Chain, `×${fmtInt(chains.links[k])} ${opName}`, path[p] || "(top level)");
     });
     const touched = new Set<number>();
     chains.members.forEach((list, k) => {

@@ -29,31 +29,65 @@ export interface LevelEdges {
   stubConsumer: Int32Array;
 }
 
-/** Pairs counted in a PairMap, then sorted into CSR by group. */
+/** Pairs counted, then sorted into CSR by group, numbered in the order first seen.
+ * Pairs that can repeat go through a PairMap; `addNew` takes a pair the caller knows is
+ * new without hashing it. The columns are typed arrays grown by doubling: a demo step
+ * adds ~130k pairs, and plain arrays grown by push cost a cold worker's first layout
+ * tens of ms in copies and collection. */
 class Tally {
+  size = 0;
   private pairs: PairMap;
-  private group: number[] = [];
-  private a: number[] = [];
-  private b: number[] = [];
-  private cnt: number[] = [];
+  private group: Int32Array;
+  private a: Int32Array;
+  private b: Int32Array;
+  private cnt: Int32Array;
 
-  constructor(expected: number) {
-    this.pairs = new PairMap(expected);
+  /** Room for `expected` pairs, `hashed` of them through the PairMap (both grow). */
+  constructor(expected: number, hashed = expected) {
+    this.pairs = new PairMap(hashed);
+    this.group = new Int32Array(expected);
+    this.a = new Int32Array(expected);
+    this.b = new Int32Array(expected);
+    this.cnt = new Int32Array(expected);
   }
 
   add(group: number, a: number, b: number): void {
-    const at = this.pairs.index(a, b);
-    if (at === this.cnt.length) {
-      this.group.push(group);
-      this.a.push(a);
-      this.b.push(b);
-      this.cnt.push(0);
-    }
+    const at = this.pairs.index(a, b, this.size);
+    if (at === this.size) this.addNew(group, a, b);
+    else this.cnt[at]++;
+  }
+
+  /** Count a pair seen for the first time; its index. */
+  addNew(group: number, a: number, b: number): number {
+    const at = this.size++;
+    if (at === this.group.length) this.grow();
+    this.group[at] = group;
+    this.a[at] = a;
+    this.b[at] = b;
+    this.cnt[at] = 1;
+    return at;
+  }
+
+  /** One more of the pair numbered `at`. */
+  again(at: number): void {
     this.cnt[at]++;
   }
 
+  private grow(): void {
+    const cap = Math.max(16, this.group.length * 2);
+    const more = (old: Int32Array) => {
+      const out = new Int32Array(cap);
+      out.set(old);
+      return out;
+    };
+    this.group = more(this.group);
+    this.a = more(this.a);
+    this.b = more(this.b);
+    this.cnt = more(this.cnt);
+  }
+
   csr(numGroups: number): { ptr: Int32Array; a: Int32Array; b: Int32Array; count: Int32Array } {
-    const m = this.cnt.length;
+    const m = this.size;
     const ptr = new Int32Array(numGroups + 1);
     for (let i = 0; i < m; i++) ptr[this.group[i] + 1]++;
     for (let i = 0; i < numGroups; i++) ptr[i + 1] += ptr[i];
@@ -72,16 +106,31 @@ class Tally {
 export function levelEdges(tree: GroupTree, g: GraphInput): LevelEdges {
   const n = tree.numNodes;
   const { parent, depth, nodeGroup, aux } = tree;
-  const siblings = new Tally(Math.min(g.child.length, 1 << 20)); // sized once: no rehashing on the way
-  const exits = new Tally(1024); // (unit, group) pairs: far fewer
-  const entries = new Tally(1024);
+  // sized up front, since growing costs a cold worker more than the room: every edge may
+  // be a sibling pair, but only those to and from groups are hashed; a demo step (65,818
+  // nodes, ~130k edges) has ~95k sibling pairs, 7k exits and 37k entries
+  const room = Math.max(1024, n >> 1);
+  const siblings = new Tally(g.child.length, room);
+  const exits = new Tally(room >> 2);
+  const entries = new Tally(room);
   const stubNode: number[] = [];
   const stubConsumer: number[] = [];
+  // most edges join two nodes of one group: such a pair repeats only within its consumer's
+  // own children (x * x), so it is counted without hashing; `pairOfEdge` remembers its index
+  const pairOfEdge = new Int32Array(g.child.length);
   for (let p = 0; p < n; p++) {
-    for (let e = g.childPtr[p]; e < g.childPtr[p + 1]; e++) {
+    const first = g.childPtr[p];
+    for (let e = first; e < g.childPtr[p + 1]; e++) {
       const c = g.child[e];
       let a = nodeGroup[c];
       let b = nodeGroup[p];
+      if (a === b && !aux[c]) {
+        let twin = first;
+        while (twin < e && g.child[twin] !== c) twin++;
+        if (twin < e) siblings.again(pairOfEdge[twin]);
+        else pairOfEdge[e] = siblings.addNew(a, c, p);
+        continue;
+      }
       let ua = c;
       let ub = p;
       if (aux[c]) {

@@ -17,8 +17,9 @@ export class PairMap {
     this.vals = new Int32Array(cap);
   }
 
-  /** The index of (a, b); a new pair gets the next index (`size` before the call). */
-  index(a: number, b: number): number {
+  /** The index of (a, b); a new pair gets `next` (by default the next index, `size`
+   * before the call: a caller numbering pairs some other way passes its own). */
+  index(a: number, b: number, next = this.size): number {
     let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask;
     for (;;) {
       const ka = this.keysA[h];
@@ -28,9 +29,9 @@ export class PairMap {
     }
     this.keysA[h] = a;
     this.keysB[h] = b;
-    this.vals[h] = this.size;
+    this.vals[h] = next;
     if (++this.size * 2 > this.mask) this.grow();
-    return this.size - 1;
+    return next;
   }
 
   private grow(): void {

@@ -16,9 +16,12 @@ export function fmtFull(x: number): string {
   return Number.isInteger(x) && Math.abs(x) < 1e16 ? x.toFixed(1) : String(x);
 }
 
-/** 131636 -> "131,636" */
+/** 131636 -> "131,636". Plain string work, not Intl: the layout worker names folded
+ * chains with it, and Intl's first call costs a cold worker ~20 ms. */
 export function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  const digits = String(Math.abs(Math.round(n)));
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ",");
+  return n < 0 && Math.round(n) !== 0 ? `-${grouped}` : grouped;
 }
 
 export function fmtCount(n: number): string {
