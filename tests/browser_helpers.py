@@ -100,6 +100,18 @@ def open_lab_notebook(page, server: JupyterServer, name: str) -> None:
     )
 
 
+def wait_for_finished_trace(page, index: int = 0, timeout: float = 180_000) -> None:
+    """Wait until viewer `index` shows the finished trace, laid out. While a cell runs the
+    viewer shows its live steps; the finished trace's shape (meta.recording false) can
+    reach the page after the cell's prompt is done, and its step is then shown again."""
+    page.wait_for_function(
+        "([sel, i]) => { const v = document.querySelectorAll(sel)[i]; const s = v?.mgdebug?.state();"
+        " return !!s && !!s.meta && !s.meta.recording && s.loading === '' && !!s.tree && !!s.layout; }",
+        arg=[VIEWER, index],
+        timeout=timeout,
+    )
+
+
 def lab_run_all(page) -> None:
     page.locator("li.lm-MenuBar-item", has_text="Run").click()
     page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()

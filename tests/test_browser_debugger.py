@@ -21,6 +21,7 @@ from browser_helpers import (
     paused_node_box,
     screenshot,
     unreachable_controls,
+    wait_for_finished_trace,
     write_overrides,
 )
 from test_browser import TRAINING, ours
@@ -261,6 +262,7 @@ def test_a_finished_training_viewer_is_usable_and_a_click_on_its_arrow_opens_a_g
         page, server, f"train-{size}.ipynb",
         ["%load_ext mgdebug", "%%mgtrace --name run\n" + TRAINING], size,
     )  # fmt: skip
+    wait_for_finished_trace(page)  # (the viewer may show a live step first)
     settle(page)
     assert assert_all_reachable(page, "finished") > 15
     screenshot(page, f"lab-training-{size}", docs=False)

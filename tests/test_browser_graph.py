@@ -18,6 +18,7 @@ from browser_helpers import (
     lab_run_all,
     open_lab_notebook,
     screenshot,
+    wait_for_finished_trace,
     write_overrides,
 )
 
@@ -92,15 +93,7 @@ def wait_for_viewer(page, timeout=180_000):
         arg=VIEWER,
         timeout=timeout,
     )
-    # the viewer shows the live graph while the cell still runs, and the finished trace's
-    # shape can reach the page after the cell's prompt is done; these tests read the
-    # finished trace, so they wait for its shape (meta.recording false) and its picture
-    page.wait_for_function(
-        "sel => { const s = document.querySelector(sel).mgdebug.state();"
-        " return !!s.meta && !s.meta.recording && s.loading === '' && !!s.tree && !!s.layout; }",
-        arg=VIEWER,
-        timeout=timeout,
-    )
+    wait_for_finished_trace(page, timeout=timeout)  # (not the live steps)
     settle(page)
     return viewer
 
