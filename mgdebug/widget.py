@@ -134,11 +134,11 @@ class TraceViewer(anywidget.AnyWidget):
 
     def report_progress(self, *, force: bool = False) -> None:
         """Send recording progress, at most 10 times a second unless `force`."""
-        steps = self.trace.steps
         now = time.monotonic()
         if not force and now - self._last_progress < _PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
+        steps = self.trace.steps
         new = [
             s.loss if math.isfinite(s.loss) else None
             for s in steps[self._losses_sent :]

@@ -87,12 +87,6 @@ def new_page(browser, width=1400, height=1000):
 def wait_for_viewer(page, timeout=180_000):
     viewer = page.locator(f"{VIEWER}:visible").first
     viewer.wait_for(timeout=timeout)
-    page.wait_for_function(
-        "sel => { const v = document.querySelector(sel); return v && v.dataset.busy === '0'"
-        " && Number(v.dataset.units || 0) > 0 && v.mgdebug.state().view; }",
-        arg=VIEWER,
-        timeout=timeout,
-    )
     wait_for_finished_trace(page, timeout=timeout)  # (not the live steps)
     settle(page)
     return viewer
